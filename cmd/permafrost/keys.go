@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/permafrost/permafrost/internal/glacier"
+)
+
+const keysUsage = `Usage:
+  permafrost keys create --account-id ID [--json] [--data-dir DIR]
+  permafrost keys list [--account-id ID] [--json] [--data-dir DIR]
+  permafrost keys delete [--data-dir DIR] ACCESS_KEY_ID
+
+create adds a root access key to an existing account and prints it.
+`
+
+func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, keysUsage)
+		return usageError{"keys needs a subcommand: create, list or delete"}
+	}
+	var dataDir, accountID string
+	var asJSON bool
+	fs := flagSet("keys "+args[0], "keys "+args[0]+" [flags]")
+	fs.SetOutput(stderr)
+	stringFlag(fs, &dataDir, "data-dir", defaultDataDir, "directory holding metadata and archive bytes")
+	switch args[0] {
+	case "create":
+		fs.StringVar(&accountID, "account-id", "", "account that owns the key (required)")
+		fs.BoolVar(&asJSON, "json", false, "print JSON")
+		if err := parseFlags(fs, args[1:]); err != nil {
+			return err
+		}
+		if !accountIDPattern.MatchString(accountID) {
+			return usageError{"--account-id must be a 12-digit account id"}
+		}
+		st, err := openStores(dataDir)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		k := newAccessKey(accountID, "", time.Now().UTC())
+		if err := st.meta.CreateAccessKey(ctx, k); err != nil {
+			if glacier.IsNotFound(err) {
+				return fmt.Errorf("account %s does not exist (create it with: permafrost accounts create --account-id %s)", accountID, accountID)
+			}
+			return err
+		}
+		return printCredential(stdout, k, asJSON)
+	case "list":
+		fs.StringVar(&accountID, "account-id", "", "only keys of this account")
+		fs.BoolVar(&asJSON, "json", false, "print JSON")
+		if err := parseFlags(fs, args[1:]); err != nil {
+			return err
+		}
+		st, err := openStores(dataDir)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		keys, err := st.meta.ListAccessKeys(ctx, accountID)
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			out := make([]credentialOutput, len(keys))
+			for i, k := range keys {
+				out[i] = credentialOutput{AccountID: k.AccountID, AccessKeyID: k.ID, UserName: k.UserName, CreatedAt: k.CreatedAt.Format(time.RFC3339)}
+			}
+			return json.NewEncoder(stdout).Encode(out)
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ACCESS KEY ID\tACCOUNT ID\tUSER\tCREATED")
+		for _, k := range keys {
+			user := k.UserName
+			if user == "" {
+				user = "(root)"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.ID, k.AccountID, user, k.CreatedAt.Format(time.RFC3339))
+		}
+		return tw.Flush()
+	case "delete":
+		if err := fs.Parse(args[1:]); err != nil {
+			if err == flag.ErrHelp {
+				return err
+			}
+			return usageError{err.Error()}
+		}
+		if fs.NArg() != 1 {
+			return usageError{"keys delete takes exactly one ACCESS_KEY_ID"}
+		}
+		st, err := openStores(dataDir)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		if err := st.meta.DeleteAccessKey(ctx, fs.Arg(0)); err != nil {
+			if glacier.IsNotFound(err) {
+				return fmt.Errorf("access key %s does not exist", fs.Arg(0))
+			}
+			return err
+		}
+		fmt.Fprintf(stdout, "deleted access key %s\n", fs.Arg(0))
+		return nil
+	default:
+		fmt.Fprint(stderr, keysUsage)
+		return usageError{fmt.Sprintf("unknown keys subcommand %q", args[0])}
+	}
+}

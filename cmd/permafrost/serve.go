@@ -1,0 +1,268 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/permafrost/permafrost/internal/api"
+	"github.com/permafrost/permafrost/internal/clock"
+	"github.com/permafrost/permafrost/internal/glacier"
+)
+
+// Config is everything `permafrost serve` needs. Tests build one directly.
+type Config struct {
+	Listen          string
+	Region          string
+	DataDir         string
+	TestClock       bool
+	LogFormat       string // text or json
+	LogLevel        string // debug, info, warn, error
+	MaxSkew         time.Duration
+	BodyIdleTimeout time.Duration
+	SweepInterval   time.Duration
+}
+
+// DefaultConfig returns the defaults of every serve flag.
+func DefaultConfig() Config {
+	return Config{
+		Listen:          "127.0.0.1:9400",
+		Region:          "us-east-1",
+		DataDir:         defaultDataDir,
+		LogFormat:       "text",
+		LogLevel:        "info",
+		MaxSkew:         15 * time.Minute,
+		BodyIdleTimeout: 60 * time.Second,
+		SweepInterval:   time.Hour,
+	}
+}
+
+// Validate checks the configuration before anything is opened.
+func (c Config) Validate() error {
+	switch {
+	case c.Listen == "":
+		return usageError{"--listen must not be empty"}
+	case c.Region == "":
+		return usageError{"--region must not be empty"}
+	case c.DataDir == "":
+		return usageError{"--data-dir must not be empty"}
+	case c.LogFormat != "text" && c.LogFormat != "json":
+		return usageError{fmt.Sprintf("--log-format must be text or json, not %q", c.LogFormat)}
+	case c.MaxSkew <= 0:
+		return usageError{"--max-clock-skew must be positive"}
+	case c.BodyIdleTimeout <= 0:
+		return usageError{"--body-idle-timeout must be positive"}
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return usageError{fmt.Sprintf("--log-level: %v", err)}
+	}
+	return nil
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg := DefaultConfig()
+	fs := flagSet("serve", "serve [flags]")
+	fs.SetOutput(stderr)
+	stringFlag(fs, &cfg.Listen, "listen", cfg.Listen, "address to listen on")
+	stringFlag(fs, &cfg.Region, "region", cfg.Region, "AWS region this server answers as")
+	stringFlag(fs, &cfg.DataDir, "data-dir", cfg.DataDir, "directory holding metadata and archive bytes")
+	boolFlag(fs, &cfg.TestClock, "test-clock", false, "expose POST /_permafrost/v1/clock to move the server clock forward (testing only)")
+	stringFlag(fs, &cfg.LogFormat, "log-format", cfg.LogFormat, "log format: text or json")
+	stringFlag(fs, &cfg.LogLevel, "log-level", cfg.LogLevel, "log level: debug, info, warn or error")
+	durationFlag(fs, &cfg.MaxSkew, "max-clock-skew", cfg.MaxSkew, "allowed difference between a request's signing time and the server clock")
+	durationFlag(fs, &cfg.BodyIdleTimeout, "body-idle-timeout", cfg.BodyIdleTimeout, "how long an upload body may stall before RequestTimeoutException")
+	durationFlag(fs, &cfg.SweepInterval, "sweep-interval", cfg.SweepInterval, "how often to remove blobs that no metadata references")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	m := &Main{Config: cfg, Stdout: stdout, Stderr: stderr}
+	if err := m.Open(ctx); err != nil {
+		return err
+	}
+	defer m.Close()
+	select {
+	case <-ctx.Done():
+		m.logger.Info("shutting down")
+		return nil
+	case err := <-m.serveErr:
+		return err
+	}
+}
+
+// Main is a running server: Open starts it, Close stops it.
+type Main struct {
+	Config Config
+	Stdout io.Writer // where a generated first key is printed
+	Stderr io.Writer // logs
+
+	logger   *slog.Logger
+	stores   *stores
+	service  *glacier.Service
+	ln       net.Listener
+	http     *http.Server
+	serveErr chan error
+	stop     context.CancelFunc
+	done     chan struct{}
+}
+
+// Open validates the configuration, opens the stores, recovers from any
+// interrupted work, and starts serving.
+func (m *Main) Open(ctx context.Context) error {
+	if err := m.Config.Validate(); err != nil {
+		return err
+	}
+	if m.Stdout == nil {
+		m.Stdout = io.Discard
+	}
+	if m.Stderr == nil {
+		m.Stderr = io.Discard
+	}
+	m.logger = newLogger(m.Config, m.Stderr)
+	st, err := openStores(m.Config.DataDir)
+	if err != nil {
+		return err
+	}
+	m.stores = st
+	if err := bootstrapCredentials(ctx, st.meta, m.Stdout, m.logger); err != nil {
+		st.Close()
+		return err
+	}
+
+	var clk glacier.Clock = clock.Real{}
+	var testClock *clock.Test
+	if m.Config.TestClock {
+		offset, err := loadClockOffset(ctx, st.meta)
+		if err != nil {
+			st.Close()
+			return err
+		}
+		testClock = clock.NewTest(offset)
+		clk = testClock
+	}
+	m.service = &glacier.Service{Meta: st.meta, Blobs: st.blobs, Clock: clk, Region: m.Config.Region, Logger: m.logger}
+
+	// Anything an interrupted process left behind is swept before serving.
+	if n, err := m.service.Sweep(ctx, time.Now()); err != nil {
+		st.Close()
+		return fmt.Errorf("start-up sweep: %w", err)
+	} else if n > 0 {
+		m.logger.Info("removed unreferenced blobs left by an interrupted process", "count", n)
+	}
+
+	srv := &api.Server{
+		Service:         m.service,
+		Keys:            st.meta,
+		Clock:           clk,
+		Region:          m.Config.Region,
+		Logger:          m.logger,
+		MaxSkew:         m.Config.MaxSkew,
+		BodyIdleTimeout: m.Config.BodyIdleTimeout,
+		TestClock:       testClock,
+		SaveClock: func(ctx context.Context, offset time.Duration) error {
+			return st.meta.PutSetting(ctx, clockOffsetSetting, strconv.FormatInt(int64(offset), 10))
+		},
+	}
+	ln, err := net.Listen("tcp", m.Config.Listen)
+	if err != nil {
+		st.Close()
+		return err
+	}
+	m.ln = ln
+	m.http = &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 30 * time.Second,
+		IdleTimeout:       5 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(m.logger.Handler(), slog.LevelWarn),
+	}
+	m.serveErr = make(chan error, 1)
+	go func() {
+		if err := m.http.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			m.serveErr <- err
+		}
+	}()
+	bg, stop := context.WithCancel(context.Background())
+	m.stop = stop
+	m.done = make(chan struct{})
+	go m.sweepLoop(bg)
+	m.logger.Info("permafrost serving", "version", versionString(), "addr", ln.Addr().String(), "region", m.Config.Region, "data_dir", m.Config.DataDir, "test_clock", m.Config.TestClock)
+	return nil
+}
+
+// sweepLoop periodically removes blobs orphaned by failed deletes. Blobs
+// younger than an interval may belong to uploads in flight and are left.
+func (m *Main) sweepLoop(ctx context.Context) {
+	defer close(m.done)
+	if m.Config.SweepInterval <= 0 {
+		return
+	}
+	t := time.NewTicker(m.Config.SweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := m.service.Sweep(ctx, time.Now().Add(-m.Config.SweepInterval)); err != nil && ctx.Err() == nil {
+				m.logger.Warn("sweep failed", "err", err)
+			}
+		}
+	}
+}
+
+// Addr returns the address the server listens on.
+func (m *Main) Addr() string { return m.ln.Addr().String() }
+
+// URL returns the server's base URL.
+func (m *Main) URL() string { return "http://" + m.Addr() }
+
+// Close stops serving, waits for requests in flight (up to 30 s) and
+// closes the stores.
+func (m *Main) Close() error {
+	if m.stop != nil {
+		m.stop()
+		<-m.done
+	}
+	var err error
+	if m.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		err = m.http.Shutdown(ctx)
+	}
+	if m.stores != nil {
+		err = errors.Join(err, m.stores.Close())
+	}
+	return err
+}
+
+func newLogger(c Config, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	lvl.UnmarshalText([]byte(c.LogLevel))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+const clockOffsetSetting = "test_clock_offset_ns"
+
+// loadClockOffset reads the persisted test-clock offset, so that a
+// restarted server's clock does not move back.
+func loadClockOffset(ctx context.Context, meta glacier.MetaStore) (time.Duration, error) {
+	v, err := meta.GetSetting(ctx, clockOffsetSetting)
+	if err != nil || v == "" {
+		return 0, err
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("stored test clock offset %q: %w", v, err)
+	}
+	return time.Duration(n), nil
+}

@@ -1,0 +1,122 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"runtime/debug"
+	"time"
+)
+
+type ctxKey int
+
+const infoKey ctxKey = 0
+
+// requestInfo travels with a request so that the log line written at the
+// end can name what the inner layers learnt.
+type requestInfo struct {
+	id        string
+	op        string
+	principal string
+	errCode   string
+}
+
+func requestInfoFrom(ctx context.Context) *requestInfo {
+	info, _ := ctx.Value(infoKey).(*requestInfo)
+	return info
+}
+
+func requestID(ctx context.Context) string {
+	if info := requestInfoFrom(ctx); info != nil {
+		return info.id
+	}
+	return ""
+}
+
+// newRequestID returns 47 URL-safe characters, the shape of AWS's ids.
+func newRequestID() string {
+	b := make([]byte, 36)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)[:47]
+}
+
+// withRequestID gives every request an id, echoed in x-amzn-RequestId.
+func (s *Server) withRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		info := &requestInfo{id: newRequestID(), op: "Unknown"}
+		w.Header().Set("x-amzn-RequestId", info.id)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), infoKey, info)))
+	})
+}
+
+// statusWriter remembers the status and byte count for the log line.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// withLogging writes one structured line per request.
+func (s *Server) withLogging(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		info := requestInfoFrom(r.Context())
+		attrs := []any{
+			"request_id", info.id,
+			"op", info.op,
+			"method", r.Method,
+			"path", r.URL.Path,
+			"status", sw.status,
+			"latency_ms", float64(time.Since(start).Microseconds()) / 1000,
+			"bytes_in", r.ContentLength,
+			"bytes_out", sw.bytes,
+			"remote", r.RemoteAddr,
+		}
+		if info.principal != "" {
+			attrs = append(attrs, "principal", info.principal)
+		}
+		if info.errCode != "" {
+			attrs = append(attrs, "error", info.errCode)
+		}
+		s.logger().Info("request", attrs...)
+	})
+}
+
+// withRecovery turns a panic into a 500 with the Glacier envelope.
+func (s *Server) withRecovery(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.logger().Error("panic", "request_id", requestID(r.Context()), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				s.writeError(w, r, fmt.Errorf("panic: %v", v))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}

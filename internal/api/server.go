@@ -1,0 +1,175 @@
+// Package api is the Glacier wire format: the route table, request parsing
+// and validation of headers, paths and JSON, the response shapes, and the
+// error envelope with its kind → code/status table. Each handler decodes a
+// request, calls one glacier.Service method and encodes the result; the
+// authorization decision is made inside the service, never here.
+//
+// Cross-cutting work is middleware: request ids, one structured log line
+// per request, panic recovery, the x-amz-glacier-version check and SigV4
+// authentication (see auth.go).
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/permafrost/permafrost/internal/clock"
+	"github.com/permafrost/permafrost/internal/glacier"
+)
+
+// Credentials finds the secret and owner of an access key. KindNotFound
+// means the key does not exist.
+type Credentials interface {
+	GetAccessKey(ctx context.Context, id string) (glacier.AccessKey, error)
+}
+
+// Server serves the Glacier REST API.
+type Server struct {
+	Service *glacier.Service
+	Keys    Credentials
+	Clock   glacier.Clock
+	Region  string
+	Logger  *slog.Logger
+
+	// MaxSkew is the allowed difference between a request's signing time
+	// and the server clock; 15 minutes when zero.
+	MaxSkew time.Duration
+	// BodyIdleTimeout is how long an upload body may stall before the
+	// request fails with RequestTimeoutException; 60 s when zero.
+	BodyIdleTimeout time.Duration
+
+	// TestClock, when set, enables POST /_permafrost/v1/clock. SaveClock
+	// persists the clock's new offset so a restart does not move it back.
+	TestClock *clock.Test
+	SaveClock func(ctx context.Context, offset time.Duration) error
+}
+
+// Handler returns the HTTP handler with all routes and middleware.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	s.routes(mux)
+	return s.withRequestID(s.withLogging(s.withRecovery(mux)))
+}
+
+// op describes one Glacier operation's route.
+type op struct {
+	name string
+	// streams marks operations whose body is an archive or part: the
+	// signature uses the declared x-amz-content-sha256 and the service
+	// verifies the body while streaming it.
+	streams bool
+	handle  func(w http.ResponseWriter, r *http.Request, c *call) error
+}
+
+// routes is the one route table, in the order of operations.md §13 by
+// resource. The tag mutations share a path and are told apart by the
+// operation query parameter.
+func (s *Server) routes(mux *http.ServeMux) {
+	const v = "/{account}/vaults/{vault}"
+	s.handle(mux, "GET /{account}/vaults", op{name: "ListVaults", handle: s.handleListVaults})
+	s.handle(mux, "PUT "+v, op{name: "CreateVault", handle: s.handleCreateVault})
+	s.handle(mux, "GET "+v, op{name: "DescribeVault", handle: s.handleDescribeVault})
+	s.handle(mux, "DELETE "+v, op{name: "DeleteVault", handle: s.handleDeleteVault})
+
+	s.handle(mux, "GET "+v+"/tags", op{name: "ListTagsForVault", handle: s.handleListTagsForVault})
+	s.handle(mux, "POST "+v+"/tags", op{name: "AddTagsToVault", handle: s.handleTags})
+
+	s.handle(mux, "PUT "+v+"/notification-configuration", op{name: "SetVaultNotifications", handle: s.handleSetVaultNotifications})
+	s.handle(mux, "GET "+v+"/notification-configuration", op{name: "GetVaultNotifications", handle: s.handleGetVaultNotifications})
+	s.handle(mux, "DELETE "+v+"/notification-configuration", op{name: "DeleteVaultNotifications", handle: s.handleDeleteVaultNotifications})
+
+	s.handle(mux, "POST "+v+"/archives", op{name: "UploadArchive", streams: true, handle: s.handleUploadArchive})
+	s.handle(mux, "DELETE "+v+"/archives/{archive}", op{name: "DeleteArchive", handle: s.handleDeleteArchive})
+
+	s.handle(mux, "POST "+v+"/multipart-uploads", op{name: "InitiateMultipartUpload", handle: s.handleInitiateMultipartUpload})
+	s.handle(mux, "GET "+v+"/multipart-uploads", op{name: "ListMultipartUploads", handle: s.handleListMultipartUploads})
+	s.handle(mux, "PUT "+v+"/multipart-uploads/{upload}", op{name: "UploadMultipartPart", streams: true, handle: s.handleUploadMultipartPart})
+	s.handle(mux, "POST "+v+"/multipart-uploads/{upload}", op{name: "CompleteMultipartUpload", handle: s.handleCompleteMultipartUpload})
+	s.handle(mux, "DELETE "+v+"/multipart-uploads/{upload}", op{name: "AbortMultipartUpload", handle: s.handleAbortMultipartUpload})
+	s.handle(mux, "GET "+v+"/multipart-uploads/{upload}", op{name: "ListParts", handle: s.handleListParts})
+
+	if s.TestClock != nil {
+		mux.HandleFunc("/_permafrost/v1/clock", s.handleClock)
+	} else {
+		mux.HandleFunc("/_permafrost/", func(w http.ResponseWriter, r *http.Request) {
+			http.NotFound(w, r)
+		})
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, errBadRequest("No Glacier operation matches "+r.Method+" "+r.URL.Path))
+	})
+}
+
+// call is what a handler gets besides the request: the authenticated
+// caller and the account the path addresses.
+type call struct {
+	caller  *glacier.Caller
+	account string
+}
+
+// handle registers one operation behind version check and authentication.
+func (s *Server) handle(mux *http.ServeMux, pattern string, o op) {
+	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		info := requestInfoFrom(r.Context())
+		if info != nil {
+			info.op = o.name
+		}
+		c, err := s.authenticate(r, o)
+		if err == nil {
+			if c.account, err = s.resolveAccount(r.PathValue("account"), c.caller); err == nil {
+				if info != nil {
+					info.principal = c.caller.Principal.ARN
+				}
+				err = o.handle(w, r, c)
+			}
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+// resolveAccount turns the path's account segment into an account id: "-"
+// is the caller's own account (operations.md §1.1).
+func (s *Server) resolveAccount(seg string, c *glacier.Caller) (string, error) {
+	if seg == "-" {
+		return c.Principal.AccountID, nil
+	}
+	if len(seg) != 12 || !digits(seg) {
+		return "", glacier.Errorf(glacier.KindAccessDenied, "Access denied for account ID: %s", seg)
+	}
+	return seg, nil
+}
+
+func digits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// writeError writes the Glacier error envelope for err and logs internal
+// causes.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	we, msg := classify(err)
+	if we.Status >= 500 {
+		s.logger().Error("request failed", "request_id", requestID(r.Context()), "err", err)
+	}
+	if info := requestInfoFrom(r.Context()); info != nil {
+		info.errCode = we.Code
+	}
+	writeJSON(w, we.Status, errorBody{Code: we.Code, Message: msg, Type: errorType(we.Status)})
+}
+
+func (s *Server) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
+}
+
+func (s *Server) now() time.Time { return s.Clock.Now() }

@@ -1,0 +1,54 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+)
+
+// clockRequest is the body of POST /_permafrost/v1/clock.
+type clockRequest struct {
+	AdvanceSeconds *float64 `json:"advance_seconds"`
+}
+
+// clockResponse tells the test clock's time and how far ahead of real time
+// it runs.
+type clockResponse struct {
+	Now           string  `json:"now"`
+	OffsetSeconds float64 `json:"offset_seconds"`
+}
+
+// handleClock serves /_permafrost/v1/clock, present only with --test-clock:
+// GET reads the server clock, POST {"advance_seconds": N} moves it forward
+// (never back) and answers the new time. It is not a Glacier operation and
+// is not signed: it exists for test suites that drive the server.
+func (s *Server) handleClock(w http.ResponseWriter, r *http.Request) {
+	if info := requestInfoFrom(r.Context()); info != nil {
+		info.op = "TestClock"
+	}
+	switch r.Method {
+	case http.MethodGet:
+		writeJSON(w, http.StatusOK, clockResponse{Now: formatTime(s.TestClock.Now()), OffsetSeconds: s.TestClock.Offset().Seconds()})
+	case http.MethodPost:
+		var in clockRequest
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&in); err != nil {
+			s.writeError(w, r, errSerialization("The body must be JSON like {\"advance_seconds\": 3600}: "+err.Error()))
+			return
+		}
+		if in.AdvanceSeconds == nil || *in.AdvanceSeconds < 0 {
+			s.writeError(w, r, errBadRequest("advance_seconds must be given and must not be negative: the clock never moves back"))
+			return
+		}
+		now, offset := s.TestClock.Advance(time.Duration(*in.AdvanceSeconds * float64(time.Second)))
+		if s.SaveClock != nil {
+			if err := s.SaveClock(r.Context(), offset); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+		}
+		writeJSON(w, http.StatusOK, clockResponse{Now: formatTime(now), OffsetSeconds: offset.Seconds()})
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		s.writeError(w, r, errBadRequest("Use GET to read the clock or POST to advance it"))
+	}
+}

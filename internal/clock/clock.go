@@ -1,0 +1,67 @@
+// Package clock provides the server's sources of "now": the real clock, and
+// a test clock that can be moved forward (never back) so that lock expiry,
+// archive ages and job tiers can be exercised without waiting.
+//
+// The test clock keeps running with real time and adds an offset; the offset
+// is what gets persisted, so a restarted server resumes where the clock was
+// (plus the real time that passed) and time never runs backwards.
+package clock
+
+import (
+	"sync"
+	"time"
+)
+
+// Real reads the system clock.
+type Real struct{}
+
+// Now returns the current UTC time.
+func (Real) Now() time.Time { return time.Now().UTC() }
+
+// Test is a clock that runs with real time plus an offset that only grows.
+type Test struct {
+	mu     sync.Mutex
+	offset time.Duration
+	last   time.Time
+	now    func() time.Time
+}
+
+// NewTest returns a test clock starting at real time plus offset.
+func NewTest(offset time.Duration) *Test {
+	return &Test{offset: offset, now: time.Now}
+}
+
+// Now returns real time plus the offset. It never returns a time before one
+// it returned earlier, even if the system clock steps back.
+func (c *Test) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.nowLocked()
+}
+
+func (c *Test) nowLocked() time.Time {
+	t := c.now().UTC().Add(c.offset)
+	if t.Before(c.last) {
+		t = c.last
+	}
+	c.last = t
+	return t
+}
+
+// Advance moves the clock forward by d (negative d is treated as zero) and
+// returns the new time and the new offset.
+func (c *Test) Advance(d time.Duration) (time.Time, time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if d > 0 {
+		c.offset += d
+	}
+	return c.nowLocked(), c.offset
+}
+
+// Offset returns how far the clock is ahead of real time.
+func (c *Test) Offset() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.offset
+}

@@ -1,0 +1,97 @@
+package glacier
+
+import (
+	"context"
+	"io"
+
+	"github.com/permafrost/permafrost/internal/treehash"
+)
+
+// Body is an upload body together with what the client claims about it:
+// its length (Content-Length), its tree hash (x-amz-sha256-tree-hash) and
+// its linear SHA-256 (x-amz-content-sha256, which the signature covers).
+type Body struct {
+	R             io.Reader
+	Size          int64
+	TreeHash      treehash.Hash
+	ContentSHA256 treehash.Hash
+}
+
+// verifier reads a Body once, hashing as the bytes pass, and turns the end
+// of the stream into an error when the bytes are not what was claimed. A
+// blob store copying from it therefore fails, and discards the bytes,
+// whenever the upload is wrong: nothing unverified is ever stored.
+type verifier struct {
+	body Body
+	h    *treehash.Hasher
+	n    int64
+	err  error // sticky: io.EOF after a verified end, or the failure
+}
+
+func newVerifier(b Body) *verifier {
+	return &verifier{body: b, h: treehash.New()}
+}
+
+func (v *verifier) Read(p []byte) (int, error) {
+	if v.err != nil {
+		return 0, v.err
+	}
+	if rem := v.body.Size - v.n; int64(len(p)) > rem+1 {
+		// Read at most one byte past the declared size: enough to notice
+		// an overlong body without hashing it.
+		p = p[:rem+1]
+	}
+	n, err := v.body.R.Read(p)
+	if n > 0 {
+		v.n += int64(n)
+		if v.n > v.body.Size {
+			v.err = Errorf(KindInvalidParameter, "The request body is longer than its Content-Length of %d bytes", v.body.Size)
+			return 0, v.err
+		}
+		v.h.Write(p[:n])
+	}
+	switch {
+	case err == io.EOF:
+		v.err = v.finish()
+	case err != nil:
+		v.err = &Error{Kind: KindRequestTimeout, Message: "The request body was not received in full before the connection ended or stalled", Err: err}
+	}
+	if v.err != nil {
+		if v.err == io.EOF {
+			return n, io.EOF
+		}
+		return 0, v.err
+	}
+	return n, nil
+}
+
+// finish checks the received bytes against the claims once the stream ends.
+func (v *verifier) finish() error {
+	if v.n != v.body.Size {
+		return Errorf(KindRequestTimeout, "The request body ended after %d of its %d bytes", v.n, v.body.Size)
+	}
+	if got := v.h.Linear(); got != v.body.ContentSHA256 {
+		return Errorf(KindPayloadHashMismatch, "The x-amz-content-sha256 header %s does not match the SHA-256 of the request body, %s", v.body.ContentSHA256, got)
+	}
+	if got := v.h.TreeHash(); got != v.body.TreeHash {
+		return Errorf(KindInvalidParameter, "Checksum mismatch: expected %s, computed %s", v.body.TreeHash, got)
+	}
+	return io.EOF
+}
+
+// storeBody streams b into a new blob and returns its key and the hasher
+// holding the verified hashes. On any failure nothing is stored.
+func (s *Service) storeBody(ctx context.Context, b Body) (string, *treehash.Hasher, error) {
+	v := newVerifier(b)
+	key := newBlobKey()
+	if _, err := s.Blobs.Put(ctx, key, v); err != nil {
+		return "", nil, err
+	}
+	if v.err != io.EOF {
+		// The store returned before the end of the stream without an
+		// error; never acknowledge bytes that were not verified.
+		s.deleteBlobs(ctx, []string{key})
+		return "", nil, Errorf(KindInternal, "blob store returned before the end of the body")
+	}
+	return key, v.h, nil
+}

@@ -1,0 +1,48 @@
+package glacier
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+)
+
+// ID lengths follow the shapes of AWS's documented examples
+// (data-plane.md §3.3).
+const (
+	archiveIDLen = 138
+	uploadIDLen  = 92
+)
+
+// randomURLSafe returns n characters of URL-safe base64 from a CSPRNG.
+func randomURLSafe(n int) string {
+	b := make([]byte, (n*6+7)/8)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)[:n]
+}
+
+func newArchiveID() string { return randomURLSafe(archiveIDLen) }
+func newUploadID() string  { return randomURLSafe(uploadIDLen) }
+
+// newBlobKey returns a fresh blob key, fanned out over 256 directories.
+func newBlobKey() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	h := hex.EncodeToString(b)
+	return "a/" + h[:2] + "/" + h
+}
+
+// validArchiveID reports whether id could have been issued by a Glacier
+// service: URL-safe base64 characters of a plausible length.
+func validArchiveID(id string) bool {
+	return len(id) >= 1 && len(id) <= 1024 && urlSafe(id)
+}
+
+func urlSafe(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,91 @@
+// Package glacier is the domain of permafrost: vaults, archives, multipart
+// uploads and who may do what to them. It knows nothing of HTTP, JSON, SQL
+// or files: the wire format lives in internal/api, storage behind the
+// MetaStore and BlobStore interfaces declared here, and time behind Clock.
+//
+// Every operation is a Service method named after the Glacier operation.
+// Each one makes the single authorization decision (authorize) before it
+// touches anything, so no caller can forget it: the API layer only decodes,
+// calls and encodes.
+package glacier
+
+import (
+	"context"
+	"log/slog"
+)
+
+// Limits from limits.md.
+const (
+	DefaultMaxVaults   = 1000
+	DefaultMaxTags     = 50
+	MaxArchiveSize     = 4 << 30 // single-request upload
+	MaxDescriptionLen  = 1024
+	MaxParts           = 10000
+	MinPartSize        = 1 << 20
+	MaxPartSize        = 4 << 30
+	MaxTagsPerRequest  = 10
+	PerArchiveOverhead = 32 << 10 // added to SizeInBytes (operations.md §4.3)
+)
+
+// Service implements the Glacier operations on top of the stores.
+type Service struct {
+	Meta   MetaStore
+	Blobs  BlobStore
+	Clock  Clock
+	Region string
+	Logger *slog.Logger
+
+	MaxVaults int // per account; DefaultMaxVaults when 0
+	MaxTags   int // per vault; DefaultMaxTags when 0
+}
+
+func (s *Service) maxVaults() int {
+	if s.MaxVaults > 0 {
+		return s.MaxVaults
+	}
+	return DefaultMaxVaults
+}
+
+func (s *Service) maxTags() int {
+	if s.MaxTags > 0 {
+		return s.MaxTags
+	}
+	return DefaultMaxTags
+}
+
+func (s *Service) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
+}
+
+// VaultARN returns the ARN of a vault in this server's region.
+func (s *Service) VaultARN(accountID, name string) string {
+	return "arn:aws:glacier:" + s.Region + ":" + accountID + ":vaults/" + name
+}
+
+// vaultNotFound is the error AWS gives for a missing vault.
+func (s *Service) vaultNotFound(accountID, name string) error {
+	return Errorf(KindNotFound, "Vault not found for ARN: %s", s.VaultARN(accountID, name))
+}
+
+// getVault loads a vault, turning a store miss into AWS's message.
+func (s *Service) getVault(ctx context.Context, accountID, name string) (Vault, error) {
+	v, err := s.Meta.GetVault(ctx, accountID, name)
+	if IsNotFound(err) {
+		return Vault{}, s.vaultNotFound(accountID, name)
+	}
+	return v, err
+}
+
+// deleteBlobs removes blobs whose metadata is already gone. Failures are
+// only logged: an unreferenced blob is harmless and the start-up sweep
+// removes it.
+func (s *Service) deleteBlobs(ctx context.Context, keys []string) {
+	for _, k := range keys {
+		if err := s.Blobs.Delete(context.WithoutCancel(ctx), k); err != nil {
+			s.logger().Warn("blob delete failed; the sweep will retry", "key", k, "err", err)
+		}
+	}
+}

@@ -1,0 +1,145 @@
+package glacier
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/permafrost/permafrost/internal/treehash"
+)
+
+// MetaStore keeps all metadata. Every method is atomic: it either applies
+// completely or not at all, and what it reports as done is committed
+// durably. Missing things are reported with an *Error of KindNotFound; the
+// store never returns driver errors above itself unclassified (a store that
+// cannot reach its engine returns KindUnavailable).
+type MetaStore interface {
+	// CreateAccount adds an account; KindConflict if the id exists.
+	CreateAccount(ctx context.Context, a Account) error
+	GetAccount(ctx context.Context, id string) (Account, error)
+	// ListAccounts returns all accounts ordered by id.
+	ListAccounts(ctx context.Context) ([]Account, error)
+	// CreateAccessKey adds a key; KindNotFound if the account does not
+	// exist, KindConflict if the key id exists.
+	CreateAccessKey(ctx context.Context, k AccessKey) error
+	GetAccessKey(ctx context.Context, id string) (AccessKey, error)
+	// ListAccessKeys returns the keys of one account, or of all accounts
+	// when accountID is "", ordered by account then creation.
+	ListAccessKeys(ctx context.Context, accountID string) ([]AccessKey, error)
+	// DeleteAccessKey removes a key; KindNotFound if it does not exist.
+	DeleteAccessKey(ctx context.Context, id string) error
+
+	// CreateVault inserts v unless a vault of that name exists in the
+	// account, in which case it returns the existing vault and created =
+	// false (CreateVault is idempotent). A new vault beyond limit vaults in
+	// the account fails with KindLimitExceeded.
+	CreateVault(ctx context.Context, v Vault, limit int) (got Vault, created bool, err error)
+	GetVault(ctx context.Context, accountID, name string) (Vault, error)
+	// ListVaults returns at most limit vaults of the account whose names are
+	// >= from, in byte order of name.
+	ListVaults(ctx context.Context, accountID, from string, limit int) ([]Vault, error)
+	// DeleteVault calls check with the vault inside the transaction; if
+	// check returns an error nothing changes and that error is returned.
+	// Otherwise the vault and everything attached to it (tags,
+	// notification config, uploads and their parts) are removed, and the
+	// blob keys of removed parts are returned for the caller to delete.
+	DeleteVault(ctx context.Context, accountID, name string, check func(Vault) error) (orphans []string, err error)
+
+	// GetTags returns the vault's tags (an empty, non-nil map when none).
+	GetTags(ctx context.Context, accountID, vault string) (map[string]string, error)
+	// AddTags sets the given tags, overwriting existing keys; if the
+	// resulting set would have more than limit tags it fails with
+	// KindLimitExceeded and changes nothing.
+	AddTags(ctx context.Context, accountID, vault string, tags map[string]string, limit int) error
+	// RemoveTags removes the keys that exist; absent keys are not an error.
+	RemoveTags(ctx context.Context, accountID, vault string, keys []string) error
+
+	SetNotificationConfig(ctx context.Context, accountID, vault string, c NotificationConfig) error
+	// GetNotificationConfig: KindNotFound if the vault has none (or no vault).
+	GetNotificationConfig(ctx context.Context, accountID, vault string) (NotificationConfig, error)
+	// DeleteNotificationConfig succeeds when none is set (vault must exist).
+	DeleteNotificationConfig(ctx context.Context, accountID, vault string) error
+
+	// CreateArchive inserts a with its segments (leaves included) and
+	// counts it in the vault's counters, with a.CreatedAt as the vault's
+	// last write. KindNotFound if the vault does not exist.
+	CreateArchive(ctx context.Context, a Archive) error
+	// GetArchive finds an archive by id in any vault; segments are
+	// returned in order without their leaves.
+	GetArchive(ctx context.Context, id string) (Archive, error)
+	// ArchiveLeaves returns the archive's per-MiB leaf hashes in order.
+	ArchiveLeaves(ctx context.Context, id string) ([]treehash.Hash, error)
+	// DeleteArchive removes the archive from the vault, updates the vault's
+	// counters and last write (now), and returns the removed archive with
+	// its segments so the caller can delete the blobs. KindNotFound if the
+	// archive is not in that vault.
+	DeleteArchive(ctx context.Context, accountID, vault, id string, now time.Time) (Archive, error)
+
+	// CreateUpload inserts an open upload; KindNotFound if no vault.
+	CreateUpload(ctx context.Context, u Upload) error
+	// GetUpload returns the upload in any state; KindNotFound if it is not
+	// an upload of that vault.
+	GetUpload(ctx context.Context, accountID, vault, id string) (Upload, error)
+	// ListUploads returns at most limit open uploads of the vault with id
+	// >= from, ordered by id.
+	ListUploads(ctx context.Context, accountID, vault, from string, limit int) ([]Upload, error)
+	// PutPart records p, replacing any part with the same Start; it returns
+	// the blob key of the replaced part ("" if none) for the caller to
+	// delete. KindConflict if the upload is not open (the caller then
+	// deletes p's blob), KindNotFound if it does not exist.
+	PutPart(ctx context.Context, p Part) (replaced string, err error)
+	// ListParts returns at most limit parts with Start >= from, ordered by
+	// Start, without leaves.
+	ListParts(ctx context.Context, uploadID string, from int64, limit int) ([]Part, error)
+	// CompleteUpload atomically turns an open upload into archive a: it
+	// loads all parts (ordered by Start, without leaves) and calls check;
+	// if check fails nothing changes and its error is returned. Otherwise
+	// a is inserted with the parts as its segments (blobs and leaves move
+	// over; a.Segments is ignored), the upload becomes completed with
+	// ArchiveID a.ID and ClosedAt a.CreatedAt, and the vault counts the
+	// write. If the upload is not open it returns the upload as stored and
+	// an error of KindConflict.
+	CompleteUpload(ctx context.Context, uploadID string, a Archive, check func(Upload, []Part) error) (Upload, error)
+	// AbortUpload marks an open upload aborted at now, removes its parts
+	// and returns their blob keys. Aborting an aborted upload returns no
+	// keys and no error; a completed upload gives KindConflict.
+	AbortUpload(ctx context.Context, uploadID string, now time.Time) (orphans []string, err error)
+	// PurgeClosedUploads forgets completed and aborted uploads closed
+	// before the given time; it returns how many it removed.
+	PurgeClosedUploads(ctx context.Context, before time.Time) (int, error)
+
+	// BlobReferenced reports whether any archive segment or part uses key.
+	BlobReferenced(ctx context.Context, key string) (bool, error)
+
+	// GetSetting returns a server setting ("" and no error when unset);
+	// PutSetting stores one. Used for state that must survive restarts,
+	// like the test clock's offset.
+	GetSetting(ctx context.Context, key string) (string, error)
+	PutSetting(ctx context.Context, key, value string) error
+
+	Close() error
+}
+
+// BlobStore keeps archive bytes under opaque keys chosen by the service
+// (characters [a-z0-9/-], no leading slash). Implementations classify their
+// own errors: a missing blob is KindNotFound.
+type BlobStore interface {
+	// Put stores everything read from r under key. When Put returns nil the
+	// bytes are durable. If reading r fails, or ctx ends, Put returns that
+	// error and nothing is visible under key. Put never overwrites: keys are
+	// unique by construction.
+	Put(ctx context.Context, key string, r io.Reader) (int64, error)
+	// Open returns the blob's bytes [offset, offset+length); length < 0
+	// means to the end. The caller closes the reader.
+	Open(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error)
+	// Delete removes the blob; a missing blob is not an error.
+	Delete(ctx context.Context, key string) error
+	// List calls fn for every stored blob with its key and modification
+	// time, in no particular order; an error from fn stops the walk.
+	List(ctx context.Context, fn func(key string, modTime time.Time) error) error
+}
+
+// Clock is the one source of "now" for all time-dependent behaviour.
+type Clock interface {
+	Now() time.Time
+}

@@ -1,0 +1,172 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/permafrost/permafrost/internal/glacier"
+	"github.com/permafrost/permafrost/internal/treehash"
+)
+
+// CreateArchive inserts a with its segments (leaves included) and counts it
+// in the vault's counters, with a.CreatedAt as the vault's last write.
+// KindNotFound if the vault does not exist.
+func (db *DB) CreateArchive(ctx context.Context, a glacier.Archive) error {
+	return db.update(ctx, "create archive", func(tx *sql.Tx) error {
+		vaultID, err := findVaultID(ctx, tx, a.AccountID, a.VaultName)
+		if err != nil {
+			return err
+		}
+		if err := insertArchive(ctx, tx, vaultID, a); err != nil {
+			return err
+		}
+		for i, s := range a.Segments {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO archive_segments
+				(archive_id, seq, blob_key, size, tree_hash, leaves) VALUES (?, ?, ?, ?, ?, ?)`,
+				a.ID, i, s.BlobKey, s.Size, s.TreeHash[:], encodeLeaves(s.Leaves)); err != nil {
+				return err
+			}
+		}
+		return countWrite(ctx, tx, vaultID, 1, a.Size, a.CreatedAt)
+	})
+}
+
+// insertArchive inserts the archive row, without segments.
+func insertArchive(ctx context.Context, tx *sql.Tx, vaultID int64, a glacier.Archive) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO archives (id, vault_id, created_at, size, tree_hash, description)
+		VALUES (?, ?, ?, ?, ?, ?)`,
+		a.ID, vaultID, millis(a.CreatedAt), a.Size, a.TreeHash[:], a.Description)
+	return err
+}
+
+// countWrite adds n archives of size bytes in total (both negative for a
+// deletion) to the vault's counters and records the write at time at.
+func countWrite(ctx context.Context, tx *sql.Tx, vaultID int64, n, size int64, at time.Time) error {
+	_, err := tx.ExecContext(ctx, `UPDATE vaults SET
+		number_of_archives = number_of_archives + ?,
+		size_in_bytes = size_in_bytes + ?,
+		last_write_at = ?
+		WHERE id = ?`, n, size, millis(at), vaultID)
+	return err
+}
+
+// findArchive returns the archive with its segments (without leaves) and
+// its vault's row id. If vaultID is not 0 the archive must be in that
+// vault. KindNotFound if there is no such archive.
+func findArchive(ctx context.Context, tx *sql.Tx, id string, vaultID int64) (glacier.Archive, int64, error) {
+	var a glacier.Archive
+	var vid int64
+	err := tx.QueryRowContext(ctx, `SELECT a.id, v.id, v.account_id, v.name, a.created_at, a.size, a.tree_hash, a.description
+		FROM archives a JOIN vaults v ON v.id = a.vault_id
+		WHERE a.id = ?1 AND (?2 = 0 OR a.vault_id = ?2)`, id, vaultID).
+		Scan(&a.ID, &vid, &a.AccountID, &a.VaultName, timeCol{&a.CreatedAt}, &a.Size, hashCol{&a.TreeHash}, &a.Description)
+	if errors.Is(err, sql.ErrNoRows) {
+		return glacier.Archive{}, 0, glacier.Errorf(glacier.KindNotFound, "archive %s not found", id)
+	}
+	if err != nil {
+		return glacier.Archive{}, 0, err
+	}
+
+	rows, err := tx.QueryContext(ctx, `SELECT blob_key, size, tree_hash FROM archive_segments
+		WHERE archive_id = ? ORDER BY seq`, id)
+	if err != nil {
+		return glacier.Archive{}, 0, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var s glacier.Segment
+		if err := rows.Scan(&s.BlobKey, &s.Size, hashCol{&s.TreeHash}); err != nil {
+			return glacier.Archive{}, 0, err
+		}
+		a.Segments = append(a.Segments, s)
+	}
+	return a, vid, rows.Err()
+}
+
+// GetArchive finds an archive by id in any vault, with its segments in
+// order and without their leaves.
+func (db *DB) GetArchive(ctx context.Context, id string) (glacier.Archive, error) {
+	var a glacier.Archive
+	err := db.view(ctx, "get archive", func(tx *sql.Tx) (err error) {
+		a, _, err = findArchive(ctx, tx, id, 0)
+		return err
+	})
+	return a, err
+}
+
+// ArchiveLeaves returns the archive's per-MiB leaf hashes in order: the
+// concatenation of its segments' leaves.
+func (db *DB) ArchiveLeaves(ctx context.Context, id string) ([]treehash.Hash, error) {
+	var leaves []treehash.Hash
+	err := db.view(ctx, "archive leaves", func(tx *sql.Tx) error {
+		var exists bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM archives WHERE id = ?)`, id).Scan(&exists); err != nil {
+			return err
+		}
+		if !exists {
+			return glacier.Errorf(glacier.KindNotFound, "archive %s not found", id)
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT leaves FROM archive_segments WHERE archive_id = ? ORDER BY seq`, id)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var b []byte
+			if err := rows.Scan(&b); err != nil {
+				return err
+			}
+			l, err := treehash.DecodeLeaves(b)
+			if err != nil {
+				return err
+			}
+			leaves = append(leaves, l...)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	if leaves == nil {
+		leaves = []treehash.Hash{}
+	}
+	return leaves, nil
+}
+
+// DeleteArchive removes the archive from the vault, updates the vault's
+// counters and last write (now), and returns the removed archive with its
+// segments. KindNotFound if the archive is not in that vault.
+func (db *DB) DeleteArchive(ctx context.Context, accountID, vault, id string, now time.Time) (glacier.Archive, error) {
+	var a glacier.Archive
+	err := db.update(ctx, "delete archive", func(tx *sql.Tx) error {
+		vaultID, err := findVaultID(ctx, tx, accountID, vault)
+		if err != nil {
+			return err
+		}
+		if a, _, err = findArchive(ctx, tx, id, vaultID); err != nil {
+			return err
+		}
+		// The segments go by ON DELETE CASCADE.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM archives WHERE id = ?`, id); err != nil {
+			return err
+		}
+		return countWrite(ctx, tx, vaultID, -1, -a.Size, now)
+	})
+	if err != nil {
+		return glacier.Archive{}, err
+	}
+	return a, nil
+}
+
+// BlobReferenced reports whether any archive segment or part uses key.
+func (db *DB) BlobReferenced(ctx context.Context, key string) (bool, error) {
+	var used bool
+	err := db.view(ctx, "blob referenced", func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT
+			EXISTS (SELECT 1 FROM archive_segments WHERE blob_key = ?1) OR
+			EXISTS (SELECT 1 FROM upload_parts WHERE blob_key = ?1)`, key).Scan(&used)
+	})
+	return used, err
+}
