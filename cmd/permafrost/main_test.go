@@ -42,19 +42,25 @@ func mustServe(tb testing.TB) *testServer {
 
 func mustServeDir(tb testing.TB, dir string) *testServer {
 	tb.Helper()
+	ts := mustServeDirNoAccount(tb, dir, true)
+	ts.AccountID, ts.KeyID, ts.Secret = ts.mustCreateAccount(tb, "")
+	return ts
+}
+
+// mustServeDirNoAccount starts a server on dir without creating an account.
+func mustServeDirNoAccount(tb testing.TB, dir string, testClock bool) *testServer {
+	tb.Helper()
 	cfg := DefaultConfig()
 	cfg.Listen = "127.0.0.1:0"
 	cfg.DataDir = dir
-	cfg.TestClock = true
+	cfg.TestClock = testClock
 	cfg.LogLevel = "warn"
 	m := &Main{Config: cfg, Stderr: testLogWriter{tb}}
 	if err := m.Open(context.Background()); err != nil {
 		tb.Fatalf("open server: %v", err)
 	}
 	tb.Cleanup(func() { m.Close() })
-	ts := &testServer{Main: m}
-	ts.AccountID, ts.KeyID, ts.Secret = ts.mustCreateAccount(tb, "")
-	return ts
+	return &testServer{Main: m}
 }
 
 // mustCreateAccount creates an account with a root key in the server's

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/glacier"
@@ -171,5 +172,41 @@ func TestUnknownRouteIsBadRequest(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 400 || resp.Header.Get("x-amzn-RequestId") == "" {
 		t.Fatalf("status %d, request id %q", resp.StatusCode, resp.Header.Get("x-amzn-RequestId"))
+	}
+}
+
+func TestTestClockEndpoint(t *testing.T) {
+	ts := mustServe(t)
+	before := ts.service.Clock.Now()
+	ts.advance(t, 48*time.Hour)
+	if d := ts.service.Clock.Now().Sub(before); d < 48*time.Hour || d > 49*time.Hour {
+		t.Fatalf("clock moved %v, want 48h", d)
+	}
+	resp, err := http.Post(ts.URL()+"/_permafrost/v1/clock", "application/json", strings.NewReader(`{"advance_seconds": -5}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 400 {
+		t.Fatalf("negative advance: status %d, want 400", resp.StatusCode)
+	}
+	// The offset survives a restart: the clock never moves back.
+	dir := ts.Config.DataDir
+	ts.Close()
+	ts2 := mustServeDirNoAccount(t, dir, true)
+	if d := ts2.service.Clock.Now().Sub(before); d < 48*time.Hour {
+		t.Fatalf("after restart the clock is only %v ahead", d)
+	}
+}
+
+func TestClockEndpointAbsentWithoutFlag(t *testing.T) {
+	ts := mustServeDirNoAccount(t, t.TempDir(), false)
+	resp, err := http.Post(ts.URL()+"/_permafrost/v1/clock", "application/json", strings.NewReader(`{"advance_seconds": 5}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 404 {
+		t.Fatalf("status %d, want 404", resp.StatusCode)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/permafrost/permafrost/internal/clock"
@@ -50,7 +51,21 @@ type Server struct {
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	s.routes(mux)
-	return s.withRequestID(s.withLogging(s.withRecovery(mux)))
+	// permafrost's own endpoints live under /_permafrost/, a path no
+	// Glacier account id can take; they are dispatched before the Glacier
+	// routes, whose {account} wildcard would otherwise match them.
+	own := http.NewServeMux()
+	if s.TestClock != nil {
+		own.HandleFunc("/_permafrost/v1/clock", s.handleClock)
+	}
+	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/_permafrost/") {
+			own.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+	return s.withRequestID(s.withLogging(s.withRecovery(root)))
 }
 
 // op describes one Glacier operation's route.
@@ -90,13 +105,6 @@ func (s *Server) routes(mux *http.ServeMux) {
 	s.handle(mux, "DELETE "+v+"/multipart-uploads/{upload}", op{name: "AbortMultipartUpload", handle: s.handleAbortMultipartUpload})
 	s.handle(mux, "GET "+v+"/multipart-uploads/{upload}", op{name: "ListParts", handle: s.handleListParts})
 
-	if s.TestClock != nil {
-		mux.HandleFunc("/_permafrost/v1/clock", s.handleClock)
-	} else {
-		mux.HandleFunc("/_permafrost/", func(w http.ResponseWriter, r *http.Request) {
-			http.NotFound(w, r)
-		})
-	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errBadRequest("No Glacier operation matches "+r.Method+" "+r.URL.Path))
 	})

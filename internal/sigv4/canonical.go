@@ -263,23 +263,17 @@ func trimAllPy(v string) string {
 }
 
 // canonicalHeaders renders the canonical header block (each "name:value\n") for the signed headers.
-// host comes from r.Host (or a Host entry in the map when r.Host is empty); everything else, content-length
+// host is the value for the host header (requestHost or a variant of it); everything else, content-length
 // included, comes from the header map, multiple values joined with ','. A signed header the request lacks is
 // rendered with an empty value, which is also how an SDK renders a header it signed with an empty value.
 // With botocore false the values follow aws-sdk-go-v2 (host: StripExcessSpaces; others: TrimSpace of
 // StripExcessSpaces); with botocore true they follow botocore (' '.join(v.split()) for every header).
-func canonicalHeaders(r *Request, signed []string, botocore bool) string {
+func canonicalHeaders(r *Request, signed []string, host string, botocore bool) string {
 	var b strings.Builder
 	for _, name := range signed {
 		b.WriteString(name)
 		b.WriteByte(':')
 		if name == "host" {
-			host := r.Host
-			if host == "" {
-				if v := headerValues(r.Header, "host"); len(v) > 0 {
-					host = v[0]
-				}
-			}
 			if botocore {
 				b.WriteString(trimAllPy(host))
 			} else {
@@ -300,4 +294,28 @@ func canonicalHeaders(r *Request, signed []string, botocore bool) string {
 		b.WriteByte('\n')
 	}
 	return b.String()
+}
+
+// requestHost is r.Host, or the Host entry of the header map when r.Host is empty.
+func requestHost(r *Request) string {
+	if r.Host != "" {
+		return r.Host
+	}
+	if v := headerValues(r.Header, "host"); len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// stripDefaultPort removes a trailing ":80" or ":443". Both SDKs sign the host without its scheme's default
+// port (aws-sdk-go-v2 SanitizeHostForHeader, botocore _host_from_url); a URL presigned by aws-sdk-go-v2 for
+// "https://host:443/…" still carries the port, so the client then sends it in Host. This package does not know
+// the scheme, so either default port is removed.
+func stripDefaultPort(host string) string {
+	for _, p := range []string{":80", ":443"} {
+		if h, ok := strings.CutSuffix(host, p); ok && h != "" && !strings.HasSuffix(h, ":") {
+			return h
+		}
+	}
+	return host
 }

@@ -97,18 +97,28 @@ func (a *Auth) checkSignature(r *Request, secret, payloadHash, stamp string) err
 
 	// The common case: aws-sdk-go-v2's canonical form, which is also botocore's for normalized paths and
 	// header values without tabs.
+	host := requestHost(r)
 	paths := []string{canonicalURI(r.RawPath)}
-	headers := []string{canonicalHeaders(r, a.SignedHeaders, false)}
+	headers := []string{canonicalHeaders(r, a.SignedHeaders, host, false)}
 	payloads := []string{payloadHash}
 	if try(paths[0], headers[0], payloads[0]) {
 		return nil
 	}
 
+	// The alternatives, each only where it changes something.
 	if p := canonicalURIBotocore(r.RawPath); p != paths[0] {
 		paths = append(paths, p)
 	}
-	if h := canonicalHeaders(r, a.SignedHeaders, true); h != headers[0] {
-		headers = append(headers, h)
+	hosts := []string{host}
+	if h := stripDefaultPort(host); h != host {
+		hosts = append(hosts, h)
+	}
+	for _, h := range hosts {
+		for _, py := range []bool{false, true} {
+			if block := canonicalHeaders(r, a.SignedHeaders, h, py); !slices.Contains(headers, block) {
+				headers = append(headers, block)
+			}
+		}
 	}
 	if a.Presigned && payloadHash == EmptySHA256 {
 		payloads = append(payloads, UnsignedPayload)

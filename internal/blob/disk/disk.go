@@ -115,6 +115,8 @@ func Open(dir string) (*Store, error) {
 		tmp:   filepath.Join(dir, "tmp"),
 		known: make(map[string]struct{}),
 	}
+	_, err = os.Stat(dir)
+	created := errors.Is(err, fs.ErrNotExist)
 	if err := os.MkdirAll(dir, dirPerm); err != nil {
 		return nil, fmt.Errorf("disk: %w", err)
 	}
@@ -128,10 +130,13 @@ func Open(dir string) (*Store, error) {
 			return nil, fmt.Errorf("disk: %s is not a directory", d)
 		}
 	}
-	// Make dir's entry and those of blobs and tmp durable, whoever created
-	// them: Put relies on blobs being durable.
-	if err := syncDir(filepath.Dir(dir)); err != nil {
-		return nil, fmt.Errorf("disk: %w", err)
+	// Make the entries of blobs and tmp durable, whoever created them: Put
+	// relies on blobs being durable. dir's own entry is ours to sync only
+	// if we created it.
+	if created {
+		if err := syncDir(filepath.Dir(dir)); err != nil {
+			return nil, fmt.Errorf("disk: %w", err)
+		}
 	}
 	if err := syncDir(dir); err != nil {
 		return nil, fmt.Errorf("disk: %w", err)
@@ -167,7 +172,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) (n int64, err 
 	}
 	tmp := f.Name()
 	defer func() {
-		// Runs last: the temporary name goes whether or not it was linked.
+		// The temporary name goes, whether or not it was linked.
 		if f != nil {
 			f.Close()
 		}

@@ -73,8 +73,8 @@ import (
 var migrationFS embed.FS
 
 // busyTimeout is how long a connection waits for a lock held by another
-// process before the operation fails with KindUnavailable.
-const busyTimeout = 5 * time.Second
+// process before the operation fails with KindUnavailable. Tests shorten it.
+var busyTimeout = 5 * time.Second
 
 // DB is a MetaStore backed by one SQLite database file. It is safe for
 // concurrent use.
