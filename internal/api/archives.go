@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/permafrost/permafrost/internal/glacier"
+	"github.com/permafrost/permafrost/internal/treehash"
 )
 
 // defaultBodyIdle is how long an upload body may stall by default.
@@ -20,21 +21,27 @@ func (s *Server) bodyIdle() time.Duration {
 }
 
 // uploadBody reads the headers every upload carries and wraps the body.
-func (s *Server) uploadBody(w http.ResponseWriter, r *http.Request, size int64) (glacier.Body, error) {
+func (s *Server) uploadBody(w http.ResponseWriter, r *http.Request, c *call, size int64) (glacier.Body, error) {
 	tree, err := requiredHash(r, "x-amz-sha256-tree-hash")
 	if err != nil {
 		return glacier.Body{}, err
 	}
-	content, err := requiredHash(r, "x-amz-content-sha256")
+	b := glacier.Body{R: newBodyReader(w, r, s.bodyIdle()), Size: size, TreeHash: tree}
+	if c.verifyPayload != nil {
+		b.CheckLinear = func(h treehash.Hash) error { return c.verifyPayload(h.String()) }
+		return b, nil
+	}
+	declared, err := requiredHash(r, "x-amz-content-sha256")
 	if err != nil {
 		return glacier.Body{}, err
 	}
-	return glacier.Body{
-		R:             newBodyReader(w, r, s.bodyIdle()),
-		Size:          size,
-		TreeHash:      tree,
-		ContentSHA256: content,
-	}, nil
+	b.CheckLinear = func(h treehash.Hash) error {
+		if h != declared {
+			return glacier.Errorf(glacier.KindPayloadHashMismatch, "The x-amz-content-sha256 header %s does not match the SHA-256 of the request body, %s", declared, h)
+		}
+		return nil
+	}
+	return b, nil
 }
 
 // handleUploadArchive: POST /{account}/vaults/{vault}/archives (§9.1).
@@ -43,7 +50,7 @@ func (s *Server) handleUploadArchive(w http.ResponseWriter, r *http.Request, c *
 	if err != nil {
 		return err
 	}
-	body, err := s.uploadBody(w, r, size)
+	body, err := s.uploadBody(w, r, c, size)
 	if err != nil {
 		return err
 	}
@@ -103,7 +110,7 @@ func (s *Server) handleUploadMultipartPart(w http.ResponseWriter, r *http.Reques
 	if r.ContentLength >= 0 && r.ContentLength != size {
 		return glacier.Errorf(glacier.KindInvalidParameter, "Content-Range: %s is incompatible with Content-Length: %d", cr, r.ContentLength)
 	}
-	body, err := s.uploadBody(w, r, size)
+	body, err := s.uploadBody(w, r, c, size)
 	if err != nil {
 		return err
 	}

@@ -21,12 +21,15 @@ const apiVersion = "2012-06-01"
 //
 // The payload hash that the signature covers is, as in AWS, the
 // x-amz-content-sha256 header when present, else the SHA-256 of the body.
-// For archive and part uploads the header is required and trusted for the
-// signature check; the body is then verified against it while it streams
-// into storage (glacier.Body), so the bytes are read and hashed once. Other
-// bodies are small JSON documents: they are read here, hashed and checked.
+// For archive and part uploads the declared hash is trusted for the
+// signature check and the body is verified against it while it streams
+// into storage; without the header (aws-sdk-go-v2 omits it when the caller
+// supplies the tree hash) the signature itself is checked at the end of the
+// stream with the computed hash. Either way the bytes are read and hashed
+// once, and nothing is stored unless both match. Other bodies are small
+// JSON documents: they are read here, hashed and checked.
 func (s *Server) authenticate(r *http.Request, o op) (*call, error) {
-	if v := r.Header.Get("x-amz-glacier-version"); v == "" {
+	if v := glacierVersion(r); v == "" {
 		return nil, glacier.Errorf(glacier.KindMissingParameter, "Required parameter missing: API version")
 	} else if v != apiVersion {
 		return nil, glacier.Errorf(glacier.KindInvalidParameter, "Invalid API version: %s. The supported version is %s", v, apiVersion)
@@ -43,16 +46,27 @@ func (s *Server) authenticate(r *http.Request, o op) (*call, error) {
 	if err != nil {
 		return nil, err
 	}
-	payloadHash, err := s.payloadHash(r, o, auth)
-	if err != nil {
-		return nil, err
+	verify := func(payloadHash string) error {
+		return auth.Verify(req, key.Secret, payloadHash, s.now(), sigv4.Options{
+			Service: "glacier",
+			Regions: []string{s.Region},
+			MaxSkew: s.MaxSkew,
+		})
 	}
-	if err := auth.Verify(req, key.Secret, payloadHash, s.now(), sigv4.Options{
-		Service: "glacier",
-		Regions: []string{s.Region},
-		MaxSkew: s.MaxSkew,
-	}); err != nil {
-		return nil, err
+	c := &call{}
+	if o.streams && r.Header.Get("x-amz-content-sha256") == "" {
+		// The payload hash is the body's SHA-256, known only once the body
+		// has streamed through; the check runs then, before anything is
+		// stored (see uploadBody).
+		c.verifyPayload = verify
+	} else {
+		payloadHash, err := s.payloadHash(r, o, auth)
+		if err != nil {
+			return nil, err
+		}
+		if err := verify(payloadHash); err != nil {
+			return nil, err
+		}
 	}
 	p := glacier.RootPrincipal(key.AccountID, key.ID)
 	if key.UserName != "" {
@@ -61,30 +75,38 @@ func (s *Server) authenticate(r *http.Request, o op) (*call, error) {
 		p.ARN = "arn:aws:iam::" + key.AccountID + ":user/" + key.UserName
 	}
 	host, _, _ := net.SplitHostPort(r.RemoteAddr)
-	return &call{caller: &glacier.Caller{
+	c.caller = &glacier.Caller{
 		Principal:       p,
 		SourceIP:        host,
 		SecureTransport: r.TLS != nil,
 		UserAgent:       r.UserAgent(),
-	}}, nil
+	}
+	return c, nil
+}
+
+// glacierVersion reads x-amz-glacier-version from the header or, in a
+// presigned URL (where SDK presigners hoist x-amz-* headers into the
+// query), from the query string.
+func glacierVersion(r *http.Request) string {
+	if v := r.Header.Get("x-amz-glacier-version"); v != "" {
+		return v
+	}
+	for k, vs := range r.URL.Query() {
+		if strings.EqualFold(k, "x-amz-glacier-version") && len(vs) > 0 {
+			return vs[0]
+		}
+	}
+	return ""
 }
 
 // payloadHash returns the hash the canonical request must carry.
 func (s *Server) payloadHash(r *http.Request, o op, auth *sigv4.Auth) (string, error) {
 	declared := r.Header.Get("x-amz-content-sha256")
 	if o.streams {
-		if declared == "" {
-			return "", glacier.Errorf(glacier.KindMissingParameter, "Required parameter missing: x-amz-content-sha256")
-		}
 		if _, err := parseHash(declared, "x-amz-content-sha256"); err != nil {
 			return "", err
 		}
 		return strings.ToLower(declared), nil
-	}
-	if auth.Presigned && declared == "" {
-		// Presigned URLs sign no payload (botocore SigV4QueryAuth);
-		// sigv4 knows which forms to accept.
-		return sigv4.UnsignedPayload, nil
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxJSONBody+1))
 	if err != nil {

@@ -115,6 +115,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 type call struct {
 	caller  *glacier.Caller
 	account string
+	// verifyPayload, set for uploads sent without x-amz-content-sha256,
+	// checks the signature once the body's SHA-256 is known.
+	verifyPayload func(payloadHash string) error
 }
 
 // handle registers one operation behind version check and authentication.

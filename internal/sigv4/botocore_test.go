@@ -90,6 +90,17 @@ func TestBotocore(t *testing.T) {
 				}
 				t.Fatalf("Verify: %v", err)
 			}
+			if a.Presigned {
+				// botocore signs the body hash, not UNSIGNED-PAYLOAD, into presigned URLs: a caller that passes
+				// UNSIGNED-PAYLOAD for them does not verify. Nor do they carry x-amz-glacier-version.
+				if err := a.Verify(r, f.SecretKey, UnsignedPayload, now, Options{}); kindOf(err) != SignatureMismatch {
+					t.Errorf("presigned with UNSIGNED-PAYLOAD: got %v, want SignatureMismatch", err)
+				}
+				if strings.HasPrefix(c.Signer, "presign-client") && (sr.Header.Get("X-Amz-Glacier-Version") != "" ||
+					strings.Contains(strings.ToLower(c.Query), "glacier-version")) {
+					t.Errorf("botocore presigned URL now carries x-amz-glacier-version: %s", c.Query)
+				}
+			}
 			// The same request with another secret must fail.
 			if err := a.Verify(r, f.SecretKey+"x", payload, now, Options{}); kindOf(err) != SignatureMismatch {
 				t.Errorf("wrong secret: got %v, want SignatureMismatch", err)

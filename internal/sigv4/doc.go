@@ -61,7 +61,9 @@
 // x-amz-sha256-tree-hash). host is Request.Host; content-length, like every other header, comes from the header
 // map. Value trimming differs slightly: aws-sdk-go-v2 trims and collapses runs of spaces only; botocore folds
 // all whitespace (tabs included) into single spaces. Verify tries the first and, only when a value contains
-// other whitespace, the second. Host must be signed (AWS: "'Host' or ':authority' must be a 'SignedHeader'").
+// other whitespace, the second. Both SDKs sign host without its scheme's default port; a URL presigned by
+// aws-sdk-go-v2 for "https://h:443/…" still carries ":443", which the client then sends in Host, so a host
+// ending in ":80" or ":443" is also tried without it (this package does not know the scheme). Host must be signed (AWS: "'Host' or ':authority' must be a 'SignedHeader'").
 // x-amz-date need not be: the request time is part of the string to sign anyway.
 //
 // Bytes. Header values are signed as the bytes received. Both SDKs send and hash non-ASCII values as UTF-8

@@ -47,8 +47,8 @@ func TestVerifyNegative(t *testing.T) {
 
 	tests := []struct {
 		name   string
-		mutate func(*http.Request)        // on the signed client request
-		edit   func(*Request, *string)    // on the server's view and payload hash
+		mutate func(*http.Request)     // on the signed client request
+		edit   func(*Request, *string) // on the server's view and payload hash
 		verify func(*Auth, Request, string) error
 		want   Kind
 	}{
@@ -215,7 +215,7 @@ func TestPresignExpiry(t *testing.T) {
 		{"600", 0, 0},
 		{"600", 600 * time.Second, 0},
 		{"600", 601 * time.Second, PresignExpired},
-		{"86400", 20 * time.Hour, 0},           // longer than the skew window
+		{"86400", 20 * time.Hour, 0},            // longer than the skew window
 		{"60", 2 * time.Minute, PresignExpired}, // shorter than the skew window
 		{"600", -15 * time.Minute, 0},
 		{"600", -16 * time.Minute, TimeSkewed}, // not yet current

@@ -26,8 +26,9 @@ import (
 // request whose payloadHash is EmptySHA256; a presigned request with a body is never accepted unsigned.
 //
 // The canonical path and header values are tried first in aws-sdk-go-v2's form and, only where they differ,
-// in botocore's (path dot-segment and "//" normalization; folding of tabs in header values); see the package
-// comment.
+// in botocore's (path dot-segment and "//" normalization; folding of tabs in header values), and with a
+// default port removed from Host; see the package comment. UnsignedPayload passed as payloadHash is taken
+// literally: a presigned URL from botocore, which signs EmptySHA256, does not verify with it.
 func (a *Auth) Verify(r Request, secret, payloadHash string, now time.Time, opts Options) error {
 	if a == nil {
 		return errorf(MissingAuth, "%s", msgMissingAuth)

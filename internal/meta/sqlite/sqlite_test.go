@@ -234,3 +234,29 @@ func TestDuplicateArchiveIsConflict(t *testing.T) {
 		t.Errorf("vault after the refused duplicate = %+v, %v; want 1 archive", v, err)
 	}
 }
+
+// TestCompleteUploadDuplicateArchive checks that an archive id collision
+// while completing is not mistaken for the contract's "upload not open".
+func TestCompleteUploadDuplicateArchive(t *testing.T) {
+	db := mustOpen(t, filepath.Join(t.TempDir(), "meta.db"))
+	ctx := t.Context()
+	const acct = "111122223333"
+	if _, _, err := db.CreateVault(ctx, glacier.Vault{AccountID: acct, Name: "v"}, 10); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateArchive(ctx, glacier.Archive{ID: "a", AccountID: acct, VaultName: "v"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateUpload(ctx, glacier.Upload{ID: "u", AccountID: acct, VaultName: "v", PartSize: 1 << 20}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := db.CompleteUpload(ctx, "u", glacier.Archive{ID: "a", AccountID: acct, VaultName: "v"},
+		func(glacier.Upload, []glacier.Part) error { return nil })
+	if got := glacier.KindOf(err); got != glacier.KindInternal {
+		t.Errorf("CompleteUpload onto an existing archive id: error %v of kind %v, want %v", err, got, glacier.KindInternal)
+	}
+	u, err := db.GetUpload(ctx, acct, "v", "u")
+	if err != nil || u.State != glacier.UploadOpen {
+		t.Errorf("upload after the failed completion = %+v, %v; want it open", u, err)
+	}
+}

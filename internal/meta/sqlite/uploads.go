@@ -206,6 +206,11 @@ func (db *DB) CompleteUpload(ctx context.Context, uploadID string, a glacier.Arc
 
 		// The archive belongs to the upload's vault, whatever a says.
 		if err := insertArchive(ctx, tx, vaultID, a); err != nil {
+			if glacier.KindOf(classify("", err)) == glacier.KindConflict {
+				// Not the conflict of the contract (the upload is open):
+				// archive ids are unique by construction, so this is a bug.
+				return glacier.Wrap(glacier.KindInternal, err, "complete upload: archive id "+a.ID+" exists")
+			}
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO archive_segments (archive_id, seq, blob_key, size, tree_hash, leaves)
