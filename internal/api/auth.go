@@ -29,12 +29,16 @@ const apiVersion = "2012-06-01"
 // once, and nothing is stored unless both match. Other bodies are small
 // JSON documents: they are read here, hashed and checked.
 func (s *Server) authenticate(r *http.Request, o op) (*call, error) {
-	if v := glacierVersion(r); v == "" {
+	req := sigv4Request(r)
+	v := glacierVersion(r)
+	if v == "" && !presigned(r) {
 		return nil, glacier.Errorf(glacier.KindMissingParameter, "Required parameter missing: API version")
-	} else if v != apiVersion {
+	}
+	// botocore's presigned URLs carry no version at all; the URL is signed
+	// as it is, so the version is implied.
+	if v != "" && v != apiVersion {
 		return nil, glacier.Errorf(glacier.KindInvalidParameter, "Invalid API version: %s. The supported version is %s", v, apiVersion)
 	}
-	req := sigv4Request(r)
 	auth, err := sigv4.Parse(req)
 	if err != nil {
 		return nil, err
@@ -99,6 +103,16 @@ func glacierVersion(r *http.Request) string {
 	return ""
 }
 
+// presigned reports whether the request carries a query signature.
+func presigned(r *http.Request) bool {
+	for k := range r.URL.Query() {
+		if strings.EqualFold(k, "X-Amz-Signature") {
+			return true
+		}
+	}
+	return false
+}
+
 // payloadHash returns the hash the canonical request must carry.
 func (s *Server) payloadHash(r *http.Request, o op, auth *sigv4.Auth) (string, error) {
 	declared := r.Header.Get("x-amz-content-sha256")
@@ -106,7 +120,7 @@ func (s *Server) payloadHash(r *http.Request, o op, auth *sigv4.Auth) (string, e
 		if _, err := parseHash(declared, "x-amz-content-sha256"); err != nil {
 			return "", err
 		}
-		return strings.ToLower(declared), nil
+		return declared, nil
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxJSONBody+1))
 	if err != nil {

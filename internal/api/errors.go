@@ -40,6 +40,7 @@ var sigv4Codes = map[sigv4.Kind]wireError{
 	sigv4.PresignExpired:    {"InvalidSignatureException", http.StatusForbidden},
 	sigv4.WrongService:      {"InvalidSignatureException", http.StatusForbidden},
 	sigv4.WrongRegion:       {"InvalidSignatureException", http.StatusForbidden},
+	sigv4.WrongDate:         {"InvalidSignatureException", http.StatusForbidden},
 }
 
 // protoError is an error only the protocol layer raises (bad JSON, unknown

@@ -108,6 +108,38 @@ type MetaStore interface {
 	// before the given time; it returns how many it removed.
 	PurgeClosedUploads(ctx context.Context, before time.Time) (int, error)
 
+	// CreateUser adds a user; KindNotFound if the account does not exist,
+	// KindConflict if the name is taken in the account.
+	CreateUser(ctx context.Context, u User) error
+	GetUser(ctx context.Context, accountID, name string) (User, error)
+	// ListUsers returns the users of an account ordered by name.
+	ListUsers(ctx context.Context, accountID string) ([]User, error)
+	// DeleteUser removes a user and its access keys; KindNotFound if absent.
+	DeleteUser(ctx context.Context, accountID, name string) error
+
+	// SetAccessPolicy creates or replaces the vault's access policy.
+	SetAccessPolicy(ctx context.Context, accountID, vault, policy string) error
+	// GetAccessPolicy: KindNotFound if the vault has none (or no vault).
+	GetAccessPolicy(ctx context.Context, accountID, vault string) (string, error)
+	// DeleteAccessPolicy succeeds when none is set (the vault must exist).
+	DeleteAccessPolicy(ctx context.Context, accountID, vault string) error
+
+	// GetLock returns the vault's lock record as stored (nil when none);
+	// expiry is the caller's to judge. KindNotFound if no vault.
+	GetLock(ctx context.Context, accountID, vault string) (*Lock, error)
+	// UpdateLock is the compare-and-swap of vault-lock.md §2.2: inside one
+	// transaction that serializes all lock changes of the vault, it reads
+	// the record, calls fn with it (nil when none) and stores what fn
+	// returns (nil deletes the record). If fn fails nothing changes and its
+	// error is returned. fn must not call the store. KindNotFound if no
+	// vault.
+	UpdateLock(ctx context.Context, accountID, vault string, fn func(cur *Lock) (*Lock, error)) error
+
+	// VaultPolicies returns, in one consistent read, what authorizing a
+	// request on the vault needs: its access policy ("" when none), its lock
+	// record (nil when none) and its tags. KindNotFound if no vault.
+	VaultPolicies(ctx context.Context, accountID, vault string) (VaultPolicies, error)
+
 	// BlobReferenced reports whether any archive segment or part uses key.
 	BlobReferenced(ctx context.Context, key string) (bool, error)
 
@@ -118,6 +150,13 @@ type MetaStore interface {
 	PutSetting(ctx context.Context, key, value string) error
 
 	Close() error
+}
+
+// VaultPolicies is what authorization reads about a vault.
+type VaultPolicies struct {
+	AccessPolicy string
+	Lock         *Lock
+	Tags         map[string]string
 }
 
 // BlobStore keeps archive bytes under opaque keys chosen by the service

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/permafrost/permafrost/internal/treehash"
+	"github.com/permafrost/permafrost/internal/vaultlock"
 )
 
 // Account is a tenant: a 12-digit id that owns vaults and access keys.
@@ -135,3 +136,28 @@ type NotificationConfig struct {
 	SNSTopic string
 	Events   []string
 }
+
+// User is an IAM-style identity inside an account, with its own access
+// keys and an identity policy (policies.md §8). A user without a policy
+// may do nothing.
+type User struct {
+	AccountID string
+	Name      string
+	UserID    string // AIDA… style unique id (aws:userid)
+	Policy    string // identity policy document; "" for none
+	CreatedAt time.Time
+}
+
+// LockState is the state of a vault lock (vault-lock.md §2); the state
+// machine itself lives in internal/vaultlock.
+type LockState = vaultlock.State
+
+const (
+	LockNone       = vaultlock.None
+	LockInProgress = vaultlock.InProgress
+	LockLocked     = vaultlock.Locked
+)
+
+// Lock is a vault's lock record: policy, state, lock id, creation and
+// expiration (CreatedAt + 24 h).
+type Lock = vaultlock.Lock

@@ -17,7 +17,9 @@
 //	RawPath:  the path part of r.RequestURI (up to '?') when it starts with "/", else r.URL.EscapedPath();
 //	          it must be the bytes the client sent, since both SDKs sign the wire encoding.
 //	RawQuery: r.URL.RawQuery, untouched.
-//	Header:   r.Header (it keeps Content-Length; net/http removes only Host and Transfer-Encoding, which no SDK signs).
+//	Header:   r.Header. net/http removes Host, Transfer-Encoding and, for chunked bodies, Content-Length and
+//	          Trailer; no SDK signs those (aws-sdk-go-v2 signs content-length only for a known length, which
+//	          net/http keeps).
 //	Host:     r.Host.
 //	Method:   r.Method.
 //
@@ -63,8 +65,9 @@
 // all whitespace (tabs included) into single spaces. Verify tries the first and, only when a value contains
 // other whitespace, the second. Both SDKs sign host without its scheme's default port; a URL presigned by
 // aws-sdk-go-v2 for "https://h:443/…" still carries ":443", which the client then sends in Host, so a host
-// ending in ":80" or ":443" is also tried without it (this package does not know the scheme). Host must be signed (AWS: "'Host' or ':authority' must be a 'SignedHeader'").
-// x-amz-date need not be: the request time is part of the string to sign anyway.
+// ending in ":80" or ":443" is also tried without it (this package does not know the scheme). Host must be
+// signed (AWS: "'Host' or ':authority' must be a 'SignedHeader'"); x-amz-date need not be, since the request
+// time is part of the string to sign anyway.
 //
 // Bytes. Header values are signed as the bytes received. Both SDKs send and hash non-ASCII values as UTF-8
 // (botocore encodes header values with UTF-8 in AWSRequestPreparer), so such an archive description verifies
@@ -94,7 +97,7 @@
 //	SignatureMismatch, TimeSkewed, PresignExpired,
 //	WrongService, WrongRegion, WrongDate         InvalidSignatureException 403
 //
-// Signatures are compared with hmac.Equal. Trying a second canonical form only happens after the first failed,
-// costs one more SHA-256 and HMAC each, and never accepts a request whose signed content differs under both
-// SDKs' rules.
+// Signatures are compared with hmac.Equal. The alternative canonical forms are tried only after the first
+// failed, each at the cost of one SHA-256 and one HMAC (at most 16 forms, on the failure path only); a request
+// is accepted only if one SDK's rules, applied to what was received, reproduce the signature.
 package sigv4

@@ -47,8 +47,10 @@ type Auth struct {
 	Presigned     bool
 	// Expires is X-Amz-Expires of a presigned request; zero when the URL carries none (aws-sdk-go-v2's
 	// PresignHTTP does not add it), in which case the ordinary skew window applies instead.
-	Expires       time.Duration
-	SecurityToken string // X-Amz-Security-Token, from the header or (presigned) the query; not signed-checked here
+	Expires time.Duration
+	// SecurityToken is X-Amz-Security-Token, from the header or (presigned) the query. Both SDKs sign it;
+	// checking that it belongs to AccessKeyID is the caller's job.
+	SecurityToken string
 }
 
 // Options are the server's facts Verify checks the credential scope and the request time against.

@@ -162,30 +162,37 @@ func queryStrings(ctx context.Context, tx *sql.Tx, query string, args ...any) ([
 
 // GetTags returns the vault's tags, an empty non-nil map when none.
 func (db *DB) GetTags(ctx context.Context, accountID, vault string) (map[string]string, error) {
-	tags := map[string]string{}
+	var tags map[string]string
 	err := db.view(ctx, "get tags", func(tx *sql.Tx) error {
 		id, err := findVaultID(ctx, tx, accountID, vault)
 		if err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT key, value FROM vault_tags WHERE vault_id = ?`, id)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var k, v string
-			if err := rows.Scan(&k, &v); err != nil {
-				return err
-			}
-			tags[k] = v
-		}
-		return rows.Err()
+		tags, err = vaultTags(ctx, tx, id)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return tags, nil
+}
+
+// vaultTags returns the tags of vault row id, an empty non-nil map when none.
+func vaultTags(ctx context.Context, tx *sql.Tx, id int64) (map[string]string, error) {
+	tags := map[string]string{}
+	rows, err := tx.QueryContext(ctx, `SELECT key, value FROM vault_tags WHERE vault_id = ?`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, err
+		}
+		tags[k] = v
+	}
+	return tags, rows.Err()
 }
 
 // AddTags sets the given tags, overwriting existing keys. If the resulting
