@@ -23,9 +23,9 @@ func TestMatrix(t *testing.T) {
 	now := t0.Add(time.Hour)
 	expired := t0.Add(Window) // the boundary instant counts as expired
 	type want struct {
-		state  State // state after the call (None = no record)
-		denied bool  // refusal: AccessDenied
-		invalid bool // refusal: InvalidParameter
+		state   State // state after the call (None = no record)
+		denied  bool  // refusal: AccessDenied
+		invalid bool  // refusal: InvalidParameter
 	}
 	rows := []struct {
 		name string
