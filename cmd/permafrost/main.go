@@ -24,6 +24,7 @@ Commands:
   serve      run the Glacier API server
   accounts   create and list accounts
   keys       create, list and delete access keys
+  users      create, list and delete IAM-style users with identity policies
   version    print the version
 
 Run "permafrost <command> -h" for a command's flags. Every flag can also be
@@ -65,6 +66,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runAccounts(ctx, rest, stdout, stderr)
 	case "keys":
 		return runKeys(ctx, rest, stdout, stderr)
+	case "users":
+		return runUsers(ctx, rest, stdout, stderr)
 	case "version", "--version", "-version":
 		return runVersion(stdout)
 	case "help", "-h", "--help", "-help":

@@ -91,7 +91,7 @@ func TestWireStructsMatchModel(t *testing.T) {
 	for _, v := range []any{
 		DescribeVaultOutput{}, ListVaultsOutput{}, ListTagsForVaultOutput{}, AddTagsToVaultInput{},
 		RemoveTagsFromVaultInput{}, VaultNotificationConfig{}, PartListElement{}, ListPartsOutput{},
-		UploadListElement{}, ListMultipartUploadsOutput{},
+		UploadListElement{}, ListMultipartUploadsOutput{}, VaultAccessPolicy{}, VaultLockPolicy{}, GetVaultLockOutput{},
 	} {
 		typ := reflect.TypeOf(v)
 		s, ok := m.Shapes[typ.Name()]

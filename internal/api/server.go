@@ -88,6 +88,15 @@ func (s *Server) routes(mux *http.ServeMux) {
 	s.handle(mux, "GET "+v, op{name: "DescribeVault", handle: s.handleDescribeVault})
 	s.handle(mux, "DELETE "+v, op{name: "DeleteVault", handle: s.handleDeleteVault})
 
+	s.handle(mux, "PUT "+v+"/access-policy", op{name: "SetVaultAccessPolicy", handle: s.handleSetVaultAccessPolicy})
+	s.handle(mux, "GET "+v+"/access-policy", op{name: "GetVaultAccessPolicy", handle: s.handleGetVaultAccessPolicy})
+	s.handle(mux, "DELETE "+v+"/access-policy", op{name: "DeleteVaultAccessPolicy", handle: s.handleDeleteVaultAccessPolicy})
+
+	s.handle(mux, "POST "+v+"/lock-policy", op{name: "InitiateVaultLock", handle: s.handleInitiateVaultLock})
+	s.handle(mux, "GET "+v+"/lock-policy", op{name: "GetVaultLock", handle: s.handleGetVaultLock})
+	s.handle(mux, "POST "+v+"/lock-policy/{lock}", op{name: "CompleteVaultLock", handle: s.handleCompleteVaultLock})
+	s.handle(mux, "DELETE "+v+"/lock-policy", op{name: "AbortVaultLock", handle: s.handleAbortVaultLock})
+
 	s.handle(mux, "GET "+v+"/tags", op{name: "ListTagsForVault", handle: s.handleListTagsForVault})
 	s.handle(mux, "POST "+v+"/tags", op{name: "AddTagsToVault", handle: s.handleTags})
 

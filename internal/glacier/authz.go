@@ -2,7 +2,12 @@ package glacier
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"time"
+
+	"github.com/permafrost/permafrost/internal/policy"
+	"github.com/permafrost/permafrost/internal/vaultlock"
 )
 
 // Access is one authorization question: may this caller perform this
@@ -17,21 +22,136 @@ type Access struct {
 	// ArchiveAge is set for requests on one archive (DeleteArchive,
 	// archive-retrieval jobs): whole days since the archive was created.
 	ArchiveAge *int64
-	Now        time.Time
+	// Extra holds request-specific condition keys (aws:RequestTag/…,
+	// aws:TagKeys).
+	Extra map[string][]string
+	Now   time.Time
 }
 
-// authorize is the single authorization decision. For now it grants an
-// account's principals everything in their own account and denies every
-// cross-account request; vault access policies, lock policies and identity
-// policies plug in here.
+// resourceTagActions are the actions whose request context carries the
+// vault's tags as glacier:ResourceTag/<key> (policies.md §5.1, §7).
+var resourceTagActions = map[string]bool{
+	"glacier:AddTagsToVault": true, "glacier:CompleteMultipartUpload": true, "glacier:CompleteVaultLock": true,
+	"glacier:DeleteArchive": true, "glacier:DeleteVault": true, "glacier:DeleteVaultAccessPolicy": true,
+	"glacier:DeleteVaultNotifications": true, "glacier:InitiateJob": true, "glacier:InitiateMultipartUpload": true,
+	"glacier:InitiateVaultLock": true, "glacier:RemoveTagsFromVault": true, "glacier:SetVaultAccessPolicy": true,
+	"glacier:SetVaultNotifications": true, "glacier:UploadArchive": true, "glacier:UploadMultipartPart": true,
+}
+
+// authorize is the single authorization decision (policies.md §6): the
+// caller's identity policy (users; a root has none and needs none in its
+// own account), and, for an existing vault, its access policy and the lock
+// policy in force at a.Now, evaluated together. An explicit deny anywhere
+// wins; a cross-account caller needs a grant from the vault's policies and
+// from its own identity policy.
+//
+// The lock policy is read in the same snapshot as the access policy and
+// tags, and judged with vaultlock.Effective, so an expired draft stops
+// binding at its expiry instant without any request touching it.
 func (s *Service) authorize(ctx context.Context, a Access) error {
 	if a.Caller == nil {
 		return Errorf(KindAccessDenied, "Access denied: no authenticated principal")
 	}
-	if a.Caller.Principal.AccountID != a.AccountID {
-		return Errorf(KindAccessDenied, "Access denied for account ID: %s", a.AccountID)
+	p := a.Caller.Principal
+	req := policy.Request{
+		Principal: policy.Principal{
+			AccountID: p.AccountID,
+			ARN:       p.ARN,
+			Type:      string(p.Type),
+			UserName:  p.UserName,
+			UserID:    p.AccountID,
+		},
+		Action:          a.Action,
+		Resource:        a.Resource,
+		ResourceAccount: a.AccountID,
+	}
+
+	var identity []*policy.Policy
+	if p.Type == PrincipalUser {
+		u, err := s.Meta.GetUser(ctx, p.AccountID, p.UserName)
+		if IsNotFound(err) {
+			return s.denied(a) // the user was deleted after signing
+		}
+		if err != nil {
+			return err
+		}
+		req.Principal.UserID = u.UserID
+		if u.Policy != "" {
+			pol, err := s.policies.parse(u.Policy, policy.IdentityPolicy)
+			if err != nil {
+				return Wrap(KindInternal, err, "stored identity policy of user "+u.Name+" does not parse")
+			}
+			identity = append(identity, pol)
+		}
+	}
+
+	var resource []*policy.Policy
+	var tags map[string]string
+	if a.Vault != nil {
+		vp, err := s.Meta.VaultPolicies(ctx, a.AccountID, a.Vault.Name)
+		if err != nil && !IsNotFound(err) {
+			return err
+		}
+		for _, doc := range []string{vp.AccessPolicy, effectiveLockPolicy(vp.Lock, a.Now)} {
+			if doc == "" {
+				continue
+			}
+			pol, err := s.policies.parse(doc, policy.ResourcePolicy)
+			if err != nil {
+				return Wrap(KindInternal, err, "stored policy of vault "+a.Vault.Name+" does not parse")
+			}
+			resource = append(resource, pol)
+		}
+		tags = vp.Tags
+	}
+
+	req.Context = requestContext(a, req.Principal, tags)
+	if policy.Evaluate(&req, identity, resource) != policy.Allow {
+		return s.denied(a)
 	}
 	return nil
+}
+
+// denied is AWS's AccessDeniedException wording (policies.md §6).
+func (s *Service) denied(a Access) error {
+	return Errorf(KindAccessDenied, "User: %s is not authorized to perform: %s on resource: %s",
+		a.Caller.Principal.ARN, a.Action, a.Resource)
+}
+
+// effectiveLockPolicy is the lock policy in force at now, "" when none.
+func effectiveLockPolicy(l *Lock, now time.Time) string {
+	if l := vaultlock.Effective(l, now); l != nil {
+		return l.Policy
+	}
+	return ""
+}
+
+// requestContext fills the condition keys of policies.md §5.
+func requestContext(a Access, p policy.Principal, tags map[string]string) map[string][]string {
+	c := policy.PrincipalContext(p)
+	now := a.Now.UTC()
+	c["aws:CurrentTime"] = []string{now.Format(time.RFC3339)}
+	c["aws:EpochTime"] = []string{strconv.FormatInt(now.Unix(), 10)}
+	c["aws:SecureTransport"] = []string{strconv.FormatBool(a.Caller.SecureTransport)}
+	if a.Caller.SourceIP != "" {
+		c["aws:SourceIp"] = []string{a.Caller.SourceIP}
+	}
+	if a.Caller.UserAgent != "" {
+		c["aws:UserAgent"] = []string{a.Caller.UserAgent}
+	}
+	if a.ArchiveAge != nil {
+		c["glacier:ArchiveAgeInDays"] = []string{strconv.FormatInt(*a.ArchiveAge, 10)}
+	}
+	if resourceTagActions[a.Action] {
+		for k, v := range tags {
+			c["glacier:ResourceTag/"+k] = []string{v}
+			c["aws:ResourceTag/"+k] = []string{v}
+		}
+	}
+	for k, v := range a.Extra {
+		c[k] = v
+	}
+	return c
 }
 
 // vaultAccess builds the Access for an action on an existing or future
@@ -51,21 +171,58 @@ func (s *Service) vaultAccess(c *Caller, action, accountID, vault string, v *Vau
 // of operations.md §2.4: a missing vault is reported only to callers that
 // are allowed to ask.
 func (s *Service) authorizeVault(ctx context.Context, c *Caller, action, accountID, name string) (Vault, error) {
+	return s.authorizeVaultWith(ctx, c, action, accountID, name, nil)
+}
+
+// authorizeVaultWith is authorizeVault with request-specific condition
+// keys.
+func (s *Service) authorizeVaultWith(ctx context.Context, c *Caller, action, accountID, name string, extra map[string][]string) (Vault, error) {
 	if err := validateVaultName(name); err != nil {
 		return Vault{}, err
 	}
 	v, err := s.Meta.GetVault(ctx, accountID, name)
 	switch {
 	case IsNotFound(err):
-		if err := s.authorize(ctx, s.vaultAccess(c, action, accountID, name, nil)); err != nil {
+		a := s.vaultAccess(c, action, accountID, name, nil)
+		a.Extra = extra
+		if err := s.authorize(ctx, a); err != nil {
 			return Vault{}, err
 		}
 		return Vault{}, s.vaultNotFound(accountID, name)
 	case err != nil:
 		return Vault{}, err
 	}
-	if err := s.authorize(ctx, s.vaultAccess(c, action, accountID, name, &v)); err != nil {
+	a := s.vaultAccess(c, action, accountID, name, &v)
+	a.Extra = extra
+	if err := s.authorize(ctx, a); err != nil {
 		return Vault{}, err
 	}
 	return v, nil
+}
+
+// validatePolicy checks a vault access or lock policy document submitted
+// by a client (policies.md §9).
+func validatePolicy(doc string) error {
+	if strings.TrimSpace(doc) == "" {
+		return Errorf(KindMissingParameter, "Required parameter missing: Policy")
+	}
+	if _, err := policy.Parse(doc, policy.ResourcePolicy); err != nil {
+		return Errorf(KindInvalidParameter, "Invalid policy: %s", policyMessage(err))
+	}
+	return nil
+}
+
+// ValidateIdentityPolicy checks a user's identity policy document.
+func ValidateIdentityPolicy(doc string) error {
+	if _, err := policy.Parse(doc, policy.IdentityPolicy); err != nil {
+		return Errorf(KindInvalidParameter, "Invalid identity policy: %s", policyMessage(err))
+	}
+	return nil
+}
+
+func policyMessage(err error) string {
+	if pe, ok := err.(*policy.Error); ok {
+		return pe.Message
+	}
+	return err.Error()
 }

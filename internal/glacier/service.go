@@ -37,6 +37,8 @@ type Service struct {
 
 	MaxVaults int // per account; DefaultMaxVaults when 0
 	MaxTags   int // per vault; DefaultMaxTags when 0
+
+	policies policyCache
 }
 
 func (s *Service) maxVaults() int {

@@ -140,7 +140,64 @@ type MetaStore interface {
 	// record (nil when none) and its tags. KindNotFound if no vault.
 	VaultPolicies(ctx context.Context, accountID, vault string) (VaultPolicies, error)
 
-	// BlobReferenced reports whether any archive segment or part uses key.
+	// CreateJob inserts an in-progress job; KindNotFound if no vault.
+	CreateJob(ctx context.Context, j Job) error
+	// GetJob returns a job of the vault with its pinned segments (without
+	// leaves); KindNotFound if it is not a job of that vault.
+	GetJob(ctx context.Context, accountID, vault, id string) (Job, error)
+	// JobLeaves returns the leaf hashes of a job's pinned segments in
+	// order (nil before the job succeeded).
+	JobLeaves(ctx context.Context, id string) ([]treehash.Hash, error)
+	// ListJobs returns at most limit jobs of the vault that match f, in
+	// order of creation (then id), starting with job from ("" for the
+	// start). KindNotFound if from is not a job of the vault.
+	ListJobs(ctx context.Context, accountID, vault string, f JobFilter, from string, limit int) ([]Job, error)
+	// DueJobs returns up to limit in-progress jobs of any vault with DueAt
+	// at or before now, earliest first.
+	DueJobs(ctx context.Context, now time.Time, limit int) ([]Job, error)
+	// FinishJob atomically ends an in-progress job: j carries the final
+	// status and output fields, and notes are added to the outbox in the
+	// same transaction. A succeeded archive retrieval pins the archive's
+	// segments (and leaves) to the job; if the archive is gone nothing
+	// changes and KindNotFound is returned. If the job is not in progress
+	// any more (finished elsewhere) it returns KindConflict.
+	FinishJob(ctx context.Context, j Job, notes []Notification) error
+	// PurgeJobs removes jobs completed before the given time and returns
+	// the blob keys nothing references any more (inventory outputs,
+	// segments of deleted archives that only those jobs pinned).
+	PurgeJobs(ctx context.Context, before time.Time) (orphans []string, err error)
+	// JobsSince counts the account's archive-retrieval jobs of a tier
+	// created at or after since (only in-progress ones when inProgress),
+	// and sums the bytes they retrieve.
+	JobsSince(ctx context.Context, accountID, tier string, since time.Time, inProgress bool) (count int, bytes int64, err error)
+
+	// ScanArchives calls fn for every archive of the vault, in order of
+	// creation then id, without segments, from one consistent read; fn
+	// must not call the store. KindNotFound if no vault.
+	ScanArchives(ctx context.Context, accountID, vault string, fn func(Archive) error) error
+	// PutInventory records inv as the vault's last inventory and returns
+	// the blob key of the snapshot it replaces ("" if none). KindNotFound
+	// if no vault.
+	PutInventory(ctx context.Context, accountID, vault string, inv Inventory) (replaced string, err error)
+	// VaultsNeedingInventory returns up to limit vaults written since
+	// their last inventory whose last inventory (or, before the first,
+	// creation) is at or before the given time.
+	VaultsNeedingInventory(ctx context.Context, before time.Time, limit int) ([]Vault, error)
+
+	// PurchaseCapacity adds a unit unless the account already holds limit
+	// units unexpired at c.StartDate (KindLimitExceeded).
+	PurchaseCapacity(ctx context.Context, c ProvisionedCapacity, limit int) error
+	// ListCapacity returns the account's units unexpired at now, by start.
+	ListCapacity(ctx context.Context, accountID string, now time.Time) ([]ProvisionedCapacity, error)
+
+	// DueNotifications, NotificationDelivered and NotificationFailed are
+	// the outbox that internal/notify drains (notify.Outbox).
+	DueNotifications(ctx context.Context, now time.Time, limit int) ([]Notification, error)
+	NotificationDelivered(ctx context.Context, id string) error
+	NotificationFailed(ctx context.Context, id string, next time.Time, msg string) error
+
+	// BlobReferenced reports whether any archive segment, part, job or
+	// inventory snapshot uses key.
 	BlobReferenced(ctx context.Context, key string) (bool, error)
 
 	// GetSetting returns a server setting ("" and no error when unset);

@@ -20,7 +20,12 @@ func (s *Service) AddTagsToVault(ctx context.Context, c *Caller, accountID, name
 			return err
 		}
 	}
-	if _, err := s.authorizeVault(ctx, c, "AddTagsToVault", accountID, name); err != nil {
+	extra := map[string][]string{"aws:TagKeys": nil}
+	for k, v := range tags {
+		extra["aws:RequestTag/"+k] = []string{v}
+		extra["aws:TagKeys"] = append(extra["aws:TagKeys"], k)
+	}
+	if _, err := s.authorizeVaultWith(ctx, c, "AddTagsToVault", accountID, name, extra); err != nil {
 		return err
 	}
 	err := s.Meta.AddTags(ctx, accountID, name, tags, s.maxTags())
@@ -49,7 +54,8 @@ func (s *Service) RemoveTagsFromVault(ctx context.Context, c *Caller, accountID,
 			return err
 		}
 	}
-	if _, err := s.authorizeVault(ctx, c, "RemoveTagsFromVault", accountID, name); err != nil {
+	extra := map[string][]string{"aws:TagKeys": keys}
+	if _, err := s.authorizeVaultWith(ctx, c, "RemoveTagsFromVault", accountID, name, extra); err != nil {
 		return err
 	}
 	err := s.Meta.RemoveTags(ctx, accountID, name, keys)

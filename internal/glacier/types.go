@@ -69,6 +69,9 @@ type Vault struct {
 	SizeInBytes      int64     // sum of archive sizes, without overhead
 	LastWriteAt      time.Time // zero when no archive was ever written or deleted
 	LastInventoryAt  time.Time // zero before the first inventory
+	// Inventory is the last inventory snapshot (Key "" before the first);
+	// its TakenAt equals LastInventoryAt.
+	Inventory Inventory
 }
 
 // Archive is an immutable stored object. Its bytes are the concatenation of
@@ -161,3 +164,117 @@ const (
 // Lock is a vault's lock record: policy, state, lock id, creation and
 // expiration (CreatedAt + 24 h).
 type Lock = vaultlock.Lock
+
+// Notification is one message in the outbox: committed together with the
+// event that caused it (a job completing), delivered at least once by
+// internal/notify. ID is stable across retries so receivers can drop
+// duplicates.
+type Notification struct {
+	ID            string
+	TopicARN      string
+	Subject       string
+	Message       string // the SNS Message string: the job's DescribeJob JSON
+	CreatedAt     time.Time
+	Attempts      int
+	NextAttemptAt time.Time
+	LastError     string
+}
+
+// JobAction is what a job does.
+type JobAction string
+
+const (
+	ArchiveRetrieval   JobAction = "ArchiveRetrieval"
+	InventoryRetrieval JobAction = "InventoryRetrieval"
+)
+
+// JobStatus is a job's life stage (data-plane.md §5.3).
+type JobStatus string
+
+const (
+	JobInProgress JobStatus = "InProgress"
+	JobSucceeded  JobStatus = "Succeeded"
+	JobFailed     JobStatus = "Failed"
+)
+
+// Job is a retrieval or inventory job. The scheduler completes it at DueAt;
+// its output stays available until CompletedAt + JobRetention.
+type Job struct {
+	ID            string
+	AccountID     string
+	VaultName     string
+	Action        JobAction
+	Description   string
+	SNSTopic      string
+	Tier          string // archive jobs: Expedited, Standard or Bulk
+	CreatedAt     time.Time
+	DueAt         time.Time
+	CompletedAt   time.Time // zero while in progress
+	Status        JobStatus
+	StatusMessage string
+
+	// Archive retrieval: the archive as it was when the job started, and
+	// the inclusive byte range retrieved.
+	ArchiveID          string
+	ArchiveSize        int64
+	ArchiveTreeHash    treehash.Hash
+	ArchiveDescription string
+	RangeStart         int64
+	RangeEnd           int64
+	// RangeTreeHash is the tree hash of the range when it is tree-hash
+	// aligned (data-plane.md §5.4), computed from the stored leaves.
+	RangeTreeHash *treehash.Hash
+	// Segments are the archive's blobs, pinned when the job succeeds so
+	// the output survives a later DeleteArchive (data-plane.md §5.3);
+	// loaded by GetJob, without leaves.
+	Segments []Segment
+
+	// Inventory retrieval.
+	Format        string // JSON or CSV
+	StartDate     time.Time
+	EndDate       time.Time
+	Limit         int
+	Marker        string // the marker the job was started with
+	NextMarker    string // set at completion when more items remain
+	OutputKey     string // blob holding the output
+	OutputSize    int64
+	InventoryDate time.Time
+}
+
+// RetrievalBytes is how many bytes an archive job retrieves.
+func (j Job) RetrievalBytes() int64 {
+	if j.Action != ArchiveRetrieval {
+		return 0
+	}
+	return j.RangeEnd - j.RangeStart + 1
+}
+
+// JobFilter selects jobs for ListJobs.
+type JobFilter struct {
+	Completed *bool
+	Status    JobStatus // "" for any
+}
+
+// Inventory is a vault's last inventory snapshot: a blob in the
+// inventory package's snapshot format, and what it counted.
+type Inventory struct {
+	Key     string
+	Count   int64
+	Size    int64 // sum of archive sizes, without overhead
+	TakenAt time.Time
+}
+
+// ProvisionedCapacity is one purchased unit (data-plane.md §8.2–8.3).
+type ProvisionedCapacity struct {
+	ID        string
+	AccountID string
+	StartDate time.Time
+	ExpiresAt time.Time
+}
+
+// RetrievalPolicy is an account's data retrieval policy (operations.md
+// §12): Strategy None, FreeTier or BytesPerHour.
+type RetrievalPolicy struct {
+	Strategy     string
+	BytesPerHour int64 // only for BytesPerHour
+}

@@ -63,10 +63,19 @@ func Run(t *testing.T, open func(t *testing.T) glacier.MetaStore) {
 		{"PurgeClosedUploads", testPurgeClosedUploads},
 		{"BlobReferenced", testBlobReferenced},
 
+		{"Users", testUsers},
+		{"DeleteUser", testDeleteUser},
+		{"AccessPolicy", testAccessPolicy},
+		{"Locks", testLocks},
+		{"VaultPolicies", testVaultPolicies},
+		{"DeleteVault/Policies", testDeleteVaultPolicies},
+
 		{"Race/CompleteUpload", testRaceCompleteUpload},
 		{"Race/CreateVaultLimit", testRaceCreateVaultLimit},
 		{"Race/AddTagsLimit", testRaceAddTagsLimit},
 		{"Race/CompleteVersusAbort", testRaceCompleteVersusAbort},
+		{"Race/LockInitiate", testRaceLockInitiate},
+		{"Race/LockCompleteVersusAbort", testRaceLockCompleteVersusAbort},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

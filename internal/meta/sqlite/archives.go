@@ -160,13 +160,17 @@ func (db *DB) DeleteArchive(ctx context.Context, accountID, vault, id string, no
 	return a, nil
 }
 
-// BlobReferenced reports whether any archive segment or part uses key.
+// BlobReferenced reports whether any archive segment, part, job or
+// inventory snapshot uses key.
 func (db *DB) BlobReferenced(ctx context.Context, key string) (bool, error) {
 	var used bool
 	err := db.view(ctx, "blob referenced", func(tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, `SELECT
 			EXISTS (SELECT 1 FROM archive_segments WHERE blob_key = ?1) OR
-			EXISTS (SELECT 1 FROM upload_parts WHERE blob_key = ?1)`, key).Scan(&used)
+			EXISTS (SELECT 1 FROM upload_parts WHERE blob_key = ?1) OR
+			EXISTS (SELECT 1 FROM job_segments WHERE blob_key = ?1) OR
+			EXISTS (SELECT 1 FROM jobs WHERE output_key = ?1 AND output_key <> '') OR
+			EXISTS (SELECT 1 FROM vaults WHERE inventory_key = ?1 AND inventory_key <> '')`, key).Scan(&used)
 	})
 	return used, err
 }

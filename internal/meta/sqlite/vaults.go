@@ -9,11 +9,15 @@ import (
 	"github.com/permafrost/permafrost/internal/glacier"
 )
 
-const vaultColumns = `id, account_id, name, created_at, number_of_archives, size_in_bytes, last_write_at, last_inventory_at`
+const vaultColumns = `id, account_id, name, created_at, number_of_archives, size_in_bytes, last_write_at, last_inventory_at,
+	inventory_key, inventory_count, inventory_size`
 
 func scanVault(s interface{ Scan(...any) error }, id *int64, v *glacier.Vault) error {
-	return s.Scan(id, &v.AccountID, &v.Name, timeCol{&v.CreatedAt}, &v.NumberOfArchives, &v.SizeInBytes,
-		timeCol{&v.LastWriteAt}, timeCol{&v.LastInventoryAt})
+	err := s.Scan(id, &v.AccountID, &v.Name, timeCol{&v.CreatedAt}, &v.NumberOfArchives, &v.SizeInBytes,
+		timeCol{&v.LastWriteAt}, timeCol{&v.LastInventoryAt},
+		&v.Inventory.Key, &v.Inventory.Count, &v.Inventory.Size)
+	v.Inventory.TakenAt = v.LastInventoryAt
+	return err
 }
 
 // findVault returns the vault's row id and the vault; KindNotFound if the
@@ -124,10 +128,22 @@ func (db *DB) DeleteVault(ctx context.Context, accountID, name string, check fun
 		if err := check(v); err != nil {
 			return &callerError{err}
 		}
+		// Job blobs are orphans only if no archive or job of another vault
+		// still uses them (a job pins the segments of its archive).
 		orphans, err = queryStrings(ctx, tx, `
 			SELECT p.blob_key FROM upload_parts p JOIN uploads u ON u.id = p.upload_id WHERE u.vault_id = ?1
 			UNION ALL
-			SELECT s.blob_key FROM archive_segments s JOIN archives a ON a.id = s.archive_id WHERE a.vault_id = ?1`, id)
+			SELECT s.blob_key FROM archive_segments s JOIN archives a ON a.id = s.archive_id WHERE a.vault_id = ?1
+			UNION ALL
+			SELECT output_key FROM jobs WHERE vault_id = ?1 AND output_key <> ''
+			UNION ALL
+			SELECT inventory_key FROM vaults WHERE id = ?1 AND inventory_key <> ''
+			UNION
+			SELECT js.blob_key FROM job_segments js JOIN jobs j ON j.id = js.job_id WHERE j.vault_id = ?1
+				AND NOT EXISTS (SELECT 1 FROM archive_segments s JOIN archives a ON a.id = s.archive_id
+					WHERE s.blob_key = js.blob_key AND a.vault_id <> ?1)
+				AND NOT EXISTS (SELECT 1 FROM job_segments o JOIN jobs oj ON oj.id = o.job_id
+					WHERE o.blob_key = js.blob_key AND oj.vault_id <> ?1)`, id)
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"text/tabwriter"
+	"time"
+
+	"github.com/permafrost/permafrost/internal/glacier"
+)
+
+const usersUsage = `Usage:
+  permafrost users create --account-id ID --name NAME [--policy-file F] [--json] [--data-dir DIR]
+  permafrost users list --account-id ID [--json] [--data-dir DIR]
+  permafrost users delete --account-id ID --name NAME [--data-dir DIR]
+
+create adds an IAM-style user with its own access key and, from --policy-file,
+its identity policy (the IAM policy language, without Principal). A user
+without an identity policy allowing an action is denied it, as in IAM.
+delete removes the user and its access keys.
+`
+
+// userNamePattern is IAM's rule for user names.
+var userNamePattern = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,64}$`)
+
+// userOutput is the --json form of a user (with its key when created).
+type userOutput struct {
+	AccountID       string `json:"account_id"`
+	UserName        string `json:"user_name"`
+	UserID          string `json:"user_id"`
+	ARN             string `json:"arn"`
+	AccessKeyID     string `json:"access_key_id,omitempty"`
+	SecretAccessKey string `json:"secret_access_key,omitempty"`
+	HasPolicy       bool   `json:"has_policy"`
+	CreatedAt       string `json:"created_at"`
+}
+
+func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usersUsage)
+		return usageError{"users needs a subcommand: create, list or delete"}
+	}
+	var dataDir, accountID, name, policyFile string
+	var asJSON bool
+	fs := flagSet("users "+args[0], "users "+args[0]+" [flags]")
+	fs.SetOutput(stderr)
+	stringFlag(fs, &dataDir, "data-dir", defaultDataDir, "directory holding metadata and archive bytes")
+	fs.StringVar(&accountID, "account-id", "", "account of the user (required)")
+	switch args[0] {
+	case "create", "delete":
+		fs.StringVar(&name, "name", "", "user name (required)")
+	}
+	switch args[0] {
+	case "create":
+		fs.StringVar(&policyFile, "policy-file", "", "file holding the user's identity policy (JSON)")
+		fs.BoolVar(&asJSON, "json", false, "print JSON")
+	case "list":
+		fs.BoolVar(&asJSON, "json", false, "print JSON")
+	case "delete":
+	default:
+		fmt.Fprint(stderr, usersUsage)
+		return usageError{fmt.Sprintf("unknown users subcommand %q", args[0])}
+	}
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	if !accountIDPattern.MatchString(accountID) {
+		return usageError{"--account-id must be a 12-digit account id"}
+	}
+	if args[0] != "list" && !userNamePattern.MatchString(name) {
+		return usageError{"--name must be 1 to 64 characters of letters, digits and +=,.@_-"}
+	}
+
+	var policy string
+	if policyFile != "" {
+		b, err := os.ReadFile(policyFile)
+		if err != nil {
+			return fmt.Errorf("policy file: %w", err)
+		}
+		policy = string(b)
+		if err := glacier.ValidateIdentityPolicy(policy); err != nil {
+			return fmt.Errorf("%s: %s", policyFile, glacier.MessageOf(err))
+		}
+	}
+
+	st, err := openStores(dataDir)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	switch args[0] {
+	case "create":
+		now := time.Now().UTC()
+		u := glacier.User{AccountID: accountID, Name: name, UserID: newUserID(), Policy: policy, CreatedAt: now}
+		switch err := st.meta.CreateUser(ctx, u); {
+		case glacier.IsNotFound(err):
+			return fmt.Errorf("account %s does not exist (create it with: permafrost accounts create --account-id %s)", accountID, accountID)
+		case glacier.KindOf(err) == glacier.KindConflict:
+			return fmt.Errorf("user %s already exists in account %s", name, accountID)
+		case err != nil:
+			return err
+		}
+		k := newAccessKey(accountID, name, now)
+		if err := st.meta.CreateAccessKey(ctx, k); err != nil {
+			return err
+		}
+		if asJSON {
+			out := userJSON(u)
+			out.AccessKeyID, out.SecretAccessKey = k.ID, k.Secret
+			return json.NewEncoder(stdout).Encode(out)
+		}
+		fmt.Fprintf(stdout, "# user %s (%s) in account %s; the secret is shown only once:\n", name, userARN(u), accountID)
+		_, err := fmt.Fprintf(stdout, "export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s\n", k.ID, k.Secret)
+		return err
+	case "list":
+		users, err := st.meta.ListUsers(ctx, accountID)
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			out := make([]userOutput, len(users))
+			for i, u := range users {
+				out[i] = userJSON(u)
+			}
+			return json.NewEncoder(stdout).Encode(out)
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tUSER ID\tPOLICY\tCREATED")
+		for _, u := range users {
+			fmt.Fprintf(tw, "%s\t%s\t%t\t%s\n", u.Name, u.UserID, u.Policy != "", u.CreatedAt.Format(time.RFC3339))
+		}
+		return tw.Flush()
+	default: // delete
+		if err := st.meta.DeleteUser(ctx, accountID, name); err != nil {
+			if glacier.IsNotFound(err) {
+				return fmt.Errorf("user %s does not exist in account %s", name, accountID)
+			}
+			return err
+		}
+		fmt.Fprintf(stdout, "deleted user %s and its access keys\n", name)
+		return nil
+	}
+}
+
+func userARN(u glacier.User) string { return "arn:aws:iam::" + u.AccountID + ":user/" + u.Name }
+
+func userJSON(u glacier.User) userOutput {
+	return userOutput{AccountID: u.AccountID, UserName: u.Name, UserID: u.UserID, ARN: userARN(u),
+		HasPolicy: u.Policy != "", CreatedAt: u.CreatedAt.Format(time.RFC3339)}
+}
+
+// newUserID returns an AWS-shaped unique user id: AIDA and 17 base32
+// characters.
+func newUserID() string {
+	b := make([]byte, 11)
+	rand.Read(b)
+	return "AIDA" + base32.StdEncoding.EncodeToString(b)[:17]
+}
