@@ -55,6 +55,9 @@ func mustServeDirNoAccount(tb testing.TB, dir string, testClock bool) *testServe
 	cfg.DataDir = dir
 	cfg.TestClock = testClock
 	cfg.LogLevel = "warn"
+	// Live vault counts, as most tests expect; the inventory interval has
+	// its own tests.
+	cfg.InventoryInterval = 0
 	m := &Main{Config: cfg, Stderr: testLogWriter{tb}}
 	if err := m.Open(context.Background()); err != nil {
 		tb.Fatalf("open server: %v", err)

@@ -9,11 +9,14 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/permafrost/permafrost/internal/api"
 	"github.com/permafrost/permafrost/internal/clock"
 	"github.com/permafrost/permafrost/internal/glacier"
+	"github.com/permafrost/permafrost/internal/jobs"
+	"github.com/permafrost/permafrost/internal/notify"
 )
 
 // Config is everything `permafrost serve` needs. Tests build one directly.
@@ -27,6 +30,25 @@ type Config struct {
 	MaxSkew         time.Duration
 	BodyIdleTimeout time.Duration
 	SweepInterval   time.Duration
+
+	// JobDelays is --job-delays: each tier's completion delay
+	// ("expedited=1m,standard=3h,bulk=5h[,inventory=3h]", or "none").
+	JobDelays string
+	// InventoryInterval is how often a written vault's inventory is
+	// taken; 0 keeps inventories always current.
+	InventoryInterval time.Duration
+	// JobRetention is how long finished jobs and their output remain.
+	JobRetention time.Duration
+	// SNSEndpoints are --sns-endpoint ARN=URL settings; SNSTopicsFile a
+	// file of more.
+	SNSEndpoints  []string
+	SNSTopicsFile string
+	// FreeTierBytesPerDay is the FreeTier retrieval policy's daily
+	// allowance (0: 5% of stored bytes over 30 days).
+	FreeTierBytesPerDay int64
+	// ExpeditedSharedPool is the shared Expedited capacity per 5 minutes
+	// beyond provisioned units; negative means unlimited.
+	ExpeditedSharedPool int
 }
 
 // DefaultConfig returns the defaults of every serve flag.
@@ -40,6 +62,11 @@ func DefaultConfig() Config {
 		MaxSkew:         15 * time.Minute,
 		BodyIdleTimeout: 60 * time.Second,
 		SweepInterval:   time.Hour,
+
+		JobDelays:           "expedited=1m,standard=3h,bulk=5h",
+		InventoryInterval:   24 * time.Hour,
+		JobRetention:        glacier.DefaultJobRetention,
+		ExpeditedSharedPool: -1,
 	}
 }
 
@@ -58,6 +85,15 @@ func (c Config) Validate() error {
 		return usageError{"--max-clock-skew must be positive"}
 	case c.BodyIdleTimeout <= 0:
 		return usageError{"--body-idle-timeout must be positive"}
+	case c.InventoryInterval < 0:
+		return usageError{"--inventory-interval must not be negative"}
+	case c.JobRetention <= 0:
+		return usageError{"--job-retention must be positive"}
+	case c.FreeTierBytesPerDay < 0:
+		return usageError{"--free-tier-bytes-per-day must not be negative"}
+	}
+	if _, err := parseJobDelays(c.JobDelays); err != nil {
+		return err
 	}
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(c.LogLevel)); err != nil {
@@ -79,6 +115,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	durationFlag(fs, &cfg.MaxSkew, "max-clock-skew", cfg.MaxSkew, "allowed difference between a request's signing time and the server clock")
 	durationFlag(fs, &cfg.BodyIdleTimeout, "body-idle-timeout", cfg.BodyIdleTimeout, "how long an upload body may stall before RequestTimeoutException")
 	durationFlag(fs, &cfg.SweepInterval, "sweep-interval", cfg.SweepInterval, "how often to remove blobs that no metadata references")
+	stringFlag(fs, &cfg.JobDelays, "job-delays", cfg.JobDelays, "job completion delay per tier, e.g. expedited=1m,standard=3h,bulk=5h,inventory=3h; \"none\" completes jobs at once")
+	durationFlag(fs, &cfg.InventoryInterval, "inventory-interval", cfg.InventoryInterval, "how often a written vault's inventory is taken; 0 keeps it always current")
+	durationFlag(fs, &cfg.JobRetention, "job-retention", cfg.JobRetention, "how long finished jobs and their output remain available")
+	listFlag(fs, &cfg.SNSEndpoints, "sns-endpoint", "where to POST job notifications for an SNS topic: ARN=URL (repeatable)")
+	stringFlag(fs, &cfg.SNSTopicsFile, "sns-topics-file", "", "file of topic endpoints, one \"ARN URL\" per line")
+	int64Flag(fs, &cfg.FreeTierBytesPerDay, "free-tier-bytes-per-day", 0, "daily allowance of the FreeTier retrieval policy; 0 means 5% of stored bytes over 30 days")
+	intFlag(fs, &cfg.ExpeditedSharedPool, "expedited-shared-pool", cfg.ExpeditedSharedPool, "Expedited jobs per 5 minutes an account gets beyond 3 per provisioned unit; negative means unlimited")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -110,6 +153,10 @@ type Main struct {
 	serveErr chan error
 	stop     context.CancelFunc
 	done     chan struct{}
+
+	scheduler *jobs.Scheduler
+	notifier  *notify.Deliverer
+	workers   sync.WaitGroup
 }
 
 // Open validates the configuration, opens the stores, recovers from any
@@ -146,7 +193,24 @@ func (m *Main) Open(ctx context.Context) error {
 		testClock = clock.NewTest(offset)
 		clk = testClock
 	}
-	m.service = &glacier.Service{Meta: st.meta, Blobs: st.blobs, Clock: clk, Region: m.Config.Region, Logger: m.logger}
+	delays, _ := parseJobDelays(m.Config.JobDelays) // checked by Validate
+	endpoints, err := m.Config.snsEndpoints()
+	if err != nil {
+		st.Close()
+		return err
+	}
+	m.service = &glacier.Service{
+		Meta: st.meta, Blobs: st.blobs, Clock: clk, Region: m.Config.Region, Logger: m.logger,
+		JobDelays:           delays,
+		JobRetention:        m.Config.JobRetention,
+		InventoryInterval:   m.Config.InventoryInterval,
+		FreeTierBytesPerDay: m.Config.FreeTierBytesPerDay,
+		ExpeditedSharedPool: m.Config.ExpeditedSharedPool,
+	}
+	m.service.JobMessage = api.JobMessage(m.service)
+	m.scheduler = jobs.New(m.service, 0, m.logger)
+	m.notifier = &notify.Deliverer{Outbox: st.meta, Endpoints: endpoints, Logger: m.logger}
+	m.service.Wake, m.service.Notify = m.scheduler.Wake, m.notifier.Wake
 
 	// Anything an interrupted process left behind is swept before serving.
 	if n, err := m.service.Sweep(ctx, time.Now()); err != nil {
@@ -166,7 +230,9 @@ func (m *Main) Open(ctx context.Context) error {
 		BodyIdleTimeout: m.Config.BodyIdleTimeout,
 		TestClock:       testClock,
 		SaveClock: func(ctx context.Context, offset time.Duration) error {
-			return st.meta.PutSetting(ctx, clockOffsetSetting, strconv.FormatInt(int64(offset), 10))
+			err := st.meta.PutSetting(ctx, clockOffsetSetting, strconv.FormatInt(int64(offset), 10))
+			m.scheduler.Wake() // whatever became due completes now
+			return err
 		},
 	}
 	ln, err := net.Listen("tcp", m.Config.Listen)
@@ -191,6 +257,9 @@ func (m *Main) Open(ctx context.Context) error {
 	m.stop = stop
 	m.done = make(chan struct{})
 	go m.sweepLoop(bg)
+	m.workers.Add(2)
+	go func() { defer m.workers.Done(); m.scheduler.Run(bg) }()
+	go func() { defer m.workers.Done(); m.notifier.Run(bg) }()
 	m.logger.Info("permafrost serving", "version", versionString(), "addr", ln.Addr().String(), "region", m.Config.Region, "data_dir", m.Config.DataDir, "test_clock", m.Config.TestClock)
 	return nil
 }
@@ -228,6 +297,7 @@ func (m *Main) Close() error {
 	if m.stop != nil {
 		m.stop()
 		<-m.done
+		m.workers.Wait()
 	}
 	var err error
 	if m.http != nil {

@@ -27,6 +27,9 @@ var kindCodes = map[glacier.Kind]wireError{
 	glacier.KindPayloadHashMismatch: {"InvalidSignatureException", http.StatusForbidden},
 	glacier.KindUnavailable:         {"ServiceUnavailableException", http.StatusInternalServerError},
 	glacier.KindInternal:            {"ServiceUnavailableException", http.StatusInternalServerError},
+	glacier.KindPolicyEnforced:      {"PolicyEnforcedException", http.StatusBadRequest},
+	// 503 as the developer guide says (the model says 400): SDKs retry it.
+	glacier.KindInsufficientCapacity: {"InsufficientCapacityException", http.StatusServiceUnavailable},
 	// A conflict that escapes the service is a bug; report it as internal.
 	glacier.KindConflict: {"ServiceUnavailableException", http.StatusInternalServerError},
 }

@@ -92,6 +92,9 @@ func TestWireStructsMatchModel(t *testing.T) {
 		DescribeVaultOutput{}, ListVaultsOutput{}, ListTagsForVaultOutput{}, AddTagsToVaultInput{},
 		RemoveTagsFromVaultInput{}, VaultNotificationConfig{}, PartListElement{}, ListPartsOutput{},
 		UploadListElement{}, ListMultipartUploadsOutput{}, VaultAccessPolicy{}, VaultLockPolicy{}, GetVaultLockOutput{},
+		JobParameters{}, InventoryRetrievalJobInput{}, GlacierJobDescription{}, InventoryRetrievalJobDescription{},
+		ListJobsOutput{}, DataRetrievalRule{}, DataRetrievalPolicy{}, GetDataRetrievalPolicyOutput{},
+		SetDataRetrievalPolicyInput{}, ProvisionedCapacityDescription{}, ListProvisionedCapacityOutput{},
 	} {
 		typ := reflect.TypeOf(v)
 		s, ok := m.Shapes[typ.Name()]

@@ -114,6 +114,16 @@ func (s *Server) routes(mux *http.ServeMux) {
 	s.handle(mux, "DELETE "+v+"/multipart-uploads/{upload}", op{name: "AbortMultipartUpload", handle: s.handleAbortMultipartUpload})
 	s.handle(mux, "GET "+v+"/multipart-uploads/{upload}", op{name: "ListParts", handle: s.handleListParts})
 
+	s.handle(mux, "POST "+v+"/jobs", op{name: "InitiateJob", handle: s.handleInitiateJob})
+	s.handle(mux, "GET "+v+"/jobs", op{name: "ListJobs", handle: s.handleListJobs})
+	s.handle(mux, "GET "+v+"/jobs/{job}", op{name: "DescribeJob", handle: s.handleDescribeJob})
+	s.handle(mux, "GET "+v+"/jobs/{job}/output", op{name: "GetJobOutput", handle: s.handleGetJobOutput})
+
+	s.handle(mux, "GET /{account}/policies/data-retrieval", op{name: "GetDataRetrievalPolicy", handle: s.handleGetDataRetrievalPolicy})
+	s.handle(mux, "PUT /{account}/policies/data-retrieval", op{name: "SetDataRetrievalPolicy", handle: s.handleSetDataRetrievalPolicy})
+	s.handle(mux, "POST /{account}/provisioned-capacity", op{name: "PurchaseProvisionedCapacity", handle: s.handlePurchaseProvisionedCapacity})
+	s.handle(mux, "GET /{account}/provisioned-capacity", op{name: "ListProvisionedCapacity", handle: s.handleListProvisionedCapacity})
+
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errBadRequest("No Glacier operation matches "+r.Method+" "+r.URL.Path))
 	})

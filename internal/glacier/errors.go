@@ -31,6 +31,11 @@ const (
 	KindPayloadHashMismatch
 	// KindUnavailable: a storage engine is down; the client may retry.
 	KindUnavailable
+	// KindPolicyEnforced: a job would exceed the account's data
+	// retrieval policy (PolicyEnforcedException).
+	KindPolicyEnforced
+	// KindInsufficientCapacity: an Expedited job cannot be admitted now.
+	KindInsufficientCapacity
 	// KindConflict is used inside stores for lost races (an upload that was
 	// completed or aborted meanwhile). The service translates it before it
 	// reaches a client.
@@ -55,6 +60,10 @@ func (k Kind) String() string {
 		return "payload hash mismatch"
 	case KindUnavailable:
 		return "unavailable"
+	case KindPolicyEnforced:
+		return "policy enforced"
+	case KindInsufficientCapacity:
+		return "insufficient capacity"
 	case KindConflict:
 		return "conflict"
 	}

@@ -12,6 +12,7 @@ package glacier
 import (
 	"context"
 	"log/slog"
+	"time"
 )
 
 // Limits from limits.md.
@@ -37,6 +38,29 @@ type Service struct {
 
 	MaxVaults int // per account; DefaultMaxVaults when 0
 	MaxTags   int // per vault; DefaultMaxTags when 0
+
+	// JobDelays is each tier's completion delay (keys Expedited, Standard,
+	// Bulk and "inventory"); missing keys take DefaultJobDelays.
+	JobDelays map[string]time.Duration
+	// JobRetention is how long finished jobs stay; DefaultJobRetention
+	// when 0.
+	JobRetention time.Duration
+	// InventoryInterval is how often a written vault's inventory is
+	// taken; 0 means always current (live counts, fresh inventories).
+	InventoryInterval time.Duration
+	// FreeTierBytesPerDay is the FreeTier retrieval policy's daily
+	// allowance; 0 means 5% of the account's stored bytes over 30 days.
+	FreeTierBytesPerDay int64
+	// ExpeditedSharedPool is how many Expedited jobs per 5 minutes an
+	// account gets beyond 3 per capacity unit; negative means unlimited.
+	ExpeditedSharedPool int
+	// JobMessage renders a finished job as the notification message (the
+	// DescribeJob JSON, a wire format the API layer owns). Without it no
+	// notifications are queued.
+	JobMessage func(Job) string
+	// Wake, if set, asks the scheduler to look for due work now; Notify,
+	// if set, tells the notifier that the outbox has new messages.
+	Wake, Notify func()
 
 	policies policyCache
 }

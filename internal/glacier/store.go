@@ -137,7 +137,8 @@ type MetaStore interface {
 
 	// VaultPolicies returns, in one consistent read, what authorizing a
 	// request on the vault needs: its access policy ("" when none), its lock
-	// record (nil when none) and its tags. KindNotFound if no vault.
+	// record (nil when none) and its tags (an empty, non-nil map when
+	// none). KindNotFound if no vault.
 	VaultPolicies(ctx context.Context, accountID, vault string) (VaultPolicies, error)
 
 	// CreateJob inserts an in-progress job; KindNotFound if no vault.

@@ -23,9 +23,24 @@ func (s *Service) CreateVault(ctx context.Context, c *Caller, accountID, name st
 	return got, err
 }
 
-// DescribeVault returns a vault's metadata.
+// DescribeVault returns a vault's metadata, with the counts as of its last
+// inventory (operations.md §4.3).
 func (s *Service) DescribeVault(ctx context.Context, c *Caller, accountID, name string) (Vault, error) {
-	return s.authorizeVault(ctx, c, "DescribeVault", accountID, name)
+	v, err := s.authorizeVault(ctx, c, "DescribeVault", accountID, name)
+	return s.reported(v), err
+}
+
+// reported returns v with NumberOfArchives, SizeInBytes and
+// LastInventoryAt as clients see them: from the last inventory snapshot,
+// or, when inventories are always current (InventoryInterval 0), the live
+// counts as of the last write.
+func (s *Service) reported(v Vault) Vault {
+	if s.InventoryInterval > 0 {
+		v.NumberOfArchives, v.SizeInBytes = v.Inventory.Count, v.Inventory.Size
+	} else if v.LastWriteAt.After(v.LastInventoryAt) {
+		v.LastInventoryAt = v.LastWriteAt
+	}
+	return v
 }
 
 // ListVaults returns up to limit vaults whose names are >= from, and the
@@ -39,21 +54,26 @@ func (s *Service) ListVaults(ctx context.Context, c *Caller, accountID, from str
 	if err != nil {
 		return nil, "", err
 	}
+	next := ""
 	if len(vs) > limit {
-		return vs[:limit], vs[limit].Name, nil
+		vs, next = vs[:limit], vs[limit].Name
 	}
-	return vs, "", nil
+	for i := range vs {
+		vs[i] = s.reported(vs[i])
+	}
+	return vs, next, nil
 }
 
-// DeleteVault deletes a vault that holds no archives (operations.md §4.2).
-// Until inventories exist the check is made against the live archive
-// count, as if the inventory were always current.
+// DeleteVault deletes a vault that held no archives as of its last
+// inventory and has had no write since (operations.md §4.2). The live
+// count is checked too, inside the deleting transaction: a vault that
+// holds an archive is never deleted, whatever its inventory says.
 func (s *Service) DeleteVault(ctx context.Context, c *Caller, accountID, name string) error {
 	if _, err := s.authorizeVault(ctx, c, "DeleteVault", accountID, name); err != nil {
 		return err
 	}
 	orphans, err := s.Meta.DeleteVault(ctx, accountID, name, func(v Vault) error {
-		if v.NumberOfArchives > 0 {
+		if v.NumberOfArchives > 0 || s.InventoryInterval > 0 && (v.Inventory.Count > 0 || v.LastWriteAt.After(v.LastInventoryAt)) {
 			return Errorf(KindInvalidParameter, "Vault not empty or recently written to: %s", s.VaultARN(accountID, name))
 		}
 		return nil

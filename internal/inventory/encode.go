@@ -31,7 +31,7 @@ var jsonSafe = func() (t [utf8.RuneSelf]bool) {
 // encoding/json writes it with HTML escaping off: short escapes for
 // \b \f \n \r \t " \\, \u00XX for other control bytes, \u2028 and \u2029
 // escaped, and each invalid UTF-8 byte replaced by \ufffd.
-func appendJSONString[S ~string | ~[]byte](dst []byte, s S) []byte {
+func appendJSONString(dst, s []byte) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
@@ -62,16 +62,7 @@ func appendJSONString[S ~string | ~[]byte](dst []byte, s S) []byte {
 			start = i
 			continue
 		}
-		var c rune
-		var size int
-		switch v := any(s).(type) {
-		case string:
-			c, size = utf8.DecodeRuneInString(v[i:])
-		case []byte:
-			c, size = utf8.DecodeRune(v[i:])
-		default:
-			c, size = utf8.DecodeRuneInString(string(s[i:]))
-		}
+		c, size := utf8.DecodeRune(s[i:])
 		if c == utf8.RuneError && size == 1 {
 			dst = append(dst, s[start:i]...)
 			dst = append(dst, `\ufffd`...)

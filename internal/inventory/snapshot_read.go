@@ -56,6 +56,7 @@ func scan(r io.Reader, fn func(*record) error) error {
 		return err
 	}
 	var (
+		hdr    [frameHeaderLen]byte // here, not in readFrame: it escapes, once per scan
 		buf    []byte
 		rec    record
 		prevID []byte
@@ -64,7 +65,7 @@ func scan(r io.Reader, fn func(*record) error) error {
 		size   int64
 	)
 	for {
-		kind, payload, err := readFrame(br, buf)
+		kind, payload, err := readFrame(br, &hdr, buf)
 		if err != nil {
 			return err
 		}
@@ -121,8 +122,7 @@ func readMagic(br *bufio.Reader) error {
 // readFrame reads one frame into buf (grown as needed) and checks its
 // length bound and CRC. A frame missing entirely is truncation: a snapshot
 // ends with its end frame.
-func readFrame(br *bufio.Reader, buf []byte) (kind byte, payload []byte, err error) {
-	var hdr [frameHeaderLen]byte
+func readFrame(br *bufio.Reader, hdr *[frameHeaderLen]byte, buf []byte) (kind byte, payload []byte, err error) {
 	if _, err := io.ReadFull(br, hdr[:]); err != nil {
 		return 0, nil, readErr(err)
 	}

@@ -79,6 +79,9 @@ func checkEndpoint(arn, rawURL string) error {
 	if rawURL == "" {
 		return fmt.Errorf("topic %s: missing URL", arn)
 	}
+	if strings.ContainsAny(rawURL, " \t") {
+		return fmt.Errorf("topic %s: URL %q contains blanks", arn, redact(rawURL))
+	}
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		var ue *url.Error
@@ -92,9 +95,6 @@ func checkEndpoint(arn, rawURL string) error {
 	}
 	if u.Host == "" {
 		return fmt.Errorf("topic %s: URL %s: missing host", arn, u.Redacted())
-	}
-	if strings.ContainsAny(rawURL, " \t") {
-		return fmt.Errorf("topic %s: URL %s: contains blanks", arn, u.Redacted())
 	}
 	return nil
 }

@@ -52,9 +52,10 @@ func init() {
 // names are case-insensitive (§4.1), including the tag name after a
 // prefix, and the request context may spell them any way.
 type keyRef struct {
-	name  string // as written in the policy
-	lower string // lower-cased
-	canon string // the canonical spelling (see the Key constants), or ""
+	name  string  // as written in the policy
+	lower string  // lower-cased
+	canon string  // the canonical spelling (see the Key constants), or ""
+	alias *keyRef // aws:ResourceTag/<k> falls back to glacier:ResourceTag/<k> (§5.1)
 }
 
 func newKeyRef(name string) keyRef {
@@ -70,6 +71,10 @@ func newKeyRef(name string) keyRef {
 	if k.canon == name {
 		k.canon = ""
 	}
+	if tag, ok := strings.CutPrefix(k.lower, strings.ToLower(KeyAWSResourceTagPrefix)); ok && tag != "" {
+		alias := newKeyRef(KeyResourceTagPrefix + name[len(KeyAWSResourceTagPrefix):])
+		k.alias = &alias
+	}
 	return k
 }
 
@@ -80,9 +85,11 @@ type evaluation struct {
 
 // lookup returns the values of key in the request: the context first, in
 // the canonical spelling, as written, lower-cased and finally by a
-// case-insensitive scan; then the principal-derived keys from
-// req.Principal, so a caller that did not merge PrincipalContext still gets
-// them. A nil or empty result means the key is absent.
+// case-insensitive scan; then, for aws:ResourceTag/<k>, the
+// glacier:ResourceTag/<k> alias, so callers fill only the Glacier key;
+// then the principal-derived keys from req.Principal, so a caller that did
+// not merge PrincipalContext still gets them. A nil or empty result means
+// the key is absent.
 func (e *evaluation) lookup(k *keyRef) []string {
 	if ctx := e.req.Context; len(ctx) > 0 {
 		if k.canon != "" {
@@ -103,6 +110,9 @@ func (e *evaluation) lookup(k *keyRef) []string {
 				return v
 			}
 		}
+	}
+	if k.alias != nil {
+		return e.lookup(k.alias)
 	}
 	if v, ok := principalValue(&e.req.Principal, k.lower); ok {
 		return []string{v}

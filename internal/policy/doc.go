@@ -51,6 +51,15 @@
 //     Principal for the principal keys; a missing or multi-valued key makes
 //     the comparison it appears in false (no match), and its value is always
 //     literal text, never a wildcard.
+//   - aws:ResourceTag/<k> falls back to glacier:ResourceTag/<k> when the
+//     context lacks it (§5.1 calls them aliases), so callers fill only the
+//     Glacier key.
+//   - Principal-derived keys (aws:PrincipalArn, aws:username, …) absent from
+//     the context are taken from Request.Principal; PrincipalContext builds
+//     the same values for callers that want them in the map.
+//   - A role ARN in Principal matches the role's sessions by account and
+//     role name; the session ARN carries no role path, so the path is not
+//     compared.
 //   - NotPrincipal in an Allow of a resource policy grants to every caller
 //     it does not exclude.
 //   - An empty Request.ResourceAccount is not the caller's account: the

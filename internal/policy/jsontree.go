@@ -74,6 +74,11 @@ func decodeValue(dec *json.Decoder, path string, depth int) (*node, error) {
 		}
 		switch t {
 		case '{':
+			if path == "Statement" {
+				// A lone statement is Statement[0] in every other
+				// message; keep duplicate-key errors consistent.
+				path = "Statement[0]"
+			}
 			return decodeObject(dec, path, depth)
 		case '[':
 			return decodeArray(dec, path, depth)

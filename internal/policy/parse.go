@@ -95,11 +95,10 @@ func parseStatement(n *node, path string, kind DocKind, vars bool) (s statement,
 			return s, false, errorf("%s: unknown element %q", path, key)
 		}
 	}
-	if v := el["Sid"]; v != nil {
-		if v.kind != kindString {
-			return s, false, errorf("%s: Sid must be a string, got %s", path, v.kind)
-		}
-		s.sid = v.text
+	// Sid is any string and need not be unique (§2); it does not affect
+	// evaluation.
+	if v := el["Sid"]; v != nil && v.kind != kindString {
+		return s, false, errorf("%s: Sid must be a string, got %s", path, v.kind)
 	}
 
 	switch v := el["Effect"]; {

@@ -54,7 +54,6 @@ func (p *Policy) Kind() DocKind { return p.kind }
 
 // statement is one compiled statement.
 type statement struct {
-	sid        string
 	principals *principalSet // nil: no Principal element (identity policies)
 	actions    actionSet
 	resources  resourceSet

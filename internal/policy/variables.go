@@ -107,9 +107,10 @@ func (t *template) resolve(e *evaluation, asGlob bool) (string, bool) {
 			}
 		case p.escaped:
 			if asGlob {
-				b.WriteByte('\\')
+				writeLiteral(&b, p.lit)
+			} else {
+				b.WriteString(p.lit)
 			}
-			b.WriteString(p.lit)
 		default:
 			vals := e.lookup(&p.key)
 			var v string
