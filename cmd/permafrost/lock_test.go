@@ -21,7 +21,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/glacier"
@@ -33,19 +32,6 @@ import (
 
 // ---------------------------------------------------------------------------
 // Shared helpers for the policy / lock / user end-to-end tests.
-
-// serverClockSigner signs every request at the server's (test) clock time:
-// the server checks the signing time against its own clock, so requests
-// signed at the wall clock would be refused as skewed once a test has moved
-// the clock forward.
-type serverClockSigner struct {
-	ts     *testServer
-	signer *v4.Signer
-}
-
-func (s serverClockSigner) SignHTTP(ctx context.Context, creds aws.Credentials, r *http.Request, payloadHash, service, region string, _ time.Time, optFns ...func(*v4.SignerOptions)) error {
-	return s.signer.SignHTTP(ctx, creds, r, payloadHash, service, region, s.ts.service.Clock.Now(), optFns...)
-}
 
 // pfClient is an SDK client for one credential, addressing vaults of one
 // account (Account "" means "-", the caller's own account).
@@ -63,7 +49,6 @@ func (ts *testServer) sdkClient(keyID, secret string) *pfClient {
 		Credentials:      credentials.NewStaticCredentialsProvider(keyID, secret, ""),
 		HTTPClient:       &http.Client{Timeout: 2 * time.Minute},
 		RetryMaxAttempts: 1,
-		HTTPSignerV4:     serverClockSigner{ts: ts, signer: v4.NewSigner()},
 	})
 	return &pfClient{c: c}
 }

@@ -223,7 +223,6 @@ func (m *Main) Open(ctx context.Context) error {
 	srv := &api.Server{
 		Service:         m.service,
 		Keys:            st.meta,
-		Clock:           clk,
 		Region:          m.Config.Region,
 		Logger:          m.logger,
 		MaxSkew:         m.Config.MaxSkew,

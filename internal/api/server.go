@@ -30,7 +30,6 @@ type Credentials interface {
 type Server struct {
 	Service *glacier.Service
 	Keys    Credentials
-	Clock   glacier.Clock
 	Region  string
 	Logger  *slog.Logger
 
@@ -201,5 +200,3 @@ func (s *Server) logger() *slog.Logger {
 	}
 	return slog.Default()
 }
-
-func (s *Server) now() time.Time { return s.Clock.Now() }

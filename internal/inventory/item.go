@@ -84,16 +84,16 @@ func comparePos[A, B ~string | ~[]byte](ams int64, aid A, bms int64, bid B) int 
 
 const hexDigits = "0123456789abcdef"
 
-// unhex returns the value of a lowercase hex digit, or -1.
-func unhex(c byte) int {
-	switch {
-	case '0' <= c && c <= '9':
-		return int(c - '0')
-	case 'a' <= c && c <= 'f':
-		return int(c-'a') + 10
+// unhex maps each byte to its value as a lowercase hex digit, or 0xff.
+var unhex = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
 	}
-	return -1
-}
+	for i := range len(hexDigits) {
+		t[hexDigits[i]] = byte(i)
+	}
+	return t
+}()
 
 // appendTreeHash appends the 32 bytes that the 64 lowercase hex digits of s
 // stand for, or reports false.
@@ -101,14 +101,13 @@ func appendTreeHash(dst []byte, s string) ([]byte, bool) {
 	if len(s) != 2*hashLen {
 		return dst, false
 	}
+	bad := byte(0)
 	for i := 0; i < len(s); i += 2 {
-		hi, lo := unhex(s[i]), unhex(s[i+1])
-		if hi < 0 || lo < 0 {
-			return dst, false
-		}
-		dst = append(dst, byte(hi<<4|lo))
+		hi, lo := unhex[s[i]], unhex[s[i+1]]
+		bad |= hi | lo // 0xff has the high bit that no digit value has
+		dst = append(dst, hi<<4|lo)
 	}
-	return dst, true
+	return dst, bad&0x80 == 0
 }
 
 // appendHex appends b as lowercase hex digits.
