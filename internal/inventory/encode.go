@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"bytes"
 	"strconv"
 	"unicode/utf8"
 )
@@ -154,27 +155,25 @@ const csvHeader = "ArchiveId,ArchiveDescription,CreationDate,Size,SHA256TreeHash
 // and every other byte, backslashes included, unchanged (§6.3).
 func appendCSVQuoted(dst, s []byte) []byte {
 	dst = append(dst, '"')
-	start := 0
-	for i, b := range s {
-		if b == '"' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', '"')
-			start = i + 1
+	for {
+		i := bytes.IndexByte(s, '"')
+		if i < 0 {
+			break
 		}
+		dst = append(dst, s[:i]...)
+		dst = append(dst, '\\', '"')
+		s = s[i+1:]
 	}
-	dst = append(dst, s[start:]...)
+	dst = append(dst, s...)
 	return append(dst, '"')
 }
 
 // csvNeedsQuotes reports whether a field must be quoted: it holds a comma,
-// a double quote or a line break.
+// a double quote or a line break. (Four vectorised scans beat one loop
+// over the bytes.)
 func csvNeedsQuotes(s []byte) bool {
-	for _, b := range s {
-		if b == ',' || b == '"' || b == '\n' || b == '\r' {
-			return true
-		}
-	}
-	return false
+	return bytes.IndexByte(s, ',') >= 0 || bytes.IndexByte(s, '"') >= 0 ||
+		bytes.IndexByte(s, '\n') >= 0 || bytes.IndexByte(s, '\r') >= 0
 }
 
 // appendCSVItem appends rec as one CSV line (§6.3): the description always
