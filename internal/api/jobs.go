@@ -251,11 +251,12 @@ func (s *Server) handleGetJobOutput(w http.ResponseWriter, r *http.Request, c *c
 	if r.Method == http.MethodHead {
 		return nil
 	}
-	buf := make([]byte, 1<<20)
-	if _, err := io.CopyBuffer(w, io.LimitReader(out.Body, n), buf); err != nil {
+	// Body holds exactly n bytes; io.Copy lets it hand its files to the
+	// socket (sendfile) instead of copying through a buffer.
+	if written, err := io.Copy(w, out.Body); err != nil || written != n {
 		// The status is sent; all that is left is to cut the connection
 		// so the client sees a short body rather than a complete one.
-		s.logger().Warn("job output interrupted", "request_id", requestID(r.Context()), "job_id", out.Job.ID, "err", err)
+		s.logger().Warn("job output interrupted", "request_id", requestID(r.Context()), "job_id", out.Job.ID, "written", written, "of", n, "err", err)
 		panic(http.ErrAbortHandler)
 	}
 	return nil

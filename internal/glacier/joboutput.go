@@ -152,6 +152,32 @@ func (r *segmentReader) open() error {
 	return Errorf(KindInternal, "archive offset %d is beyond its segments", r.pos)
 }
 
+// WriteTo copies the rest of the range segment by segment with io.Copy, so
+// a blob reader that can hand its file to the destination (sendfile to a
+// socket) does so.
+func (r *segmentReader) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for r.pos < r.end {
+		if r.cur == nil {
+			if err := r.open(); err != nil {
+				return total, err
+			}
+		}
+		n, err := io.Copy(w, r.cur)
+		total += n
+		r.pos += n
+		r.cur.Close()
+		r.cur = nil
+		if err != nil {
+			return total, err
+		}
+		if r.pos < r.curAt {
+			return total, Errorf(KindInternal, "archive blob ended early at offset %d", r.pos)
+		}
+	}
+	return total, nil
+}
+
 func (r *segmentReader) Close() error {
 	if r.cur != nil {
 		return r.cur.Close()
