@@ -65,3 +65,14 @@ func (c *Test) Offset() time.Duration {
 	defer c.mu.Unlock()
 	return c.offset
 }
+
+// AtLeast raises the offset to off if it is smaller. Nodes that share one
+// test clock (kept in the database) call it with the stored offset, so
+// whichever node advanced the clock, every node agrees on the time.
+func (c *Test) AtLeast(off time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if off > c.offset {
+		c.offset = off
+	}
+}

@@ -33,3 +33,15 @@ func TestRealIsUTC(t *testing.T) {
 		t.Fatalf("location = %v, want UTC", loc)
 	}
 }
+
+func TestAtLeastOnlyRaises(t *testing.T) {
+	c := NewTest(time.Hour)
+	c.AtLeast(30 * time.Minute)
+	if got := c.Offset(); got != time.Hour {
+		t.Fatalf("AtLeast(30m) lowered the offset to %v", got)
+	}
+	c.AtLeast(3 * time.Hour)
+	if got := c.Offset(); got != 3*time.Hour {
+		t.Fatalf("AtLeast(3h): offset %v, want 3h", got)
+	}
+}
