@@ -23,7 +23,10 @@ func randomURLSafe(n int) string {
 func newArchiveID() string { return randomURLSafe(archiveIDLen) }
 func newUploadID() string  { return randomURLSafe(uploadIDLen) }
 
-// newBlobKey returns a fresh blob key, fanned out over 256 directories.
+// NewBlobKey returns a fresh blob key, fanned out over 256 directories.
+// Tools that write blobs for the service (migrate) use it too.
+func NewBlobKey() string { return newBlobKey() }
+
 func newBlobKey() string {
 	b := make([]byte, 16)
 	rand.Read(b)
