@@ -12,8 +12,8 @@ import (
 )
 
 const accountsUsage = `Usage:
-  permafrost accounts create [--account-id ID] [--json] [--data-dir DIR]
-  permafrost accounts list [--json] [--data-dir DIR]
+  permafrost accounts create [--account-id ID] [--json] [--data-dir DIR | --meta URL]
+  permafrost accounts list [--json] [--data-dir DIR | --meta URL]
 
 create makes an account with a root access key and prints the key.
 `
@@ -32,11 +32,12 @@ func runAccounts(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprint(stderr, accountsUsage)
 		return usageError{"accounts needs a subcommand: create or list"}
 	}
-	var dataDir, accountID string
+	var accountID string
 	var asJSON bool
 	fs := flagSet("accounts "+args[0], "accounts "+args[0]+" [flags]")
 	fs.SetOutput(stderr)
-	stringFlag(fs, &dataDir, "data-dir", defaultDataDir, "directory holding metadata and archive bytes")
+	var sf storeFlags
+	sf.bindMeta(fs)
 	fs.BoolVar(&asJSON, "json", false, "print JSON")
 	switch args[0] {
 	case "create":
@@ -49,7 +50,7 @@ func runAccounts(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		} else if !accountIDPattern.MatchString(accountID) {
 			return usageError{fmt.Sprintf("--account-id must be 12 digits, not %q", accountID)}
 		}
-		st, err := openStores(dataDir)
+		st, err := openMetaStore(ctx, sf)
 		if err != nil {
 			return err
 		}
@@ -70,7 +71,7 @@ func runAccounts(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if err := parseFlags(fs, args[1:]); err != nil {
 			return err
 		}
-		st, err := openStores(dataDir)
+		st, err := openMetaStore(ctx, sf)
 		if err != nil {
 			return err
 		}

@@ -5,14 +5,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/permafrost/permafrost/internal/blob/disk"
 	"github.com/permafrost/permafrost/internal/glacier"
-	"github.com/permafrost/permafrost/internal/meta/sqlite"
 	"github.com/permafrost/permafrost/internal/notify"
 )
 
@@ -154,29 +151,3 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 }
 
 const defaultDataDir = "./permafrost-data"
-
-// stores are the storage components of a data directory.
-type stores struct {
-	meta  *sqlite.DB
-	blobs *disk.Store
-}
-
-// openStores opens the embedded stores under dir: metadata in
-// dir/meta.db, archive bytes under dir/archives.
-func openStores(dir string) (*stores, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("data dir: %w", err)
-	}
-	meta, err := sqlite.Open(filepath.Join(dir, "meta.db"))
-	if err != nil {
-		return nil, fmt.Errorf("metadata store: %w", err)
-	}
-	blobs, err := disk.Open(filepath.Join(dir, "archives"))
-	if err != nil {
-		meta.Close()
-		return nil, fmt.Errorf("archive store: %w", err)
-	}
-	return &stores{meta: meta, blobs: blobs}, nil
-}
-
-func (s *stores) Close() error { return s.meta.Close() }

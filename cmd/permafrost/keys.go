@@ -13,9 +13,9 @@ import (
 )
 
 const keysUsage = `Usage:
-  permafrost keys create --account-id ID [--json] [--data-dir DIR]
-  permafrost keys list [--account-id ID] [--json] [--data-dir DIR]
-  permafrost keys delete [--data-dir DIR] ACCESS_KEY_ID
+  permafrost keys create --account-id ID [--json] [--data-dir DIR | --meta URL]
+  permafrost keys list [--account-id ID] [--json] [--data-dir DIR | --meta URL]
+  permafrost keys delete [--data-dir DIR | --meta URL] ACCESS_KEY_ID
 
 create adds a root access key to an existing account and prints it.
 `
@@ -25,11 +25,12 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprint(stderr, keysUsage)
 		return usageError{"keys needs a subcommand: create, list or delete"}
 	}
-	var dataDir, accountID string
+	var accountID string
 	var asJSON bool
 	fs := flagSet("keys "+args[0], "keys "+args[0]+" [flags]")
 	fs.SetOutput(stderr)
-	stringFlag(fs, &dataDir, "data-dir", defaultDataDir, "directory holding metadata and archive bytes")
+	var sf storeFlags
+	sf.bindMeta(fs)
 	switch args[0] {
 	case "create":
 		fs.StringVar(&accountID, "account-id", "", "account that owns the key (required)")
@@ -40,7 +41,7 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if !accountIDPattern.MatchString(accountID) {
 			return usageError{"--account-id must be a 12-digit account id"}
 		}
-		st, err := openStores(dataDir)
+		st, err := openMetaStore(ctx, sf)
 		if err != nil {
 			return err
 		}
@@ -59,7 +60,7 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err := parseFlags(fs, args[1:]); err != nil {
 			return err
 		}
-		st, err := openStores(dataDir)
+		st, err := openMetaStore(ctx, sf)
 		if err != nil {
 			return err
 		}
@@ -95,7 +96,7 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if fs.NArg() != 1 {
 			return usageError{"keys delete takes exactly one ACCESS_KEY_ID"}
 		}
-		st, err := openStores(dataDir)
+		st, err := openMetaStore(ctx, sf)
 		if err != nil {
 			return err
 		}

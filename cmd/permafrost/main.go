@@ -25,6 +25,7 @@ Commands:
   accounts   create and list accounts
   keys       create, list and delete access keys
   users      create, list and delete IAM-style users with identity policies
+  migrate    copy an embedded installation to PostgreSQL + S3-compatible storage
   version    print the version
 
 Run "permafrost <command> -h" for a command's flags. Every flag can also be
@@ -68,6 +69,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runKeys(ctx, rest, stdout, stderr)
 	case "users":
 		return runUsers(ctx, rest, stdout, stderr)
+	case "migrate":
+		return runMigrate(ctx, rest, stdout, stderr)
 	case "version", "--version", "-version":
 		return runVersion(stdout)
 	case "help", "-h", "--help", "-help":

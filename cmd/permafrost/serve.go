@@ -24,6 +24,8 @@ type Config struct {
 	Listen          string
 	Region          string
 	DataDir         string
+	Meta            string // --meta: "" for SQLite in DataDir, or a postgres:// URL
+	Blobs           string // --blobs: "" for files in DataDir, s3://… or file:///…
 	TestClock       bool
 	LogFormat       string // text or json
 	LogLevel        string // debug, info, warn, error
@@ -108,7 +110,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.SetOutput(stderr)
 	stringFlag(fs, &cfg.Listen, "listen", cfg.Listen, "address to listen on")
 	stringFlag(fs, &cfg.Region, "region", cfg.Region, "AWS region this server answers as")
-	stringFlag(fs, &cfg.DataDir, "data-dir", cfg.DataDir, "directory holding metadata and archive bytes")
+	stringFlag(fs, &cfg.DataDir, "data-dir", cfg.DataDir, "directory holding the embedded metadata and archive bytes")
+	stringFlag(fs, &cfg.Meta, "meta", "", "metadata store: a postgres:// URL; empty for SQLite in --data-dir")
+	stringFlag(fs, &cfg.Blobs, "blobs", "", "archive byte store: s3://bucket/prefix?endpoint=URL&region=R&storage-class=C&path-style=true, or file:///path; empty for files in --data-dir")
 	boolFlag(fs, &cfg.TestClock, "test-clock", false, "expose POST /_permafrost/v1/clock to move the server clock forward (testing only)")
 	stringFlag(fs, &cfg.LogFormat, "log-format", cfg.LogFormat, "log format: text or json")
 	stringFlag(fs, &cfg.LogLevel, "log-level", cfg.LogLevel, "log level: debug, info, warn or error")
@@ -172,7 +176,7 @@ func (m *Main) Open(ctx context.Context) error {
 		m.Stderr = io.Discard
 	}
 	m.logger = newLogger(m.Config, m.Stderr)
-	st, err := openStores(m.Config.DataDir)
+	st, err := openStores(ctx, storeFlags{DataDir: m.Config.DataDir, Meta: m.Config.Meta, Blobs: m.Config.Blobs})
 	if err != nil {
 		return err
 	}
@@ -192,6 +196,11 @@ func (m *Main) Open(ctx context.Context) error {
 		}
 		testClock = clock.NewTest(offset)
 		clk = testClock
+		if st.shared {
+			// Nodes on one database share one test clock: every reading
+			// first catches up with the offset any node stored.
+			clk = sharedClock{testClock, st.meta, m.logger}
+		}
 	}
 	delays, _ := parseJobDelays(m.Config.JobDelays) // checked by Validate
 	endpoints, err := m.Config.snsEndpoints()
@@ -233,6 +242,7 @@ func (m *Main) Open(ctx context.Context) error {
 			m.scheduler.Wake() // whatever became due completes now
 			return err
 		},
+		SyncClock: func() { clk.Now() },
 	}
 	ln, err := net.Listen("tcp", m.Config.Listen)
 	if err != nil {
@@ -321,6 +331,24 @@ func newLogger(c Config, w io.Writer) *slog.Logger {
 }
 
 const clockOffsetSetting = "test_clock_offset_ns"
+
+// sharedClock is the test clock of a node that shares its database with
+// other nodes. It reads the stored offset on every call: the test clock is
+// for testing, where agreement between nodes matters more than speed.
+type sharedClock struct {
+	t    *clock.Test
+	meta glacier.MetaStore
+	log  *slog.Logger
+}
+
+func (c sharedClock) Now() time.Time {
+	if off, err := loadClockOffset(context.Background(), c.meta); err == nil {
+		c.t.AtLeast(off)
+	} else {
+		c.log.Warn("reading the shared test clock failed; using this node's", "err", err)
+	}
+	return c.t.Now()
+}
 
 // loadClockOffset reads the persisted test-clock offset, so that a
 // restarted server's clock does not move back.

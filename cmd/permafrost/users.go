@@ -16,9 +16,9 @@ import (
 )
 
 const usersUsage = `Usage:
-  permafrost users create --account-id ID --name NAME [--policy-file F] [--json] [--data-dir DIR]
-  permafrost users list --account-id ID [--json] [--data-dir DIR]
-  permafrost users delete --account-id ID --name NAME [--data-dir DIR]
+  permafrost users create --account-id ID --name NAME [--policy-file F] [--json] [--data-dir DIR | --meta URL]
+  permafrost users list --account-id ID [--json] [--data-dir DIR | --meta URL]
+  permafrost users delete --account-id ID --name NAME [--data-dir DIR | --meta URL]
 
 create adds an IAM-style user with its own access key and, from --policy-file,
 its identity policy (the IAM policy language, without Principal). A user
@@ -46,11 +46,12 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprint(stderr, usersUsage)
 		return usageError{"users needs a subcommand: create, list or delete"}
 	}
-	var dataDir, accountID, name, policyFile string
+	var accountID, name, policyFile string
 	var asJSON bool
 	fs := flagSet("users "+args[0], "users "+args[0]+" [flags]")
 	fs.SetOutput(stderr)
-	stringFlag(fs, &dataDir, "data-dir", defaultDataDir, "directory holding metadata and archive bytes")
+	var sf storeFlags
+	sf.bindMeta(fs)
 	fs.StringVar(&accountID, "account-id", "", "account of the user (required)")
 	switch args[0] {
 	case "create", "delete":
@@ -89,7 +90,7 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 
-	st, err := openStores(dataDir)
+	st, err := openMetaStore(ctx, sf)
 	if err != nil {
 		return err
 	}

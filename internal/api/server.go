@@ -44,6 +44,10 @@ type Server struct {
 	// persists the clock's new offset so a restart does not move it back.
 	TestClock *clock.Test
 	SaveClock func(ctx context.Context, offset time.Duration) error
+	// SyncClock, if set, is called before the test clock is read or
+	// advanced, so that a node catches up with a clock shared through the
+	// database.
+	SyncClock func()
 }
 
 // Handler returns the HTTP handler with all routes and middleware.

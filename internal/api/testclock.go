@@ -26,6 +26,9 @@ func (s *Server) handleClock(w http.ResponseWriter, r *http.Request) {
 	if info := requestInfoFrom(r.Context()); info != nil {
 		info.op = "TestClock"
 	}
+	if s.SyncClock != nil {
+		s.SyncClock()
+	}
 	switch r.Method {
 	case http.MethodGet:
 		writeJSON(w, http.StatusOK, clockResponse{Now: formatTime(s.TestClock.Now()), OffsetSeconds: s.TestClock.Offset().Seconds()})

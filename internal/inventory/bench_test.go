@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"testing"
+	"time"
 )
 
 // BenchmarkSnapshotAndGenerate1M runs both passes over a vault of
@@ -97,4 +98,23 @@ func BenchmarkGenerate(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/item")
 		})
 	}
+}
+
+// BenchmarkCreationDate compares appendCreationDate with the time package
+// doing the same.
+func BenchmarkCreationDate(b *testing.B) {
+	ms := base.UnixMilli()
+	buf := make([]byte, 0, 64)
+	b.Run("civil", func(b *testing.B) {
+		for b.Loop() {
+			buf = appendCreationDate(buf[:0], ms)
+			ms += 37
+		}
+	})
+	b.Run("time", func(b *testing.B) {
+		for b.Loop() {
+			buf = time.UnixMilli(ms).UTC().AppendFormat(buf[:0], creationDateLayout)
+			ms += 37
+		}
+	})
 }

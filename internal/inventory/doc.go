@@ -61,12 +61,18 @@
 //     not quoted either, except one containing a comma, quote or line break,
 //     which Glacier ids never do but the rule "a field containing a comma or
 //     a double quote is always quoted" requires. Lines end in "\n"; the
-//     description's own bytes, newlines included, are written unchanged.
+//     description's own bytes, newlines included, are written unchanged. A
+//     description ending in a backslash thus ends `\"` before its closing
+//     quote, which only the line's remaining fields tell apart from an
+//     escaped quote: the ambiguity is in AWS's rule, kept for fidelity.
 //   - Per item, [SnapshotWriter.Add] and [Generate] allocate nothing: records
-//     and output lines are appended to reused buffers, numbers and dates with
-//     strconv.AppendInt and time.AppendFormat, and Generate reads records as
-//     slices of the frame buffer. [ReadSnapshot] allocates one string per
-//     item, holding both the id and the description.
+//     and output lines are appended to reused buffers, numbers with
+//     strconv.AppendInt, and Generate reads records as slices of the frame
+//     buffer. Creation dates are formatted by a days-to-civil conversion that
+//     the tests hold equal to time.Time.Format over the whole range, about
+//     three times faster (BenchmarkCreationDate). [ReadSnapshot] allocates one string per item, holding the
+//     id, description and tree hash. Both passes over a million items take
+//     well under a second on one core (BenchmarkSnapshotAndGenerate1M).
 //
 // Snapshot layout, version 1:
 //

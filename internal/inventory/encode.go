@@ -15,7 +15,7 @@ const (
 
 // appendCreationDate appends the creation date of millisecond ms, as
 // time.UnixMilli(ms).UTC().AppendFormat(dst, creationDateLayout) would for
-// years 1 to 9999, in a fifth of the time: the civil date comes from the
+// years 1 to 9999, in about a third of the time: the civil date comes from the
 // day number by Hinnant's days-to-civil algorithm.
 func appendCreationDate(dst []byte, ms int64) []byte {
 	const msPerDay = 86_400_000
