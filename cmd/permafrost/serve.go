@@ -218,7 +218,9 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.service.JobMessage = api.JobMessage(m.service)
 	m.scheduler = jobs.New(m.service, 0, m.logger)
-	m.notifier = &notify.Deliverer{Outbox: st.meta, Endpoints: endpoints, Logger: m.logger}
+	// The outbox is scheduled on the service clock, like everything else:
+	// a notification is due at its job's completion time.
+	m.notifier = &notify.Deliverer{Outbox: st.meta, Endpoints: endpoints, Logger: m.logger, Now: clk.Now}
 	m.service.Wake, m.service.Notify = m.scheduler.Wake, m.notifier.Wake
 
 	// Anything an interrupted process left behind is swept before serving.

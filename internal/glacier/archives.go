@@ -91,9 +91,18 @@ func (s *Service) DeleteArchive(ctx context.Context, c *Caller, accountID, vault
 	if err != nil {
 		return err
 	}
-	keys := make([]string, len(deleted.Segments))
-	for i, seg := range deleted.Segments {
-		keys[i] = seg.BlobKey
+	// A job that succeeded before the delete pinned these blobs: its output
+	// stays downloadable (data-plane.md §5.3), and PurgeJobs releases them.
+	var keys []string
+	for _, seg := range deleted.Segments {
+		pinned, err := s.Meta.BlobReferenced(ctx, seg.BlobKey)
+		if err != nil {
+			s.logger().Warn("blob reference check failed; the sweep will remove the blob if unused", "key", seg.BlobKey, "err", err)
+			continue
+		}
+		if !pinned {
+			keys = append(keys, seg.BlobKey)
+		}
 	}
 	s.deleteBlobs(ctx, keys)
 	return nil
