@@ -125,6 +125,8 @@ func crashEnv() []string {
 		"PERMAFROST_ACCESS_KEY_ID="+crashKeyID,
 		"PERMAFROST_SECRET_ACCESS_KEY="+crashSecret,
 		"PERMAFROST_ACCOUNT_ID="+crashAccount,
+		// The check compares DescribeVault with the store: live counts.
+		"PERMAFROST_INVENTORY_INTERVAL=0",
 	)
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/glacier"
+	"github.com/aws/aws-sdk-go-v2/service/glacier/types"
 
 	"github.com/permafrost/permafrost/internal/treehash"
 )
@@ -24,7 +25,8 @@ import (
 // the bytes flow: client and server together must stay within tens of MiB
 // of the baseline. A server (or test) that buffers a body shows up as a
 // jump of hundreds of MiB. Both archives must end up stored with the right
-// size and tree hash.
+// size and tree hash. The multipart archive is then retrieved with a job
+// and downloaded, with the same bound on the heap.
 func TestUploadMemoryStaysFlat(t *testing.T) {
 	size := int64(1 << 30)
 	if testing.Short() {
@@ -137,6 +139,55 @@ func TestUploadMemoryStaysFlat(t *testing.T) {
 		if a.Size != size || a.TreeHash != want || segs != size {
 			t.Errorf("archive %q stored as %d bytes (segments %d) %s, want %d %s", a.Description, a.Size, segs, a.TreeHash, size, want)
 		}
+	}
+
+	// Getting it back: an Expedited retrieval of the multipart archive,
+	// completed by advancing the test clock, streamed through a hasher.
+	job, err := c.InitiateJob(ctx, &glacier.InitiateJobInput{
+		VaultName: vault,
+		JobParameters: &types.JobParameters{Type: aws.String("archive-retrieval"), ArchiveId: done.ArchiveId, Tier: aws.String("Expedited")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.advance(t, 61*time.Second)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		d, err := c.DescribeJob(ctx, &glacier.DescribeJobInput{VaultName: vault, JobId: job.JobId})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Completed {
+			if d.StatusCode != types.StatusCodeSucceeded {
+				t.Fatalf("retrieval job ended %s: %s", d.StatusCode, aws.ToString(d.StatusMessage))
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the retrieval job did not complete within 30 s of the clock reaching its due time")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	runtime.GC()
+	base = heapInUse()
+	sampler = startHeapSampler(20 * time.Millisecond)
+	start = time.Now()
+	out, err := c.GetJobOutput(ctx, &glacier.GetJobOutputInput{VaultName: vault, JobId: job.JobId})
+	if err != nil {
+		sampler.stop()
+		t.Fatal(err)
+	}
+	got := treehash.New()
+	n, err := io.CopyBuffer(got, out.Body, make([]byte, 1<<20))
+	out.Body.Close()
+	peak, samples = sampler.stop()
+	if err != nil || n != size || got.TreeHash() != want || aws.ToString(out.Checksum) != want.String() {
+		t.Errorf("GetJobOutput: %d bytes, tree hash %s, header %s, err %v; want %d bytes with %s", n, got.TreeHash(), aws.ToString(out.Checksum), err, size, want)
+	}
+	growth = int64(peak) - int64(base)
+	t.Logf("GetJobOutput of %d MiB: %v; heap in use grew by %.1f MiB (%d samples)", size>>20, time.Since(start).Round(time.Millisecond), float64(growth)/(1<<20), samples)
+	if growth > maxGrowth {
+		t.Errorf("heap in use grew by %.1f MiB while the archive was downloaded, want at most %d MiB: the output is being buffered", float64(growth)/(1<<20), maxGrowth>>20)
 	}
 }
 
