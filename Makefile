@@ -1,4 +1,4 @@
-.PHONY: build serve test bench clean
+.PHONY: build serve test bench bench-go clean
 
 # Build the single binary into ./bin.
 build:
@@ -12,8 +12,15 @@ serve:
 test:
 	./scripts/test
 
-# Go micro-benchmarks (tree hash, upload path, stores).
+# The benchmark harness (issue #5): permafrost, moto and this machine's
+# ceilings in one run, about 10 minutes; prints the report and writes it to
+# bench/results/DATE.md (see bench/README.md). Flags go in BENCHFLAGS, e.g.
+# make bench BENCHFLAGS='-quick' or BENCHFLAGS='-workloads upload,metadata'.
 bench:
+	go run ./cmd/permafrost-bench $(BENCHFLAGS)
+
+# Go micro-benchmarks (tree hash, upload path, stores).
+bench-go:
 	go test -run '^$$' -bench . -benchmem ./...
 
 clean:

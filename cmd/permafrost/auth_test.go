@@ -133,7 +133,7 @@ func TestAccountsAndKeysCommands(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
 	var out, errOut bytes.Buffer
-	if err := run(ctx, []string{"accounts", "create", "--account-id", "111122223333", "--json", "--data-dir", dir}, &out, &errOut); err != nil {
+	if err := run(ctx, append([]string{"accounts", "create", "--account-id", "111122223333", "--json"}, storeArgs(t, dir)...), &out, &errOut); err != nil {
 		t.Fatalf("accounts create: %v (%s)", err, errOut.String())
 	}
 	var cred struct {
@@ -147,10 +147,10 @@ func TestAccountsAndKeysCommands(t *testing.T) {
 	if cred.AccountID != "111122223333" || len(cred.AccessKeyID) != 20 || len(cred.SecretAccessKey) != 40 {
 		t.Fatalf("credential = %+v", cred)
 	}
-	if err := run(ctx, []string{"accounts", "create", "--account-id", "111122223333", "--data-dir", dir}, &out, &errOut); err == nil {
+	if err := run(ctx, append([]string{"accounts", "create", "--account-id", "111122223333"}, storeArgs(t, dir)...), &out, &errOut); err == nil {
 		t.Fatal("creating an existing account succeeded")
 	}
-	if err := run(ctx, []string{"accounts", "create", "--account-id", "12", "--data-dir", dir}, io.Discard, io.Discard); err == nil {
+	if err := run(ctx, append([]string{"accounts", "create", "--account-id", "12"}, storeArgs(t, dir)...), io.Discard, io.Discard); err == nil {
 		t.Fatal("a 2-digit account id was accepted")
 	}
 
@@ -161,7 +161,7 @@ func TestAccountsAndKeysCommands(t *testing.T) {
 		t.Fatalf("the created key does not work: %v", err)
 	}
 	out.Reset()
-	if err := run(ctx, []string{"keys", "create", "--account-id", "111122223333", "--json", "--data-dir", dir}, &out, &errOut); err != nil {
+	if err := run(ctx, append([]string{"keys", "create", "--account-id", "111122223333", "--json"}, storeArgs(t, dir)...), &out, &errOut); err != nil {
 		t.Fatalf("keys create: %v", err)
 	}
 	var second struct {
@@ -173,18 +173,18 @@ func TestAccountsAndKeysCommands(t *testing.T) {
 		t.Fatalf("second key: %v", err)
 	}
 	out.Reset()
-	if err := run(ctx, []string{"keys", "list", "--account-id", "111122223333", "--data-dir", dir}, &out, &errOut); err != nil {
+	if err := run(ctx, append([]string{"keys", "list", "--account-id", "111122223333"}, storeArgs(t, dir)...), &out, &errOut); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), cred.AccessKeyID) || !strings.Contains(out.String(), second.AccessKeyID) || strings.Contains(out.String(), cred.SecretAccessKey) {
 		t.Fatalf("keys list:\n%s", out.String())
 	}
-	if err := run(ctx, []string{"keys", "delete", "--data-dir", dir, second.AccessKeyID}, io.Discard, io.Discard); err != nil {
+	if err := run(ctx, append(append([]string{"keys", "delete"}, storeArgs(t, dir)...), second.AccessKeyID), io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	_, err := ts.clientFor(second.AccessKeyID, second.SecretAccessKey).DescribeVault(ctx, &glacier.DescribeVaultInput{VaultName: aws.String("v")})
 	wantAPIError(t, err, "UnrecognizedClientException", 400)
-	if err := run(ctx, []string{"keys", "create", "--account-id", "999999999999", "--data-dir", dir}, io.Discard, io.Discard); err == nil {
+	if err := run(ctx, append([]string{"keys", "create", "--account-id", "999999999999"}, storeArgs(t, dir)...), io.Discard, io.Discard); err == nil {
 		t.Fatal("a key for a missing account was created")
 	}
 }

@@ -46,12 +46,8 @@ const jobWaitLimit = 20 * time.Second
 // account; the server stops when the test ends.
 func jobServeDir(tb testing.TB, dir string, set func(*Config)) *testServer {
 	tb.Helper()
-	cfg := DefaultConfig()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.DataDir = dir
+	cfg := testConfig(tb, dir)
 	cfg.TestClock = true
-	cfg.LogLevel = "warn"
-	cfg.InventoryInterval = 0
 	if set != nil {
 		set(&cfg)
 	}

@@ -11,7 +11,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +25,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	pf "github.com/permafrost/permafrost/internal/glacier"
+	"github.com/permafrost/permafrost/internal/testenv"
 )
 
 // testServer is a running permafrost with the root key of one account.
@@ -50,20 +53,70 @@ func mustServeDir(tb testing.TB, dir string) *testServer {
 // mustServeDirNoAccount starts a server on dir without creating an account.
 func mustServeDirNoAccount(tb testing.TB, dir string, testClock bool) *testServer {
 	tb.Helper()
-	cfg := DefaultConfig()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.DataDir = dir
+	cfg := testConfig(tb, dir)
 	cfg.TestClock = testClock
-	cfg.LogLevel = "warn"
-	// Live vault counts, as most tests expect; the inventory interval has
-	// its own tests.
-	cfg.InventoryInterval = 0
 	m := &Main{Config: cfg, Stderr: testLogWriter{tb}}
 	if err := m.Open(context.Background()); err != nil {
 		tb.Fatalf("open server: %v", err)
 	}
 	tb.Cleanup(func() { m.Close() })
 	return &testServer{Main: m}
+}
+
+// testBackend chooses the stores every end-to-end test runs against: ""
+// for the embedded default, "postgres-s3" for PostgreSQL and an
+// S3-compatible bucket (versitygw), started by internal/testenv. scripts/test
+// runs the suite once for each: one suite, two configurations.
+var testBackend = os.Getenv("PERMAFROST_TEST_BACKEND")
+
+// backendStores remembers the database and bucket given to a data
+// directory, so a test that restarts a server on the same directory gets
+// the same stores back.
+var backendStores sync.Map // data dir → storeFlags
+
+// testConfig is the serve configuration of a test server on dir: loopback
+// port 0, quiet logs, live vault counts (the inventory interval has its own
+// tests) and the stores of testBackend.
+func testConfig(tb testing.TB, dir string) Config {
+	tb.Helper()
+	cfg := DefaultConfig()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.DataDir = dir
+	cfg.LogLevel = "warn"
+	cfg.InventoryInterval = 0
+	f := backendFor(tb, dir)
+	cfg.Meta, cfg.Blobs = f.Meta, f.Blobs
+	return cfg
+}
+
+// backendFor returns the stores of testBackend for the data directory dir,
+// the same ones on every call: empty flags (the embedded stores in dir) or
+// a fresh database and bucket.
+func backendFor(tb testing.TB, dir string) storeFlags {
+	tb.Helper()
+	switch testBackend {
+	case "":
+		return storeFlags{}
+	case "postgres-s3":
+		v, ok := backendStores.Load(dir)
+		if !ok {
+			v = storeFlags{Meta: testenv.PostgresDSN(tb), Blobs: testenv.S3URL(tb)}
+			backendStores.Store(dir, v)
+		}
+		return v.(storeFlags)
+	}
+	tb.Fatalf("PERMAFROST_TEST_BACKEND=%q: want empty (embedded) or postgres-s3", testBackend)
+	return storeFlags{}
+}
+
+// storeArgs are the flags that point an operator command (accounts, keys,
+// users) at the stores of the test server on dir.
+func storeArgs(tb testing.TB, dir string) []string {
+	tb.Helper()
+	if f := backendFor(tb, dir); f.Meta != "" {
+		return []string{"--meta", f.Meta}
+	}
+	return []string{"--data-dir", dir}
 }
 
 // mustCreateAccount creates an account with a root key in the server's

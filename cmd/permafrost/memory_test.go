@@ -144,7 +144,7 @@ func TestUploadMemoryStaysFlat(t *testing.T) {
 	// Getting it back: an Expedited retrieval of the multipart archive,
 	// completed by advancing the test clock, streamed through a hasher.
 	job, err := c.InitiateJob(ctx, &glacier.InitiateJobInput{
-		VaultName: vault,
+		VaultName:     vault,
 		JobParameters: &types.JobParameters{Type: aws.String("archive-retrieval"), ArchiveId: done.ArchiveId, Tier: aws.String("Expedited")},
 	})
 	if err != nil {

@@ -110,7 +110,7 @@ func (ts *testServer) createAccount(t *testing.T) (string, *pfClient) {
 		AccessKeyID     string `json:"access_key_id"`
 		SecretAccessKey string `json:"secret_access_key"`
 	}
-	mustRunJSON(t, &cred, "accounts", "create", "--json", "--data-dir", ts.Config.DataDir)
+	mustRunJSON(t, &cred, append([]string{"accounts", "create", "--json"}, storeArgs(t, ts.Config.DataDir)...)...)
 	if len(cred.AccountID) != 12 || cred.AccessKeyID == "" || cred.SecretAccessKey == "" {
 		t.Fatalf("accounts create printed %+v", cred)
 	}
@@ -133,7 +133,7 @@ type userCreated struct {
 // directory, with the identity policy doc when it is not empty.
 func (ts *testServer) createUser(t *testing.T, acct, name, doc string) (userCreated, *pfClient) {
 	t.Helper()
-	args := []string{"users", "create", "--account-id", acct, "--name", name, "--json", "--data-dir", ts.Config.DataDir}
+	args := append([]string{"users", "create", "--account-id", acct, "--name", name, "--json"}, storeArgs(t, ts.Config.DataDir)...)
 	if doc != "" {
 		args = append(args, "--policy-file", writePolicyFile(t, name, doc))
 	}

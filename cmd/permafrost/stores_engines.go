@@ -2,16 +2,28 @@ package main
 
 import (
 	"context"
+	"fmt"
 
+	"github.com/permafrost/permafrost/internal/blob/s3"
 	"github.com/permafrost/permafrost/internal/glacier"
+	"github.com/permafrost/permafrost/internal/meta/postgres"
 )
 
-// openPostgres and openS3 are the scale-out engines (issue 6); until their
-// packages land they refuse clearly.
+// openPostgres opens the PostgreSQL metadata store; several nodes may share
+// it.
 func openPostgres(ctx context.Context, dsn string) (glacier.MetaStore, bool, error) {
-	return nil, false, usageError{"--meta postgres://… is not available in this build"}
+	db, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		return nil, false, fmt.Errorf("metadata store %s: %w", redact(dsn), err)
+	}
+	return db, true, nil
 }
 
+// openS3 opens the S3-compatible blob store.
 func openS3(ctx context.Context, rawURL string) (glacier.BlobStore, error) {
-	return nil, usageError{"--blobs s3://… is not available in this build"}
+	st, err := s3.Open(ctx, rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("archive store: %w", err)
+	}
+	return st, nil
 }

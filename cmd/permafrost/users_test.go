@@ -44,7 +44,7 @@ func TestUsers(t *testing.T) {
 
 	// users list, text and JSON; secrets are never listed.
 	var out, errOut bytes.Buffer
-	if err := run(bg, []string{"users", "list", "--account-id", acct, "--data-dir", dir}, &out, &errOut); err != nil {
+	if err := run(bg, append([]string{"users", "list", "--account-id", acct}, storeArgs(t, dir)...), &out, &errOut); err != nil {
 		t.Fatalf("users list: %v (%s)", err, errOut.String())
 	}
 	for _, want := range []string{"nobody", "reader"} {
@@ -129,7 +129,7 @@ func TestUsers(t *testing.T) {
 
 	// Deleting a user removes its keys at once.
 	out.Reset()
-	if err := run(bg, []string{"users", "delete", "--account-id", acct, "--name", "reader", "--data-dir", dir}, &out, &errOut); err != nil {
+	if err := run(bg, append([]string{"users", "delete", "--account-id", acct, "--name", "reader"}, storeArgs(t, dir)...), &out, &errOut); err != nil {
 		t.Fatalf("users delete: %v (%s)", err, errOut.String())
 	}
 	_, r = readerC.DescribeVault(vault)
@@ -138,7 +138,7 @@ func TestUsers(t *testing.T) {
 	if _, ok := listed["reader"]; ok || len(listed) != 1 {
 		t.Errorf("users list --json after delete = %+v, want only nobody", listed)
 	}
-	if err := run(bg, []string{"users", "delete", "--account-id", acct, "--name", "reader", "--data-dir", dir}, &out, &errOut); err == nil {
+	if err := run(bg, append([]string{"users", "delete", "--account-id", acct, "--name", "reader"}, storeArgs(t, dir)...), &out, &errOut); err == nil {
 		t.Errorf("deleting a deleted user succeeded")
 	}
 	// The other user and the root are untouched.
@@ -170,7 +170,7 @@ func TestUsers(t *testing.T) {
 		i++
 		name := fmt.Sprint("invalid-", i)
 		var out, errOut bytes.Buffer
-		err := run(bg, []string{"users", "create", "--account-id", acct, "--name", name, "--policy-file", writePolicyFile(t, name, doc), "--json", "--data-dir", dir}, &out, &errOut)
+		err := run(bg, append([]string{"users", "create", "--account-id", acct, "--name", name, "--policy-file", writePolicyFile(t, name, doc), "--json"}, storeArgs(t, dir)...), &out, &errOut)
 		if err == nil {
 			t.Errorf("users create with a policy file %s succeeded: %s", what, out.String())
 			continue
@@ -187,7 +187,7 @@ func TestUsers(t *testing.T) {
 		t.Errorf("refused users create changed the users: %v -> %v", before, after)
 	}
 	// Users of a missing account cannot be created.
-	if err := run(bg, []string{"users", "create", "--account-id", "999999999999", "--name", "ghost", "--data-dir", dir}, &out, &errOut); err == nil {
+	if err := run(bg, append([]string{"users", "create", "--account-id", "999999999999", "--name", "ghost"}, storeArgs(t, dir)...), &out, &errOut); err == nil {
 		t.Errorf("users create in a missing account succeeded")
 	}
 }
@@ -207,7 +207,7 @@ func wantUserOutput(t *testing.T, u userCreated, acct, name string, hasPolicy bo
 func listUsersJSON(t *testing.T, ts *testServer, acct string) map[string]userCreated {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	if err := run(bg, []string{"users", "list", "--account-id", acct, "--json", "--data-dir", ts.Config.DataDir}, &out, &errOut); err != nil {
+	if err := run(bg, append([]string{"users", "list", "--account-id", acct, "--json"}, storeArgs(t, ts.Config.DataDir)...), &out, &errOut); err != nil {
 		t.Fatalf("users list --json: %v (%s)", err, errOut.String())
 	}
 	var list []userCreated

@@ -81,7 +81,7 @@ func TestWorkersStayAboveStorage(t *testing.T) {
 }
 
 func TestStoresDoNotImportTheWireLayer(t *testing.T) {
-	for _, pkg := range []string{"internal/meta/sqlite", "internal/blob/disk"} {
+	for _, pkg := range []string{"internal/meta/sqlite", "internal/meta/postgres", "internal/blob/disk", "internal/blob/s3"} {
 		banned(t, pkg, module+"internal/api", module+"cmd")
 	}
 }

@@ -24,9 +24,9 @@ func (s *Service) InitiateVaultLock(ctx context.Context, c *Caller, accountID, v
 	if err := validatePolicy(policy); err != nil {
 		return "", err
 	}
-	id := newLockID()
+	id, now := newLockID(), s.Clock.Now()
 	err := s.Meta.UpdateLock(ctx, accountID, vault, func(cur *Lock) (*Lock, error) {
-		return vaultlock.Initiate(cur, policy, id, s.Clock.Now())
+		return vaultlock.Initiate(cur, policy, id, now)
 	})
 	if err != nil {
 		return "", s.lockError(err, accountID, vault)
@@ -59,8 +59,9 @@ func (s *Service) CompleteVaultLock(ctx context.Context, c *Caller, accountID, v
 	if lockID == "" {
 		return Errorf(KindMissingParameter, "Required parameter missing: lockId")
 	}
+	now := s.Clock.Now() // read before: the callback must not reach the store, nor a clock kept in it
 	err := s.Meta.UpdateLock(ctx, accountID, vault, func(cur *Lock) (*Lock, error) {
-		return vaultlock.Complete(cur, lockID, s.Clock.Now())
+		return vaultlock.Complete(cur, lockID, now)
 	})
 	return s.lockError(err, accountID, vault)
 }
@@ -70,8 +71,9 @@ func (s *Service) AbortVaultLock(ctx context.Context, c *Caller, accountID, vaul
 	if _, err := s.authorizeVault(ctx, c, "AbortVaultLock", accountID, vault); err != nil {
 		return err
 	}
+	now := s.Clock.Now()
 	err := s.Meta.UpdateLock(ctx, accountID, vault, func(cur *Lock) (*Lock, error) {
-		return vaultlock.Abort(cur, s.Clock.Now())
+		return vaultlock.Abort(cur, now)
 	})
 	return s.lockError(err, accountID, vault)
 }

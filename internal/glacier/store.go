@@ -13,6 +13,12 @@ import (
 // durably. Missing things are reported with an *Error of KindNotFound; the
 // store never returns driver errors above itself unclassified (a store that
 // cannot reach its engine returns KindUnavailable).
+//
+// The callbacks some methods take (check, fn) run inside the method's
+// transaction. They must be pure functions of their arguments: they must
+// not call the store, or anything that does (a clock kept in the
+// database), and a store may call them more than once when it retries a
+// transaction that lost a deadlock.
 type MetaStore interface {
 	// CreateAccount adds an account; KindConflict if the id exists.
 	CreateAccount(ctx context.Context, a Account) error
