@@ -51,6 +51,8 @@ type Config struct {
 	// ExpeditedSharedPool is the shared Expedited capacity per 5 minutes
 	// beyond provisioned units; negative means unlimited.
 	ExpeditedSharedPool int
+	// PprofListen, if set, serves net/http/pprof on that address.
+	PprofListen string
 }
 
 // DefaultConfig returns the defaults of every serve flag.
@@ -125,6 +127,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	listFlag(fs, &cfg.SNSEndpoints, "sns-endpoint", "where to POST job notifications for an SNS topic: ARN=URL (repeatable)")
 	stringFlag(fs, &cfg.SNSTopicsFile, "sns-topics-file", "", "file of topic endpoints, one \"ARN URL\" per line")
 	int64Flag(fs, &cfg.FreeTierBytesPerDay, "free-tier-bytes-per-day", 0, "daily allowance of the FreeTier retrieval policy; 0 means 5% of stored bytes over 30 days")
+	stringFlag(fs, &cfg.PprofListen, "pprof-listen", "", "serve Go profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060; off when empty")
 	intFlag(fs, &cfg.ExpeditedSharedPool, "expedited-shared-pool", cfg.ExpeditedSharedPool, "Expedited jobs per 5 minutes an account gets beyond 3 per provisioned unit; negative means unlimited")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -158,6 +161,7 @@ type Main struct {
 	stop     context.CancelFunc
 	done     chan struct{}
 
+	pprof     *http.Server
 	scheduler *jobs.Scheduler
 	notifier  *notify.Deliverer
 	workers   sync.WaitGroup
@@ -271,6 +275,12 @@ func (m *Main) Open(ctx context.Context) error {
 	m.workers.Add(2)
 	go func() { defer m.workers.Done(); m.scheduler.Run(bg) }()
 	go func() { defer m.workers.Done(); m.notifier.Run(bg) }()
+	if m.Config.PprofListen != "" {
+		if err := m.startPprof(m.Config.PprofListen); err != nil {
+			m.Close()
+			return fmt.Errorf("--pprof-listen: %w", err)
+		}
+	}
 	m.logger.Info("permafrost serving", "version", versionString(), "addr", ln.Addr().String(), "region", m.Config.Region, "data_dir", m.Config.DataDir, "test_clock", m.Config.TestClock)
 	return nil
 }
@@ -311,6 +321,9 @@ func (m *Main) Close() error {
 		m.workers.Wait()
 	}
 	var err error
+	if m.pprof != nil {
+		m.pprof.Close()
+	}
 	if m.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()

@@ -213,36 +213,69 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) (n int64, err 
 	return n, nil
 }
 
-// copyFile streams r into f through a pooled buffer, filling the buffer
-// before each write and checking ctx before each read. Errors of r and ctx
-// are returned unchanged; write errors are wrapped.
+// copyFile streams r into f through two pooled buffers: while one is being
+// written to the file on a second goroutine, the next is filled from r —
+// whose reads hash the bytes — so hashing and writing overlap instead of
+// taking turns. Each buffer is filled before it is written and ctx is
+// checked before each read. Errors of r and ctx are returned unchanged;
+// write errors are wrapped. copyFile returns only after the last write has
+// finished.
 func copyFile(ctx context.Context, f *os.File, r io.Reader, key string) (int64, error) {
-	bp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bp)
-	buf := *bp
+	var bufs [2][]byte
+	for i := range bufs {
+		bp := bufPool.Get().(*[]byte)
+		defer bufPool.Put(bp)
+		bufs[i] = *bp
+	}
+	writes := make(chan []byte)
+	written := make(chan error, 1)
+	go func() {
+		for b := range writes {
+			_, err := f.Write(b)
+			written <- err
+		}
+	}()
+	defer close(writes)
+
 	var total int64
-	for {
-		n := 0
+	pending := false // a write is in flight
+	wait := func() error {
+		if !pending {
+			return nil
+		}
+		pending = false
+		if err := <-written; err != nil {
+			return fmt.Errorf("disk: put %s: %w", key, err)
+		}
+		return nil
+	}
+	for i := 0; ; i ^= 1 {
+		buf, n := bufs[i], 0
 		var rerr error
 		for n < len(buf) && rerr == nil {
 			if err := ctx.Err(); err != nil {
-				return total, err
+				rerr = err
+				break
 			}
 			var m int
 			m, rerr = r.Read(buf[n:])
 			n += m
 		}
+		// The other buffer's write must be done before this one is sent,
+		// and before the next fill reuses it.
+		if err := wait(); err != nil {
+			return total, err
+		}
+		if rerr != nil && rerr != io.EOF {
+			return total, rerr
+		}
 		if n > 0 {
-			if _, err := f.Write(buf[:n]); err != nil {
-				return total, fmt.Errorf("disk: put %s: %w", key, err)
-			}
 			total += int64(n)
+			writes <- buf[:n]
+			pending = true
 		}
 		if rerr == io.EOF {
-			return total, nil
-		}
-		if rerr != nil {
-			return total, rerr
+			return total, wait()
 		}
 	}
 }
