@@ -26,6 +26,9 @@ type Access struct {
 	// aws:TagKeys).
 	Extra map[string][]string
 	Now   time.Time
+	// policies, when set, are the vault's policies already read together
+	// with the vault, so authorize need not read them again.
+	policies *VaultPolicies
 }
 
 // resourceTagActions are the actions whose request context carries the
@@ -88,9 +91,13 @@ func (s *Service) authorize(ctx context.Context, a Access) error {
 	var resource []*policy.Policy
 	var tags map[string]string
 	if a.Vault != nil {
-		vp, err := s.Meta.VaultPolicies(ctx, a.AccountID, a.Vault.Name)
-		if err != nil && !IsNotFound(err) {
-			return err
+		vp := a.policies
+		if vp == nil {
+			loaded, err := s.Meta.VaultPolicies(ctx, a.AccountID, a.Vault.Name)
+			if err != nil && !IsNotFound(err) {
+				return err
+			}
+			vp = &loaded
 		}
 		for _, doc := range []string{vp.AccessPolicy, effectiveLockPolicy(vp.Lock, a.Now)} {
 			if doc == "" {
@@ -180,7 +187,8 @@ func (s *Service) authorizeVaultWith(ctx context.Context, c *Caller, action, acc
 	if err := validateVaultName(name); err != nil {
 		return Vault{}, err
 	}
-	v, err := s.Meta.GetVault(ctx, accountID, name)
+	// One read gives the vault and its policies.
+	vp, err := s.Meta.VaultPolicies(ctx, accountID, name)
 	switch {
 	case IsNotFound(err):
 		a := s.vaultAccess(c, action, accountID, name, nil)
@@ -192,12 +200,12 @@ func (s *Service) authorizeVaultWith(ctx context.Context, c *Caller, action, acc
 	case err != nil:
 		return Vault{}, err
 	}
-	a := s.vaultAccess(c, action, accountID, name, &v)
-	a.Extra = extra
+	a := s.vaultAccess(c, action, accountID, name, &vp.Vault)
+	a.Extra, a.policies = extra, &vp
 	if err := s.authorize(ctx, a); err != nil {
 		return Vault{}, err
 	}
-	return v, nil
+	return vp.Vault, nil
 }
 
 // validatePolicy checks a vault access or lock policy document submitted

@@ -141,10 +141,10 @@ type MetaStore interface {
 	// vault.
 	UpdateLock(ctx context.Context, accountID, vault string, fn func(cur *Lock) (*Lock, error)) error
 
-	// VaultPolicies returns, in one consistent read, what authorizing a
-	// request on the vault needs: its access policy ("" when none), its lock
-	// record (nil when none) and its tags (an empty, non-nil map when
-	// none). KindNotFound if no vault.
+	// VaultPolicies returns, in one consistent read, the vault and what
+	// authorizing a request on it needs: its access policy ("" when none),
+	// its lock record (nil when none) and its tags (an empty, non-nil map
+	// when none). KindNotFound if no vault.
 	VaultPolicies(ctx context.Context, accountID, vault string) (VaultPolicies, error)
 
 	// CreateJob inserts an in-progress job; KindNotFound if no vault.
@@ -218,6 +218,7 @@ type MetaStore interface {
 
 // VaultPolicies is what authorization reads about a vault.
 type VaultPolicies struct {
+	Vault        Vault
 	AccessPolicy string
 	Lock         *Lock
 	Tags         map[string]string

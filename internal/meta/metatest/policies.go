@@ -329,6 +329,9 @@ func testVaultPolicies(t *testing.T, s glacier.MetaStore) {
 
 	vp, err := s.VaultPolicies(ctx, acct, "v")
 	must(t, "VaultPolicies", err)
+	if got, err := s.GetVault(ctx, acct, "v"); err != nil || fmt.Sprint(vp.Vault) != fmt.Sprint(got) {
+		t.Errorf("VaultPolicies vault = %+v, GetVault = %+v (%v)", vp.Vault, got, err)
+	}
 	if vp.AccessPolicy != policyA {
 		t.Errorf("VaultPolicies: access policy\n %q\nwant\n %q", vp.AccessPolicy, policyA)
 	}

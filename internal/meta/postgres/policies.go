@@ -215,10 +215,11 @@ func lockEqual(a, b *glacier.Lock) bool {
 func (db *DB) VaultPolicies(ctx context.Context, accountID, vault string) (glacier.VaultPolicies, error) {
 	var vp glacier.VaultPolicies
 	err := db.view(ctx, "vault policies", func(tx pgx.Tx) error {
-		id, err := findVaultID(ctx, tx, accountID, vault, noLock)
+		id, v, err := findVault(ctx, tx, accountID, vault, noLock)
 		if err != nil {
 			return err
 		}
+		vp.Vault = v
 		if vp.AccessPolicy, err = accessPolicy(ctx, tx, id); err != nil {
 			return err
 		}

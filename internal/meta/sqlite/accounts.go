@@ -10,7 +10,7 @@ import (
 
 // CreateAccount adds an account; KindConflict if the id exists.
 func (db *DB) CreateAccount(ctx context.Context, a glacier.Account) error {
-	return db.update(ctx, "create account", func(tx *sql.Tx) error {
+	return db.update(ctx, "create account", func(tx *txn) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO accounts (id, created_at) VALUES (?, ?)`, a.ID, millis(a.CreatedAt))
 		return err
 	})
@@ -19,7 +19,7 @@ func (db *DB) CreateAccount(ctx context.Context, a glacier.Account) error {
 // GetAccount returns an account; KindNotFound if it does not exist.
 func (db *DB) GetAccount(ctx context.Context, id string) (glacier.Account, error) {
 	var a glacier.Account
-	err := db.view(ctx, "get account", func(tx *sql.Tx) error {
+	err := db.view(ctx, "get account", func(tx *txn) error {
 		err := tx.QueryRowContext(ctx, `SELECT id, created_at FROM accounts WHERE id = ?`, id).
 			Scan(&a.ID, timeCol{&a.CreatedAt})
 		if errors.Is(err, sql.ErrNoRows) {
@@ -33,7 +33,7 @@ func (db *DB) GetAccount(ctx context.Context, id string) (glacier.Account, error
 // ListAccounts returns all accounts ordered by id.
 func (db *DB) ListAccounts(ctx context.Context) ([]glacier.Account, error) {
 	var list []glacier.Account
-	err := db.view(ctx, "list accounts", func(tx *sql.Tx) error {
+	err := db.view(ctx, "list accounts", func(tx *txn) error {
 		rows, err := tx.QueryContext(ctx, `SELECT id, created_at FROM accounts ORDER BY id`)
 		if err != nil {
 			return err
@@ -54,7 +54,7 @@ func (db *DB) ListAccounts(ctx context.Context) ([]glacier.Account, error) {
 // CreateAccessKey adds a key; KindNotFound if the account does not exist,
 // KindConflict if the key id exists.
 func (db *DB) CreateAccessKey(ctx context.Context, k glacier.AccessKey) error {
-	return db.update(ctx, "create access key", func(tx *sql.Tx) error {
+	return db.update(ctx, "create access key", func(tx *txn) error {
 		var exists bool
 		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM accounts WHERE id = ?)`, k.AccountID).Scan(&exists); err != nil {
 			return err
@@ -77,8 +77,8 @@ func scanAccessKey(s interface{ Scan(...any) error }, k *glacier.AccessKey) erro
 // GetAccessKey returns a key; KindNotFound if it does not exist.
 func (db *DB) GetAccessKey(ctx context.Context, id string) (glacier.AccessKey, error) {
 	var k glacier.AccessKey
-	err := db.view(ctx, "get access key", func(tx *sql.Tx) error {
-		err := scanAccessKey(tx.QueryRowContext(ctx, `SELECT `+accessKeyColumns+` FROM access_keys WHERE id = ?`, id), &k)
+	err := db.view(ctx, "get access key", func(tx *txn) error {
+		err := scanAccessKey(tx.QueryRowContext(ctx, qGetAccessKey, id), &k)
 		if errors.Is(err, sql.ErrNoRows) {
 			return glacier.Errorf(glacier.KindNotFound, "access key %s not found", id)
 		}
@@ -91,7 +91,7 @@ func (db *DB) GetAccessKey(ctx context.Context, id string) (glacier.AccessKey, e
 // accountID is "", ordered by account then creation.
 func (db *DB) ListAccessKeys(ctx context.Context, accountID string) ([]glacier.AccessKey, error) {
 	var list []glacier.AccessKey
-	err := db.view(ctx, "list access keys", func(tx *sql.Tx) error {
+	err := db.view(ctx, "list access keys", func(tx *txn) error {
 		rows, err := tx.QueryContext(ctx, `SELECT `+accessKeyColumns+` FROM access_keys
 			WHERE ?1 = '' OR account_id = ?1
 			ORDER BY account_id, created_at, rowid`, accountID)
@@ -113,7 +113,7 @@ func (db *DB) ListAccessKeys(ctx context.Context, accountID string) ([]glacier.A
 
 // DeleteAccessKey removes a key; KindNotFound if it does not exist.
 func (db *DB) DeleteAccessKey(ctx context.Context, id string) error {
-	return db.update(ctx, "delete access key", func(tx *sql.Tx) error {
+	return db.update(ctx, "delete access key", func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM access_keys WHERE id = ?`, id)
 		if err != nil {
 			return err
@@ -130,7 +130,7 @@ func (db *DB) DeleteAccessKey(ctx context.Context, id string) error {
 // GetSetting returns a server setting, "" when unset.
 func (db *DB) GetSetting(ctx context.Context, key string) (string, error) {
 	var value string
-	err := db.view(ctx, "get setting", func(tx *sql.Tx) error {
+	err := db.view(ctx, "get setting", func(tx *txn) error {
 		err := tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&value)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
@@ -142,7 +142,7 @@ func (db *DB) GetSetting(ctx context.Context, key string) (string, error) {
 
 // PutSetting stores a server setting, replacing any previous value.
 func (db *DB) PutSetting(ctx context.Context, key, value string) error {
-	return db.update(ctx, "put setting", func(tx *sql.Tx) error {
+	return db.update(ctx, "put setting", func(tx *txn) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
 			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
 		return err

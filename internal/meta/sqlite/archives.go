@@ -14,7 +14,7 @@ import (
 // in the vault's counters, with a.CreatedAt as the vault's last write.
 // KindNotFound if the vault does not exist.
 func (db *DB) CreateArchive(ctx context.Context, a glacier.Archive) error {
-	return db.update(ctx, "create archive", func(tx *sql.Tx) error {
+	return db.update(ctx, "create archive", func(tx *txn) error {
 		vaultID, err := findVaultID(ctx, tx, a.AccountID, a.VaultName)
 		if err != nil {
 			return err
@@ -34,7 +34,7 @@ func (db *DB) CreateArchive(ctx context.Context, a glacier.Archive) error {
 }
 
 // insertArchive inserts the archive row, without segments.
-func insertArchive(ctx context.Context, tx *sql.Tx, vaultID int64, a glacier.Archive) error {
+func insertArchive(ctx context.Context, tx *txn, vaultID int64, a glacier.Archive) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO archives (id, vault_id, created_at, size, tree_hash, description)
 		VALUES (?, ?, ?, ?, ?, ?)`,
 		a.ID, vaultID, millis(a.CreatedAt), a.Size, a.TreeHash[:], a.Description)
@@ -43,7 +43,7 @@ func insertArchive(ctx context.Context, tx *sql.Tx, vaultID int64, a glacier.Arc
 
 // countWrite adds n archives of size bytes in total (both negative for a
 // deletion) to the vault's counters and records the write at time at.
-func countWrite(ctx context.Context, tx *sql.Tx, vaultID int64, n, size int64, at time.Time) error {
+func countWrite(ctx context.Context, tx *txn, vaultID int64, n, size int64, at time.Time) error {
 	_, err := tx.ExecContext(ctx, `UPDATE vaults SET
 		number_of_archives = number_of_archives + ?,
 		size_in_bytes = size_in_bytes + ?,
@@ -55,7 +55,7 @@ func countWrite(ctx context.Context, tx *sql.Tx, vaultID int64, n, size int64, a
 // findArchive returns the archive with its segments (without leaves) and
 // its vault's row id. If vaultID is not 0 the archive must be in that
 // vault. KindNotFound if there is no such archive.
-func findArchive(ctx context.Context, tx *sql.Tx, id string, vaultID int64) (glacier.Archive, int64, error) {
+func findArchive(ctx context.Context, tx *txn, id string, vaultID int64) (glacier.Archive, int64, error) {
 	var a glacier.Archive
 	var vid int64
 	err := tx.QueryRowContext(ctx, `SELECT a.id, v.id, v.account_id, v.name, a.created_at, a.size, a.tree_hash, a.description
@@ -89,7 +89,7 @@ func findArchive(ctx context.Context, tx *sql.Tx, id string, vaultID int64) (gla
 // order and without their leaves.
 func (db *DB) GetArchive(ctx context.Context, id string) (glacier.Archive, error) {
 	var a glacier.Archive
-	err := db.view(ctx, "get archive", func(tx *sql.Tx) (err error) {
+	err := db.view(ctx, "get archive", func(tx *txn) (err error) {
 		a, _, err = findArchive(ctx, tx, id, 0)
 		return err
 	})
@@ -100,7 +100,7 @@ func (db *DB) GetArchive(ctx context.Context, id string) (glacier.Archive, error
 // concatenation of its segments' leaves.
 func (db *DB) ArchiveLeaves(ctx context.Context, id string) ([]treehash.Hash, error) {
 	var leaves []treehash.Hash
-	err := db.view(ctx, "archive leaves", func(tx *sql.Tx) error {
+	err := db.view(ctx, "archive leaves", func(tx *txn) error {
 		var exists bool
 		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM archives WHERE id = ?)`, id).Scan(&exists); err != nil {
 			return err
@@ -140,7 +140,7 @@ func (db *DB) ArchiveLeaves(ctx context.Context, id string) ([]treehash.Hash, er
 // segments. KindNotFound if the archive is not in that vault.
 func (db *DB) DeleteArchive(ctx context.Context, accountID, vault, id string, now time.Time) (glacier.Archive, error) {
 	var a glacier.Archive
-	err := db.update(ctx, "delete archive", func(tx *sql.Tx) error {
+	err := db.update(ctx, "delete archive", func(tx *txn) error {
 		vaultID, err := findVaultID(ctx, tx, accountID, vault)
 		if err != nil {
 			return err
@@ -164,7 +164,7 @@ func (db *DB) DeleteArchive(ctx context.Context, accountID, vault, id string, no
 // inventory snapshot uses key.
 func (db *DB) BlobReferenced(ctx context.Context, key string) (bool, error) {
 	var used bool
-	err := db.view(ctx, "blob referenced", func(tx *sql.Tx) error {
+	err := db.view(ctx, "blob referenced", func(tx *txn) error {
 		return tx.QueryRowContext(ctx, `SELECT
 			EXISTS (SELECT 1 FROM archive_segments WHERE blob_key = ?1) OR
 			EXISTS (SELECT 1 FROM upload_parts WHERE blob_key = ?1) OR

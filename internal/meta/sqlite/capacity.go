@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	"github.com/permafrost/permafrost/internal/glacier"
@@ -11,7 +10,7 @@ import (
 // PurchaseCapacity adds a unit unless the account already holds limit
 // units unexpired at c.StartDate.
 func (db *DB) PurchaseCapacity(ctx context.Context, c glacier.ProvisionedCapacity, limit int) error {
-	return db.update(ctx, "purchase capacity", func(tx *sql.Tx) error {
+	return db.update(ctx, "purchase capacity", func(tx *txn) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM provisioned_capacity WHERE account_id = ? AND expires_at > ?`,
 			c.AccountID, c.StartDate.UnixMilli()).Scan(&n); err != nil {
@@ -29,7 +28,7 @@ func (db *DB) PurchaseCapacity(ctx context.Context, c glacier.ProvisionedCapacit
 // ListCapacity returns the account's units unexpired at now, by start.
 func (db *DB) ListCapacity(ctx context.Context, accountID string, now time.Time) ([]glacier.ProvisionedCapacity, error) {
 	var list []glacier.ProvisionedCapacity
-	err := db.view(ctx, "list capacity", func(tx *sql.Tx) error {
+	err := db.view(ctx, "list capacity", func(tx *txn) error {
 		rows, err := tx.QueryContext(ctx, `SELECT id, account_id, start_date, expires_at FROM provisioned_capacity
 			WHERE account_id = ? AND expires_at > ? ORDER BY start_date, id`, accountID, now.UnixMilli())
 		if err != nil {
@@ -52,7 +51,7 @@ func (db *DB) ListCapacity(ctx context.Context, accountID string, now time.Time)
 // oldest first.
 func (db *DB) DueNotifications(ctx context.Context, now time.Time, limit int) ([]glacier.Notification, error) {
 	var list []glacier.Notification
-	err := db.view(ctx, "due notifications", func(tx *sql.Tx) error {
+	err := db.view(ctx, "due notifications", func(tx *txn) error {
 		rows, err := tx.QueryContext(ctx, `SELECT id, topic_arn, subject, message, created_at, attempts, next_attempt_at, last_error
 			FROM outbox WHERE next_attempt_at <= ? ORDER BY next_attempt_at, created_at, id LIMIT ?`, now.UnixMilli(), limitArg(limit))
 		if err != nil {
@@ -74,7 +73,7 @@ func (db *DB) DueNotifications(ctx context.Context, now time.Time, limit int) ([
 
 // NotificationDelivered removes a delivered notification.
 func (db *DB) NotificationDelivered(ctx context.Context, id string) error {
-	return db.update(ctx, "notification delivered", func(tx *sql.Tx) error {
+	return db.update(ctx, "notification delivered", func(tx *txn) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE id = ?`, id)
 		return err
 	})
@@ -82,7 +81,7 @@ func (db *DB) NotificationDelivered(ctx context.Context, id string) error {
 
 // NotificationFailed records a failed delivery attempt.
 func (db *DB) NotificationFailed(ctx context.Context, id string, next time.Time, msg string) error {
-	return db.update(ctx, "notification failed", func(tx *sql.Tx) error {
+	return db.update(ctx, "notification failed", func(tx *txn) error {
 		_, err := tx.ExecContext(ctx, `UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?`,
 			next.UnixMilli(), msg, id)
 		return err

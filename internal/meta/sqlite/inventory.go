@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	"github.com/permafrost/permafrost/internal/glacier"
@@ -12,7 +11,7 @@ import (
 // then id, inside one read transaction (one snapshot of the vault). The
 // rows stream: memory does not grow with the number of archives.
 func (db *DB) ScanArchives(ctx context.Context, accountID, vault string, fn func(glacier.Archive) error) error {
-	return db.view(ctx, "scan archives", func(tx *sql.Tx) error {
+	return db.view(ctx, "scan archives", func(tx *txn) error {
 		vaultID, err := findVaultID(ctx, tx, accountID, vault)
 		if err != nil {
 			return err
@@ -40,7 +39,7 @@ func (db *DB) ScanArchives(ctx context.Context, accountID, vault string, fn func
 // snapshot key it replaces.
 func (db *DB) PutInventory(ctx context.Context, accountID, vault string, inv glacier.Inventory) (string, error) {
 	var replaced string
-	err := db.update(ctx, "put inventory", func(tx *sql.Tx) error {
+	err := db.update(ctx, "put inventory", func(tx *txn) error {
 		vaultID, err := findVaultID(ctx, tx, accountID, vault)
 		if err != nil {
 			return err
@@ -59,7 +58,7 @@ func (db *DB) PutInventory(ctx context.Context, accountID, vault string, inv gla
 // whose last inventory (or creation) is at or before the given time.
 func (db *DB) VaultsNeedingInventory(ctx context.Context, before time.Time, limit int) ([]glacier.Vault, error) {
 	var list []glacier.Vault
-	err := db.view(ctx, "vaults needing inventory", func(tx *sql.Tx) error {
+	err := db.view(ctx, "vaults needing inventory", func(tx *txn) error {
 		rows, err := tx.QueryContext(ctx, `SELECT `+vaultColumns+` FROM vaults
 			WHERE last_write_at IS NOT NULL
 			AND (last_inventory_at IS NULL OR last_write_at > last_inventory_at)

@@ -72,7 +72,7 @@ func scanJob(s interface{ Scan(...any) error }, j *glacier.Job) error {
 
 // CreateJob inserts an in-progress job; KindNotFound if no vault.
 func (db *DB) CreateJob(ctx context.Context, j glacier.Job) error {
-	return db.update(ctx, "create job", func(tx *sql.Tx) error {
+	return db.update(ctx, "create job", func(tx *txn) error {
 		vaultID, err := findVaultID(ctx, tx, j.AccountID, j.VaultName)
 		if err != nil {
 			return err
@@ -95,7 +95,7 @@ func (db *DB) CreateJob(ctx context.Context, j glacier.Job) error {
 // GetJob returns a job of the vault with its pinned segments.
 func (db *DB) GetJob(ctx context.Context, accountID, vault, id string) (glacier.Job, error) {
 	var j glacier.Job
-	err := db.view(ctx, "get job", func(tx *sql.Tx) error {
+	err := db.view(ctx, "get job", func(tx *txn) error {
 		vaultID, err := findVaultID(ctx, tx, accountID, vault)
 		if err != nil {
 			return err
@@ -128,7 +128,7 @@ func (db *DB) GetJob(ctx context.Context, accountID, vault, id string) (glacier.
 // JobLeaves returns the leaf hashes of the job's pinned segments in order.
 func (db *DB) JobLeaves(ctx context.Context, id string) ([]treehash.Hash, error) {
 	var leaves []treehash.Hash
-	err := db.view(ctx, "job leaves", func(tx *sql.Tx) error {
+	err := db.view(ctx, "job leaves", func(tx *txn) error {
 		rows, err := tx.QueryContext(ctx, `SELECT leaves FROM job_segments WHERE job_id = ? ORDER BY seq`, id)
 		if err != nil {
 			return err
@@ -154,7 +154,7 @@ func (db *DB) JobLeaves(ctx context.Context, id string) ([]treehash.Hash, error)
 // creation then id, from job from on.
 func (db *DB) ListJobs(ctx context.Context, accountID, vault string, f glacier.JobFilter, from string, limit int) ([]glacier.Job, error) {
 	var list []glacier.Job
-	err := db.view(ctx, "list jobs", func(tx *sql.Tx) error {
+	err := db.view(ctx, "list jobs", func(tx *txn) error {
 		vaultID, err := findVaultID(ctx, tx, accountID, vault)
 		if err != nil {
 			return err
@@ -202,7 +202,7 @@ func (db *DB) ListJobs(ctx context.Context, accountID, vault string, f glacier.J
 // DueJobs returns up to limit in-progress jobs due at or before now.
 func (db *DB) DueJobs(ctx context.Context, now time.Time, limit int) ([]glacier.Job, error) {
 	var list []glacier.Job
-	err := db.view(ctx, "due jobs", func(tx *sql.Tx) error {
+	err := db.view(ctx, "due jobs", func(tx *txn) error {
 		rows, err := tx.QueryContext(ctx, `SELECT `+qualifiedJobColumns+`, v.name FROM jobs j JOIN vaults v ON v.id = j.vault_id
 			WHERE j.status = 'InProgress' AND j.due_at <= ? ORDER BY j.due_at, j.id LIMIT ?`, now.UnixMilli(), limitArg(limit))
 		if err != nil {
@@ -233,7 +233,7 @@ func (a scanAlso) Scan(dest ...any) error { return a.s.Scan(append(dest, a.extra
 
 // FinishJob ends an in-progress job and queues its notifications.
 func (db *DB) FinishJob(ctx context.Context, j glacier.Job, notes []glacier.Notification) error {
-	return db.update(ctx, "finish job", func(tx *sql.Tx) error {
+	return db.update(ctx, "finish job", func(tx *txn) error {
 		var status string
 		err := tx.QueryRowContext(ctx, `SELECT status FROM jobs WHERE id = ?`, j.ID).Scan(&status)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -277,7 +277,7 @@ func (db *DB) FinishJob(ctx context.Context, j glacier.Job, notes []glacier.Noti
 // blob keys that nothing references any more.
 func (db *DB) PurgeJobs(ctx context.Context, before time.Time) ([]string, error) {
 	var orphans []string
-	err := db.update(ctx, "purge jobs", func(tx *sql.Tx) error {
+	err := db.update(ctx, "purge jobs", func(tx *txn) error {
 		candidates, err := queryStrings(ctx, tx, `
 			SELECT output_key FROM jobs WHERE status <> 'InProgress' AND completed_at < ?1 AND output_key <> ''
 			UNION
@@ -311,7 +311,7 @@ func (db *DB) PurgeJobs(ctx context.Context, before time.Time) ([]string, error)
 func (db *DB) JobsSince(ctx context.Context, accountID, tier string, since time.Time, inProgress bool) (int, int64, error) {
 	var n int
 	var bytes int64
-	err := db.view(ctx, "jobs since", func(tx *sql.Tx) error {
+	err := db.view(ctx, "jobs since", func(tx *txn) error {
 		return tx.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(range_end - range_start + 1), 0) FROM jobs
 			WHERE account_id = ? AND action = 'ArchiveRetrieval' AND tier = ? AND created_at >= ?
 			AND (NOT ? OR status = 'InProgress')`, accountID, tier, since.UnixMilli(), inProgress).Scan(&n, &bytes)

@@ -12,7 +12,7 @@ import (
 // CreateUser adds a user; KindNotFound if the account does not exist,
 // KindConflict if the name is taken in the account.
 func (db *DB) CreateUser(ctx context.Context, u glacier.User) error {
-	return db.update(ctx, "create user", func(tx *sql.Tx) error {
+	return db.update(ctx, "create user", func(tx *txn) error {
 		var exists bool
 		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM accounts WHERE id = ?)`, u.AccountID).Scan(&exists); err != nil {
 			return err
@@ -35,8 +35,8 @@ func scanUser(s interface{ Scan(...any) error }, u *glacier.User) error {
 // GetUser returns a user; KindNotFound if it does not exist.
 func (db *DB) GetUser(ctx context.Context, accountID, name string) (glacier.User, error) {
 	var u glacier.User
-	err := db.view(ctx, "get user", func(tx *sql.Tx) error {
-		err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE account_id = ? AND name = ?`,
+	err := db.view(ctx, "get user", func(tx *txn) error {
+		err := scanUser(tx.QueryRowContext(ctx, qGetUser,
 			accountID, name), &u)
 		if errors.Is(err, sql.ErrNoRows) {
 			return glacier.Errorf(glacier.KindNotFound, "user %s not found in account %s", name, accountID)
@@ -49,7 +49,7 @@ func (db *DB) GetUser(ctx context.Context, accountID, name string) (glacier.User
 // ListUsers returns the users of an account ordered by name.
 func (db *DB) ListUsers(ctx context.Context, accountID string) ([]glacier.User, error) {
 	var list []glacier.User
-	err := db.view(ctx, "list users", func(tx *sql.Tx) error {
+	err := db.view(ctx, "list users", func(tx *txn) error {
 		rows, err := tx.QueryContext(ctx, `SELECT `+userColumns+` FROM users WHERE account_id = ? ORDER BY name`, accountID)
 		if err != nil {
 			return err
@@ -69,7 +69,7 @@ func (db *DB) ListUsers(ctx context.Context, accountID string) ([]glacier.User, 
 
 // DeleteUser removes a user and its access keys; KindNotFound if absent.
 func (db *DB) DeleteUser(ctx context.Context, accountID, name string) error {
-	return db.update(ctx, "delete user", func(tx *sql.Tx) error {
+	return db.update(ctx, "delete user", func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE account_id = ? AND name = ?`, accountID, name)
 		if err != nil {
 			return err
@@ -86,7 +86,7 @@ func (db *DB) DeleteUser(ctx context.Context, accountID, name string) error {
 
 // SetAccessPolicy creates or replaces the vault's access policy.
 func (db *DB) SetAccessPolicy(ctx context.Context, accountID, vault, policy string) error {
-	return db.update(ctx, "set access policy", func(tx *sql.Tx) error {
+	return db.update(ctx, "set access policy", func(tx *txn) error {
 		id, err := findVaultID(ctx, tx, accountID, vault)
 		if err != nil {
 			return err
@@ -101,7 +101,7 @@ func (db *DB) SetAccessPolicy(ctx context.Context, accountID, vault, policy stri
 // none or there is no such vault.
 func (db *DB) GetAccessPolicy(ctx context.Context, accountID, vault string) (string, error) {
 	var policy string
-	err := db.view(ctx, "get access policy", func(tx *sql.Tx) error {
+	err := db.view(ctx, "get access policy", func(tx *txn) error {
 		id, err := findVaultID(ctx, tx, accountID, vault)
 		if err != nil {
 			return err
@@ -116,9 +116,9 @@ func (db *DB) GetAccessPolicy(ctx context.Context, accountID, vault string) (str
 }
 
 // accessPolicy returns the policy of vault row id, "" when none.
-func accessPolicy(ctx context.Context, tx *sql.Tx, id int64) (string, error) {
+func accessPolicy(ctx context.Context, tx *txn, id int64) (string, error) {
 	var policy string
-	err := tx.QueryRowContext(ctx, `SELECT policy FROM vault_access_policies WHERE vault_id = ?`, id).Scan(&policy)
+	err := tx.QueryRowContext(ctx, qAccessPolicy, id).Scan(&policy)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
@@ -128,7 +128,7 @@ func accessPolicy(ctx context.Context, tx *sql.Tx, id int64) (string, error) {
 // DeleteAccessPolicy removes the vault's access policy; it succeeds when
 // none is set, but the vault must exist.
 func (db *DB) DeleteAccessPolicy(ctx context.Context, accountID, vault string) error {
-	return db.update(ctx, "delete access policy", func(tx *sql.Tx) error {
+	return db.update(ctx, "delete access policy", func(tx *txn) error {
 		id, err := findVaultID(ctx, tx, accountID, vault)
 		if err != nil {
 			return err
@@ -139,10 +139,10 @@ func (db *DB) DeleteAccessPolicy(ctx context.Context, accountID, vault string) e
 }
 
 // lockRecord returns the lock row of vault row id, nil when none.
-func lockRecord(ctx context.Context, tx *sql.Tx, id int64) (*glacier.Lock, error) {
+func lockRecord(ctx context.Context, tx *txn, id int64) (*glacier.Lock, error) {
 	var l glacier.Lock
 	var state int
-	err := tx.QueryRowContext(ctx, `SELECT policy, state, lock_id, created_at, expires_at FROM vault_locks WHERE vault_id = ?`, id).
+	err := tx.QueryRowContext(ctx, qLockRecord, id).
 		Scan(&l.Policy, &state, &l.ID, timeCol{&l.CreatedAt}, timeCol{&l.ExpiresAt})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -157,7 +157,7 @@ func lockRecord(ctx context.Context, tx *sql.Tx, id int64) (*glacier.Lock, error
 // GetLock returns the vault's lock record as stored, nil when none.
 func (db *DB) GetLock(ctx context.Context, accountID, vault string) (*glacier.Lock, error) {
 	var l *glacier.Lock
-	err := db.view(ctx, "get lock", func(tx *sql.Tx) error {
+	err := db.view(ctx, "get lock", func(tx *txn) error {
 		id, err := findVaultID(ctx, tx, accountID, vault)
 		if err != nil {
 			return err
@@ -174,7 +174,7 @@ func (db *DB) GetLock(ctx context.Context, accountID, vault string) (*glacier.Lo
 // with every other change. Each change is appended to vault_lock_log with
 // the wall-clock time (the log is for operators, not for the test clock).
 func (db *DB) UpdateLock(ctx context.Context, accountID, vault string, fn func(cur *glacier.Lock) (*glacier.Lock, error)) error {
-	return db.update(ctx, "update lock", func(tx *sql.Tx) error {
+	return db.update(ctx, "update lock", func(tx *txn) error {
 		id, err := findVaultID(ctx, tx, accountID, vault)
 		if err != nil {
 			return err
@@ -224,11 +224,12 @@ func lockEqual(a, b *glacier.Lock) bool {
 // one snapshot.
 func (db *DB) VaultPolicies(ctx context.Context, accountID, vault string) (glacier.VaultPolicies, error) {
 	var vp glacier.VaultPolicies
-	err := db.view(ctx, "vault policies", func(tx *sql.Tx) error {
-		id, err := findVaultID(ctx, tx, accountID, vault)
+	err := db.view(ctx, "vault policies", func(tx *txn) error {
+		id, v, err := findVault(ctx, tx, accountID, vault)
 		if err != nil {
 			return err
 		}
+		vp.Vault = v
 		if vp.AccessPolicy, err = accessPolicy(ctx, tx, id); err != nil {
 			return err
 		}

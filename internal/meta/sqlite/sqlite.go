@@ -81,6 +81,8 @@ var busyTimeout = 5 * time.Second
 type DB struct {
 	w *sql.DB // one connection; every write transaction
 	r *sql.DB // read-only connections
+
+	hot map[string]*sql.Stmt // hot reads, prepared on r (stmts.go)
 }
 
 var _ glacier.MetaStore = (*DB)(nil)
@@ -138,12 +140,21 @@ func Open(path string) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	return &DB{w: w, r: r}, nil
+	hot, err := prepareHot(ctx, r)
+	if err != nil {
+		r.Close()
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	return &DB{w: w, r: r, hot: hot}, nil
 }
 
 // Close closes both pools. The readers close first so that the writer is
 // the last connection, the one that checkpoints the WAL.
 func (db *DB) Close() error {
+	for _, st := range db.hot {
+		st.Close()
+	}
 	return errors.Join(db.r.Close(), db.w.Close())
 }
 
@@ -220,11 +231,12 @@ func migrateFile(ctx context.Context, w *sql.DB, version int, name string) error
 
 // update runs fn in a write transaction and commits it. op names the
 // operation in error messages.
-func (db *DB) update(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
-	tx, err := db.w.BeginTx(ctx, nil)
+func (db *DB) update(ctx context.Context, op string, fn func(tx *txn) error) error {
+	t, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return classify(op, err)
 	}
+	tx := &txn{Tx: t}
 	defer tx.Rollback()
 	if err := fn(tx); err != nil {
 		return classify(op, err)
@@ -234,11 +246,12 @@ func (db *DB) update(ctx context.Context, op string, fn func(tx *sql.Tx) error) 
 
 // view runs fn in a read-only transaction: one snapshot for all its
 // statements.
-func (db *DB) view(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
-	tx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+func (db *DB) view(ctx context.Context, op string, fn func(tx *txn) error) error {
+	t, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return classify(op, err)
 	}
+	tx := &txn{Tx: t, stmts: db.hot}
 	defer tx.Rollback()
 	if err := fn(tx); err != nil {
 		return classify(op, err)

@@ -18,7 +18,7 @@ func scanUpload(s interface{ Scan(...any) error }, u *glacier.Upload) error {
 
 // findUpload returns the upload in any state and its vault's row id;
 // KindNotFound if there is none.
-func findUpload(ctx context.Context, tx *sql.Tx, id string) (glacier.Upload, int64, error) {
+func findUpload(ctx context.Context, tx *txn, id string) (glacier.Upload, int64, error) {
 	var u glacier.Upload
 	var vaultID int64
 	err := tx.QueryRowContext(ctx, `SELECT `+uploadColumns+`, v.id
@@ -43,7 +43,7 @@ func notOpen(u glacier.Upload) error {
 // CreateUpload inserts an open upload; KindNotFound if there is no vault.
 // The state, archive id and close time of u are ignored.
 func (db *DB) CreateUpload(ctx context.Context, u glacier.Upload) error {
-	return db.update(ctx, "create upload", func(tx *sql.Tx) error {
+	return db.update(ctx, "create upload", func(tx *txn) error {
 		vaultID, err := findVaultID(ctx, tx, u.AccountID, u.VaultName)
 		if err != nil {
 			return err
@@ -59,7 +59,7 @@ func (db *DB) CreateUpload(ctx context.Context, u glacier.Upload) error {
 // upload of that vault.
 func (db *DB) GetUpload(ctx context.Context, accountID, vault, id string) (glacier.Upload, error) {
 	var u glacier.Upload
-	err := db.view(ctx, "get upload", func(tx *sql.Tx) error {
+	err := db.view(ctx, "get upload", func(tx *txn) error {
 		err := scanUpload(tx.QueryRowContext(ctx, `SELECT `+uploadColumns+`
 			FROM uploads u JOIN vaults v ON v.id = u.vault_id
 			WHERE u.id = ? AND v.account_id = ? AND v.name = ?`, id, accountID, vault), &u)
@@ -75,7 +75,7 @@ func (db *DB) GetUpload(ctx context.Context, accountID, vault, id string) (glaci
 // from, ordered by id.
 func (db *DB) ListUploads(ctx context.Context, accountID, vault, from string, limit int) ([]glacier.Upload, error) {
 	var list []glacier.Upload
-	err := db.view(ctx, "list uploads", func(tx *sql.Tx) error {
+	err := db.view(ctx, "list uploads", func(tx *txn) error {
 		vaultID, err := findVaultID(ctx, tx, accountID, vault)
 		if err != nil {
 			return err
@@ -104,7 +104,7 @@ func (db *DB) ListUploads(ctx context.Context, accountID, vault, from string, li
 // the blob key of the replaced part ("" if none). KindConflict if the
 // upload is not open, KindNotFound if it does not exist.
 func (db *DB) PutPart(ctx context.Context, p glacier.Part) (replaced string, err error) {
-	err = db.update(ctx, "put part", func(tx *sql.Tx) error {
+	err = db.update(ctx, "put part", func(tx *txn) error {
 		u, _, err := findUpload(ctx, tx, p.UploadID)
 		if err != nil {
 			return err
@@ -139,7 +139,7 @@ func (db *DB) PutPart(ctx context.Context, p glacier.Part) (replaced string, err
 // Start, without leaves. KindNotFound if the upload does not exist.
 func (db *DB) ListParts(ctx context.Context, uploadID string, from int64, limit int) ([]glacier.Part, error) {
 	var list []glacier.Part
-	err := db.view(ctx, "list parts", func(tx *sql.Tx) error {
+	err := db.view(ctx, "list parts", func(tx *txn) error {
 		var exists bool
 		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM uploads WHERE id = ?)`, uploadID).Scan(&exists); err != nil {
 			return err
@@ -159,7 +159,7 @@ func (db *DB) ListParts(ctx context.Context, uploadID string, from int64, limit 
 
 // queryParts returns the upload's parts with Start >= from in Start order,
 // without leaves.
-func queryParts(ctx context.Context, tx *sql.Tx, uploadID string, from int64, limit int) ([]glacier.Part, error) {
+func queryParts(ctx context.Context, tx *txn, uploadID string, from int64, limit int) ([]glacier.Part, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT start, size, tree_hash, blob_key FROM upload_parts
 		WHERE upload_id = ? AND start >= ? ORDER BY start LIMIT ?`, uploadID, from, limitArg(limit))
 	if err != nil {
@@ -186,7 +186,7 @@ func queryParts(ctx context.Context, tx *sql.Tx, uploadID string, from int64, li
 func (db *DB) CompleteUpload(ctx context.Context, uploadID string, a glacier.Archive, check func(glacier.Upload, []glacier.Part) error) (glacier.Upload, error) {
 	var u glacier.Upload
 	closed := false // the upload was not open: return it with the conflict
-	err := db.update(ctx, "complete upload", func(tx *sql.Tx) error {
+	err := db.update(ctx, "complete upload", func(tx *txn) error {
 		var vaultID int64
 		var err error
 		if u, vaultID, err = findUpload(ctx, tx, uploadID); err != nil {
@@ -241,7 +241,7 @@ func (db *DB) CompleteUpload(ctx context.Context, uploadID string, a glacier.Arc
 // returns their blob keys. Aborting an aborted upload returns no keys and
 // no error; a completed upload gives KindConflict.
 func (db *DB) AbortUpload(ctx context.Context, uploadID string, now time.Time) (orphans []string, err error) {
-	err = db.update(ctx, "abort upload", func(tx *sql.Tx) error {
+	err = db.update(ctx, "abort upload", func(tx *txn) error {
 		u, _, err := findUpload(ctx, tx, uploadID)
 		if err != nil {
 			return err
@@ -277,7 +277,7 @@ func (db *DB) PurgeClosedUploads(ctx context.Context, before time.Time) (int, er
 		return 0, nil
 	}
 	var n int64
-	err := db.update(ctx, "purge closed uploads", func(tx *sql.Tx) error {
+	err := db.update(ctx, "purge closed uploads", func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM uploads
 			WHERE state <> 0 AND (closed_at IS NULL OR closed_at < ?)`, before.UnixMilli())
 		if err != nil {

@@ -22,10 +22,10 @@ func scanVault(s interface{ Scan(...any) error }, id *int64, v *glacier.Vault) e
 
 // findVault returns the vault's row id and the vault; KindNotFound if the
 // account has no vault of that name.
-func findVault(ctx context.Context, tx *sql.Tx, accountID, name string) (int64, glacier.Vault, error) {
+func findVault(ctx context.Context, tx *txn, accountID, name string) (int64, glacier.Vault, error) {
 	var id int64
 	var v glacier.Vault
-	err := scanVault(tx.QueryRowContext(ctx, `SELECT `+vaultColumns+` FROM vaults WHERE account_id = ? AND name = ?`,
+	err := scanVault(tx.QueryRowContext(ctx, qFindVault,
 		accountID, name), &id, &v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, glacier.Vault{}, glacier.Errorf(glacier.KindNotFound, "vault %s not found in account %s", name, accountID)
@@ -34,7 +34,7 @@ func findVault(ctx context.Context, tx *sql.Tx, accountID, name string) (int64, 
 }
 
 // findVaultID is findVault for callers that only need the row id.
-func findVaultID(ctx context.Context, tx *sql.Tx, accountID, name string) (int64, error) {
+func findVaultID(ctx context.Context, tx *txn, accountID, name string) (int64, error) {
 	var id int64
 	err := tx.QueryRowContext(ctx, `SELECT id FROM vaults WHERE account_id = ? AND name = ?`, accountID, name).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -47,7 +47,7 @@ func findVaultID(ctx context.Context, tx *sql.Tx, accountID, name string) (int64
 // it then returns with created = false. A new vault beyond limit vaults in
 // the account fails with KindLimitExceeded.
 func (db *DB) CreateVault(ctx context.Context, v glacier.Vault, limit int) (got glacier.Vault, created bool, err error) {
-	err = db.update(ctx, "create vault", func(tx *sql.Tx) error {
+	err = db.update(ctx, "create vault", func(tx *txn) error {
 		_, existing, err := findVault(ctx, tx, v.AccountID, v.Name)
 		if err == nil {
 			got = existing
@@ -84,7 +84,7 @@ func (db *DB) CreateVault(ctx context.Context, v glacier.Vault, limit int) (got 
 // GetVault returns a vault; KindNotFound if it does not exist.
 func (db *DB) GetVault(ctx context.Context, accountID, name string) (glacier.Vault, error) {
 	var v glacier.Vault
-	err := db.view(ctx, "get vault", func(tx *sql.Tx) (err error) {
+	err := db.view(ctx, "get vault", func(tx *txn) (err error) {
 		_, v, err = findVault(ctx, tx, accountID, name)
 		return err
 	})
@@ -95,7 +95,7 @@ func (db *DB) GetVault(ctx context.Context, accountID, name string) (glacier.Vau
 // from, in byte order of name.
 func (db *DB) ListVaults(ctx context.Context, accountID, from string, limit int) ([]glacier.Vault, error) {
 	var list []glacier.Vault
-	err := db.view(ctx, "list vaults", func(tx *sql.Tx) error {
+	err := db.view(ctx, "list vaults", func(tx *txn) error {
 		rows, err := tx.QueryContext(ctx, `SELECT `+vaultColumns+` FROM vaults
 			WHERE account_id = ? AND name >= ? ORDER BY name LIMIT ?`, accountID, from, limitArg(limit))
 		if err != nil {
@@ -120,7 +120,7 @@ func (db *DB) ListVaults(ctx context.Context, accountID, from string, limit int)
 // the blob keys of the removed parts, and of removed archive segments should
 // check have let a vault with archives go, for the caller to delete.
 func (db *DB) DeleteVault(ctx context.Context, accountID, name string, check func(glacier.Vault) error) (orphans []string, err error) {
-	err = db.update(ctx, "delete vault", func(tx *sql.Tx) error {
+	err = db.update(ctx, "delete vault", func(tx *txn) error {
 		id, v, err := findVault(ctx, tx, accountID, name)
 		if err != nil {
 			return err
@@ -159,7 +159,7 @@ func (db *DB) DeleteVault(ctx context.Context, accountID, name string, check fun
 }
 
 // queryStrings returns the single text column of a query's rows.
-func queryStrings(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]string, error) {
+func queryStrings(ctx context.Context, tx *txn, query string, args ...any) ([]string, error) {
 	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
@@ -179,7 +179,7 @@ func queryStrings(ctx context.Context, tx *sql.Tx, query string, args ...any) ([
 // GetTags returns the vault's tags, an empty non-nil map when none.
 func (db *DB) GetTags(ctx context.Context, accountID, vault string) (map[string]string, error) {
 	var tags map[string]string
-	err := db.view(ctx, "get tags", func(tx *sql.Tx) error {
+	err := db.view(ctx, "get tags", func(tx *txn) error {
 		id, err := findVaultID(ctx, tx, accountID, vault)
 		if err != nil {
 			return err
@@ -194,9 +194,9 @@ func (db *DB) GetTags(ctx context.Context, accountID, vault string) (map[string]
 }
 
 // vaultTags returns the tags of vault row id, an empty non-nil map when none.
-func vaultTags(ctx context.Context, tx *sql.Tx, id int64) (map[string]string, error) {
+func vaultTags(ctx context.Context, tx *txn, id int64) (map[string]string, error) {
 	tags := map[string]string{}
-	rows, err := tx.QueryContext(ctx, `SELECT key, value FROM vault_tags WHERE vault_id = ?`, id)
+	rows, err := tx.QueryContext(ctx, qVaultTags, id)
 	if err != nil {
 		return nil, err
 	}
@@ -215,7 +215,7 @@ func vaultTags(ctx context.Context, tx *sql.Tx, id int64) (map[string]string, er
 // set would have more than limit tags it fails with KindLimitExceeded and
 // the transaction rolls back.
 func (db *DB) AddTags(ctx context.Context, accountID, vault string, tags map[string]string, limit int) error {
-	return db.update(ctx, "add tags", func(tx *sql.Tx) error {
+	return db.update(ctx, "add tags", func(tx *txn) error {
 		id, err := findVaultID(ctx, tx, accountID, vault)
 		if err != nil {
 			return err
@@ -239,7 +239,7 @@ func (db *DB) AddTags(ctx context.Context, accountID, vault string, tags map[str
 
 // RemoveTags removes the keys that exist; absent keys are not an error.
 func (db *DB) RemoveTags(ctx context.Context, accountID, vault string, keys []string) error {
-	return db.update(ctx, "remove tags", func(tx *sql.Tx) error {
+	return db.update(ctx, "remove tags", func(tx *txn) error {
 		id, err := findVaultID(ctx, tx, accountID, vault)
 		if err != nil {
 			return err
@@ -260,7 +260,7 @@ func (db *DB) SetNotificationConfig(ctx context.Context, accountID, vault string
 	if err != nil {
 		return glacier.Wrap(glacier.KindInternal, err, "sqlite: encode notification events")
 	}
-	return db.update(ctx, "set notification config", func(tx *sql.Tx) error {
+	return db.update(ctx, "set notification config", func(tx *txn) error {
 		id, err := findVaultID(ctx, tx, accountID, vault)
 		if err != nil {
 			return err
@@ -276,7 +276,7 @@ func (db *DB) SetNotificationConfig(ctx context.Context, accountID, vault string
 // KindNotFound if it has none or there is no such vault.
 func (db *DB) GetNotificationConfig(ctx context.Context, accountID, vault string) (glacier.NotificationConfig, error) {
 	var c glacier.NotificationConfig
-	err := db.view(ctx, "get notification config", func(tx *sql.Tx) error {
+	err := db.view(ctx, "get notification config", func(tx *txn) error {
 		id, err := findVaultID(ctx, tx, accountID, vault)
 		if err != nil {
 			return err
@@ -301,7 +301,7 @@ func (db *DB) GetNotificationConfig(ctx context.Context, accountID, vault string
 // DeleteNotificationConfig removes the vault's notification configuration;
 // it succeeds when none is set, but the vault must exist.
 func (db *DB) DeleteNotificationConfig(ctx context.Context, accountID, vault string) error {
-	return db.update(ctx, "delete notification config", func(tx *sql.Tx) error {
+	return db.update(ctx, "delete notification config", func(tx *txn) error {
 		id, err := findVaultID(ctx, tx, accountID, vault)
 		if err != nil {
 			return err
