@@ -26,20 +26,45 @@ const inventoryVault = "inventory"
 // -inventory-archives archives, timed from InitiateJob to the last byte of
 // GetJobOutput, with the server's peak RSS. Uploading a million archives
 // through the API would take most of an hour, so they are inserted
-// directly into a stopped server's meta.db in one transaction (the rows an
-// upload would commit, without segments, which an inventory never reads).
-// Every run restarts the server (so VmHWM is that run's peak) and marks
-// the vault written, so every job takes a fresh snapshot of all archives,
-// as the first job after a write does with --inventory-interval 0.
+// directly into the stopped server's store: for the embedded store into
+// meta.db in one transaction (the rows an upload would commit, without
+// segments, which an inventory never reads); for PostgreSQL the same rows
+// with one COPY (inventoryTarget). Every run restarts the server (so VmHWM
+// is that run's peak) and marks the vault written, so every job takes a
+// fresh snapshot of all archives, as the first job after a write does
+// with --inventory-interval 0.
 func (b *bench) inventory(ctx context.Context) error {
-	n := b.cfg.inventoryArchives
 	dir := filepath.Join(b.run, "data", "inventory")
 	logs := filepath.Join(b.run, "logs")
 	if err := os.MkdirAll(logs, 0o755); err != nil {
 		return err
 	}
 	opts := b.permafrostOpts(dir, filepath.Join(logs, "inventory.log"), true)
-	p, err := startPermafrost(ctx, opts)
+	db := filepath.Join(dir, "meta.db")
+	return b.inventoryOn(ctx, inventoryTarget{
+		start:       func(ctx context.Context) (*proc, error) { return startPermafrost(ctx, opts) },
+		seed:        func(ctx context.Context, n int) error { return seedArchives(ctx, db, inventoryVault, n) },
+		markWritten: func(ctx context.Context) error { return markWritten(ctx, db, inventoryVault) },
+		store:       "meta.db",
+		note:        "archives inserted through the store directly (SQL into meta.db)",
+		moto:        "n/a: moto has no store to seed; uploading them through its API would take hours",
+	})
+}
+
+// inventoryTarget is where the inventory workload runs: how to start the
+// server, and how to write its store directly while it is stopped.
+type inventoryTarget struct {
+	start       func(ctx context.Context) (*proc, error)
+	seed        func(ctx context.Context, n int) error
+	markWritten func(ctx context.Context) error
+	store       string // for the log
+	note        string // on the report's first row
+	moto        string // the moto column
+}
+
+func (b *bench) inventoryOn(ctx context.Context, t inventoryTarget) error {
+	n := b.cfg.inventoryArchives
+	p, err := t.start(ctx)
 	if err != nil {
 		return err
 	}
@@ -48,20 +73,22 @@ func (b *bench) inventory(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("CreateVault: %w", err)
 	}
-	db := filepath.Join(dir, "meta.db")
-	d, err := timeIt(func() error { return seedArchives(ctx, db, inventoryVault, n) })
+	d, err := timeIt(func() error { return t.seed(ctx, n) })
 	if err != nil {
 		return fmt.Errorf("seeding %d archives: %w", n, err)
 	}
-	b.logf("  inserted %d archive rows into meta.db in %s", n, d.Round(time.Millisecond))
+	b.logf("  inserted %d archive rows into %s in %s", n, t.store, d.Round(time.Millisecond))
 
 	label := fmt.Sprintf("inventory of %d archives", n)
+	if b.config != "embedded" {
+		label = b.config + " " + label
+	}
 	first := true
 	res := b.measure(ctx, nil, label, 3, func(ctx context.Context) ([]float64, error) {
-		if err := markWritten(ctx, db, inventoryVault); err != nil {
+		if err := t.markWritten(ctx); err != nil {
 			return nil, err
 		}
-		p, err := startPermafrost(ctx, opts)
+		p, err := t.start(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -86,7 +113,6 @@ func (b *bench) inventory(ctx context.Context) error {
 		return []float64{d.Seconds(), peak, millisOf(p.startup)}, err
 	})
 	count := thousands(int64(n))
-	note := "archives inserted through the store directly (SQL into meta.db)"
 	rows := []Row{
 		{ID: "inventory/time", Unit: "s", Name: fmt.Sprintf("inventory job, vault of %s archives: InitiateJob → last byte of GetJobOutput (JSON)", count)},
 		{ID: "inventory/rss", Unit: "MiB", Memory: true, Name: "… server peak RSS (VmHWM; restarted before each run)"},
@@ -95,11 +121,11 @@ func (b *bench) inventory(ctx context.Context) error {
 	for i, row := range rows {
 		row.Section = "Inventory"
 		row.PF = res[min(i, len(res)-1)]
-		row.Moto = missing("n/a: moto has no store to seed; uploading them through its API would take hours")
+		row.Moto = missing(t.moto)
 		if i == 0 {
-			row.Note = note
+			row.Note = t.note
 		}
-		b.report.Rows = append(b.report.Rows, row)
+		b.addRow(row)
 	}
 	return ctx.Err()
 }

@@ -12,8 +12,9 @@ import (
 
 // server is one of the two servers under test, as the workloads see it.
 type server struct {
-	name    string // "permafrost" or "moto"
-	proc    *proc
+	name    string  // "permafrost" (embedded), "moto", or a configuration's name ("pg-s3-1", …)
+	proc    *proc   // the (first) node: the one profiled
+	procs   []*proc // every node of a multi-node configuration
 	c       *glacier.Client
 	maxSize int64 // largest upload this server is given (-moto-max-size for moto)
 	// kept holds, per size, one uploaded archive the retrieval workload can
@@ -42,8 +43,12 @@ type runFunc func(ctx context.Context) ([]float64, error)
 // closes).
 func (b *bench) measure(ctx context.Context, s *server, label string, figures int, fn runFunc) []Result {
 	var finish func(fill func() error)
-	if s != nil && s.proc != nil && s.name == "permafrost" {
-		finish = b.prof.start(s.proc, label)
+	if s != nil && s.proc != nil && s.name != "moto" {
+		plabel := label
+		if s.name != "permafrost" {
+			plabel = s.name + " " + label
+		}
+		finish = b.prof.start(s.proc, plabel)
 	}
 	vals := make([][]float64, figures)
 	var failure error
@@ -110,6 +115,14 @@ func (b *bench) one(ctx context.Context, s *server, label string, fn func(ctx co
 func (b *bench) both(ctx context.Context, row Row, fn func(ctx context.Context, s *server) (float64, error)) {
 	row.PF = b.one(ctx, b.pf, row.Name, func(ctx context.Context) (float64, error) { return fn(ctx, b.pf) })
 	row.Moto = b.onMoto(ctx, row.Name, func(ctx context.Context) (float64, error) { return fn(ctx, b.moto) })
+	b.addRow(row)
+}
+
+// addRow adds a row of the configuration being measured to the report.
+func (b *bench) addRow(row Row) {
+	if row.Config == "" {
+		row.Config = b.config
+	}
 	b.report.Rows = append(b.report.Rows, row)
 }
 

@@ -20,7 +20,11 @@ func missing(note string) Result { return Result{Note: note} }
 // Row is one line of the report. Ceilings are rows too (with only PF set,
 // meaning "the machine").
 type Row struct {
-	ID      string // stable key, e.g. "upload/1GiB"; targets and ceilings refer to rows by it
+	ID string // stable key, e.g. "upload/1GiB"; targets and ceilings refer to rows by it
+	// Config is the server configuration measured ("embedded", "pg-s3-1",
+	// …); "" for figures that belong to none (policy evaluation). Only
+	// embedded and config-less rows have moto figures and targets.
+	Config  string
 	Section string
 	Name    string
 	Unit    string
@@ -55,7 +59,32 @@ type Report struct {
 	Settings []string
 	Ceilings []Row
 	Rows     []Row
+	Configs  []ConfigInfo // the server configurations of the run, in order
 	Notes    []string
+}
+
+// ConfigInfo describes one server configuration in the report.
+type ConfigInfo struct {
+	Name  string // "embedded", "pg-s3-1", …
+	Title string
+	// Compare names the configurations its section compares it with
+	// (embedded's rows compare with moto instead).
+	Compare []string
+	NotRun  string // why it was not measured, if it was not
+}
+
+// embeddedRow reports whether a row is shown in the classic sections, with
+// moto and the targets: the embedded configuration's and config-less rows.
+func embeddedRow(r Row) bool { return r.Config == "" || r.Config == "embedded" }
+
+// find returns the row of a configuration with the id.
+func (r *Report) find(config, id string) (Row, bool) {
+	for _, x := range r.Rows {
+		if x.ID == id && (x.Config == config || config == "embedded" && x.Config == "") {
+			return x, true
+		}
+	}
+	return Row{}, false
 }
 
 // ceilingOf returns the lowest of the ceilings a row names, with its name.
@@ -76,14 +105,18 @@ func (r *Report) ceilingOf(row Row) (Stat, string, bool) {
 // advantage is how many times better permafrost is than moto: the ratio of
 // the figures, turned round for lower-is-better rows, so that > 1 always
 // means permafrost is ahead.
-func advantage(row Row) (float64, bool) {
-	if !row.PF.Have || !row.Moto.Have || row.PF.Stat.Median <= 0 || row.Moto.Stat.Median <= 0 {
+func advantage(row Row) (float64, bool) { return ratio(row.Higher, row.PF, row.Moto) }
+
+// ratio is how many times better a is than b (a ÷ b when higher is better,
+// b ÷ a otherwise).
+func ratio(higher bool, a, b Result) (float64, bool) {
+	if !a.Have || !b.Have || a.Stat.Median <= 0 || b.Stat.Median <= 0 {
 		return 0, false
 	}
-	if row.Higher {
-		return row.PF.Stat.Median / row.Moto.Stat.Median, true
+	if higher {
+		return a.Stat.Median / b.Stat.Median, true
 	}
-	return row.Moto.Stat.Median / row.PF.Stat.Median, true
+	return b.Stat.Median / a.Stat.Median, true
 }
 
 // status judges a row against its target and, where moto has a figure,
@@ -157,21 +190,19 @@ func (r *Report) Markdown() string {
 		}
 	}
 
+	r.summary(&b)
 	section := ""
 	for _, row := range r.Rows {
+		if !embeddedRow(row) {
+			continue
+		}
 		if row.Section != section {
 			section = row.Section
 			fmt.Fprintf(&b, "\n## %s\n\n", section)
 			b.WriteString("| workload | unit | permafrost | ceiling | % of ceiling | moto | × moto | target | status |\n")
 			b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
 		}
-		ceil, pct := "", ""
-		if c, name, ok := r.ceilingOf(row); ok {
-			ceil = fmt.Sprintf("%s (%s)", num(c.Median), name)
-			if row.PF.Have && c.Median > 0 {
-				pct = fmt.Sprintf("%.0f%%", 100*row.PF.Stat.Median/c.Median)
-			}
-		}
+		ceil, pct := r.ceilingCells(row)
 		adv := ""
 		if a, ok := advantage(row); ok {
 			adv = num(a) + "×"
@@ -183,6 +214,11 @@ func (r *Report) Markdown() string {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 			name, row.Unit, cell(row.PF), ceil, pct, cell(row.Moto), adv, targetText(row), status(row))
 	}
+	for _, c := range r.Configs {
+		if c.Name != "embedded" {
+			r.configSection(&b, c)
+		}
+	}
 	if len(r.Notes) > 0 {
 		b.WriteString("\n## Notes\n\n")
 		for _, n := range r.Notes {
@@ -190,6 +226,135 @@ func (r *Report) Markdown() string {
 		}
 	}
 	return b.String()
+}
+
+// ceilingCells are a row's ceiling and its % of it.
+func (r *Report) ceilingCells(row Row) (ceil, pct string) {
+	if c, name, ok := r.ceilingOf(row); ok {
+		ceil = fmt.Sprintf("%s (%s)", num(c.Median), name)
+		if row.PF.Have && c.Median > 0 {
+			pct = fmt.Sprintf("%.0f%%", 100*row.PF.Stat.Median/c.Median)
+		}
+	}
+	return ceil, pct
+}
+
+// summaryIDs are the rows of the comparison of configurations.
+var summaryIDs = []string{
+	"upload/1MiB", "upload/large", "multipart/1", "multipart/4", "retrieve/whole", "retrieve/range",
+	"describe/1", "describe/64", "list/64", "mixed/ops", "mixed/p50", "mixed/p99", "rss/workloads",
+	"inventory/time", "inventory/rss", "startup/fresh", "startup/existing", "rss/idle",
+}
+
+// summary writes the table of the main workloads across configurations,
+// medians only, when the run measured more than one configuration.
+func (r *Report) summary(b *strings.Builder) {
+	if len(r.Configs) < 2 {
+		return
+	}
+	b.WriteString("\n## Configurations compared\n\n")
+	b.WriteString("Medians of the main workloads; ranges, ceilings and the other workloads are in the sections below. ")
+	if r.Configs[0].Name == "embedded" {
+		b.WriteString("The sections without a configuration's name (Uploads … Start-up) are the embedded configuration's, beside moto and held to the targets; " +
+			"every other configuration has one section, compared with embedded (× embedded > 1: ahead of it, as for × moto). ")
+	}
+	for i, c := range r.Configs {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(b, "**%s**: %s", c.Name, c.Title)
+	}
+	b.WriteString(".\n\n| workload | unit |")
+	sep := "|---|---|"
+	for _, c := range r.Configs {
+		fmt.Fprintf(b, " %s |", c.Name)
+		sep += "---|"
+	}
+	b.WriteString(" moto |\n" + sep + "---|\n")
+	for _, id := range summaryIDs {
+		var name, unit string
+		var cells []string
+		measured := false
+		motoCell := ""
+		for _, c := range r.Configs {
+			row, ok := r.find(c.Name, id)
+			switch {
+			case ok:
+				if name == "" {
+					name, unit = row.Name, row.Unit
+				}
+				if c.Name == "embedded" {
+					motoCell = median(row.Moto)
+				}
+				measured = measured || row.PF.Have
+				cells = append(cells, median(row.PF))
+			case c.NotRun != "":
+				cells = append(cells, "not run")
+			default:
+				cells = append(cells, "")
+			}
+		}
+		if !measured {
+			continue
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", name, unit, strings.Join(cells, " | "), motoCell)
+	}
+}
+
+// configSection writes one non-embedded configuration's rows as one table,
+// compared with the configurations it names.
+func (r *Report) configSection(b *strings.Builder, c ConfigInfo) {
+	fmt.Fprintf(b, "\n## %s: %s\n\n", c.Name, c.Title)
+	if c.NotRun != "" {
+		fmt.Fprintf(b, "Not run: %s\n", c.NotRun)
+		return
+	}
+	fmt.Fprintf(b, "| workload | unit | %s | ceiling | %% of ceiling |", c.Name)
+	sep := "|---|---|---|---|---|"
+	for _, other := range c.Compare {
+		fmt.Fprintf(b, " %s | × %s |", other, other)
+		sep += "---|---|"
+	}
+	b.WriteString("\n" + sep + "\n")
+	section := ""
+	cols := 5 + 2*len(c.Compare)
+	for _, row := range r.Rows {
+		if row.Config != c.Name {
+			continue
+		}
+		if row.Section != section {
+			section = row.Section
+			fmt.Fprintf(b, "| **%s** |%s\n", section, strings.Repeat(" |", cols-1))
+		}
+		ceil, pct := r.ceilingCells(row)
+		name := row.Name
+		if row.Note != "" {
+			name += " — " + row.Note
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |", name, row.Unit, cell(row.PF), ceil, pct)
+		for _, other := range c.Compare {
+			o, ok := r.find(other, row.ID)
+			oc, x := "", ""
+			if ok {
+				oc = cell(o.PF)
+				if v, ok := ratio(row.Higher, row.PF, o.PF); ok {
+					x = num(v) + "×"
+				}
+			}
+			fmt.Fprintf(b, " %s | %s |", oc, x)
+		}
+		b.WriteString("\n")
+	}
+}
+
+// median renders a result's median alone, or the first words of its note
+// ("n/a", "error", "not run").
+func median(r Result) string {
+	if !r.Have {
+		short, _, _ := strings.Cut(r.Note, ":")
+		return short
+	}
+	return num(r.Stat.Median)
 }
 
 // cell renders a result as "median [min–max]", or its note.

@@ -207,3 +207,56 @@ func TestThousands(t *testing.T) {
 		}
 	}
 }
+
+func TestMarkdownConfigs(t *testing.T) {
+	r := &Report{
+		Title: "permafrost benchmark", Date: "2026-01-02",
+		Ceilings: []Row{{ID: "write/large", Name: "sequential write", Unit: "MB/s", PF: have(Stat{400, 390, 410, 3})}},
+		Configs: []ConfigInfo{
+			{Name: "embedded", Title: "SQLite"},
+			{Name: "pg-s3-1", Title: "one node", Compare: []string{"embedded"}},
+			{Name: "pg-s3-2", Title: "two nodes", Compare: []string{"embedded", "pg-s3-1"}},
+		},
+		Rows: []Row{
+			{ID: "upload/large", Config: "embedded", Section: "Uploads", Name: "UploadArchive 1 GiB", Unit: "MB/s", Higher: true,
+				PF: stat(380), Moto: stat(19), Ceil: []string{"write/large"}},
+			{ID: "mixed/p99", Config: "embedded", Section: "Mixed", Name: "p99", Unit: "ms", PF: stat(10), Moto: stat(50)},
+			{ID: "upload/large", Config: "pg-s3-1", Section: "Uploads", Name: "UploadArchive 1 GiB", Unit: "MB/s", Higher: true,
+				PF: stat(200), Moto: missing("not run"), Ceil: []string{"write/large"}},
+			{ID: "mixed/p99", Config: "pg-s3-1", Section: "Mixed", Name: "p99", Unit: "ms", PF: stat(20)},
+			{ID: "upload/large", Config: "pg-s3-2", Section: "Uploads", Name: "UploadArchive 1 GiB", Unit: "MB/s", Higher: true,
+				PF: stat(300), Ceil: []string{"write/large"}},
+			{ID: "mixed/p99", Config: "pg-s3-2", Section: "Mixed", Name: "p99", Unit: "ms", PF: missing("error: boom")},
+		},
+	}
+	applyTargets(r)
+	for _, row := range r.Rows {
+		if row.Config != "embedded" && row.Target != nil {
+			t.Errorf("%s %s has a target", row.Config, row.ID)
+		}
+	}
+	md := r.Markdown()
+	for _, want := range []string{
+		"## Configurations compared",
+		"| workload | unit | embedded | pg-s3-1 | pg-s3-2 | moto |",
+		"| UploadArchive 1 GiB | MB/s | 380 | 200 | 300 | 19.0 |",
+		"| p99 | ms | 10.0 | 20.0 | error | 50.0 |",
+		"## Uploads\n",
+		"## pg-s3-1: one node\n",
+		"| workload | unit | pg-s3-1 | ceiling | % of ceiling | embedded | × embedded |",
+		"| **Uploads** | | | | | | |",
+		"| UploadArchive 1 GiB | MB/s | 200 | 400 (sequential write) | 50% | 380 | 0.526× |",
+		"| p99 | ms | 20.0 |  |  | 10.0 | 0.500× |",
+		"## pg-s3-2: two nodes\n",
+		"| UploadArchive 1 GiB | MB/s | 300 | 400 (sequential write) | 75% | 380 | 0.789× | 200 | 1.50× |",
+		"| p99 | ms | error: boom |  |  | 10.0 |  | 20.0 |  |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("Markdown lacks %q:\n%s", want, md)
+		}
+	}
+	// The pg rows stay out of the classic (moto) tables.
+	if strings.Count(md, "| UploadArchive 1 GiB | MB/s | 380") != 2 || strings.Contains(md, "| UploadArchive 1 GiB | MB/s | 200 [") {
+		t.Errorf("rows in the wrong tables:\n%s", md)
+	}
+}

@@ -109,12 +109,12 @@ func (b *bench) mixed(ctx context.Context) {
 		})
 	}
 	for i, row := range rows {
-		row.PF = pick(results["permafrost"], i)
+		row.PF = pick(results[b.pf.name], i)
 		row.Moto = missing(b.motoAbsent)
 		if b.moto != nil {
 			row.Moto = pick(results["moto"], i)
 		}
-		b.report.Rows = append(b.report.Rows, row)
+		b.addRow(row)
 	}
 }
 

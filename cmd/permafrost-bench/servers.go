@@ -105,6 +105,10 @@ func hasServeFlag(bin, flag string) bool {
 // permafrostOpts are how one permafrost process is started.
 type permafrostOpts struct {
 	bin, dataDir, logPath, logLevel string
+	// meta and blobs are --meta and --blobs ("" for the embedded stores);
+	// env is added to the process's environment (the S3 keys).
+	meta, blobs string
+	env         []string
 	// pprofMode: "" none, "flag" (the server's --pprof-listen), "overlay"
 	// (the overlay build reads $PERMAFROST_BENCH_PPROF).
 	pprofMode string
@@ -123,7 +127,14 @@ func startPermafrost(ctx context.Context, o permafrostOpts) (*proc, error) {
 	if o.logLevel != "" {
 		args = append(args, "--log-level", o.logLevel)
 	}
+	if o.meta != "" {
+		args = append(args, "--meta", o.meta)
+	}
+	if o.blobs != "" {
+		args = append(args, "--blobs", o.blobs)
+	}
 	env := cleanEnv("PERMAFROST_")
+	env = append(env, o.env...)
 	env = append(env,
 		"PERMAFROST_ACCESS_KEY_ID="+benchKeyID,
 		"PERMAFROST_SECRET_ACCESS_KEY="+benchSecret,
@@ -181,6 +192,18 @@ func resolveMoto(name string) (string, error) {
 }
 
 func startProc(ctx context.Context, name string, cmd *exec.Cmd, url, logPath string) (*proc, error) {
+	c := newClient(url, 1)
+	return startProcWith(ctx, name, cmd, url, logPath, func(ctx context.Context, _ *proc) error {
+		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		_, err := c.ListVaults(rctx, &glacier.ListVaultsInput{})
+		return err
+	})
+}
+
+// startProcWith starts a server and polls ready until it succeeds; the
+// time from exec to then is the server's start-up time.
+func startProcWith(ctx context.Context, name string, cmd *exec.Cmd, url, logPath string, ready func(context.Context, *proc) error) (*proc, error) {
 	logf, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
@@ -190,23 +213,23 @@ func startProc(ctx context.Context, name string, cmd *exec.Cmd, url, logPath str
 	// dies with the harness, even a killed one.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	p := &proc{name: name, cmd: cmd, url: url, log: logf, exited: make(chan struct{})}
-	c := newClient(url, 1)
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		return nil, err
 	}
 	go func() { p.waitErr = cmd.Wait(); close(p.exited) }()
-	if err := p.waitReady(ctx, c, start, 2*time.Minute); err != nil {
+	if err := p.waitReady(ctx, ready, start, 2*time.Minute); err != nil {
 		p.stop()
 		return nil, fmt.Errorf("%s did not become ready: %w (log: %s)", name, err, logPath)
 	}
 	return p, nil
 }
 
-// waitReady polls, as tightly as is reasonable, until a signed ListVaults
-// succeeds; the time from start is the start-up time.
-func (p *proc) waitReady(ctx context.Context, c *glacier.Client, start time.Time, limit time.Duration) error {
+// waitReady polls, as tightly as is reasonable, until the port accepts
+// connections and ready succeeds; the time from start is the start-up
+// time.
+func (p *proc) waitReady(ctx context.Context, ready func(context.Context, *proc) error, start time.Time, limit time.Duration) error {
 	host := strings.TrimPrefix(p.url, "http://")
 	deadline := start.Add(limit)
 	var last error
@@ -225,10 +248,7 @@ func (p *proc) waitReady(ctx context.Context, c *glacier.Client, start time.Time
 			continue
 		}
 		conn.Close()
-		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		_, err = c.ListVaults(rctx, &glacier.ListVaultsInput{})
-		cancel()
-		if err == nil {
+		if err = ready(ctx, p); err == nil {
 			p.startup = time.Since(start)
 			return nil
 		}

@@ -43,14 +43,16 @@ func (b *bench) startup(ctx context.Context) error {
 		})
 	}
 	const sec = "Start-up and memory"
-	b.report.Rows = append(b.report.Rows,
-		Row{ID: "startup/fresh", Section: sec, Unit: "ms", PF: fresh[0], Moto: moto[0],
+	for _, row := range []Row{
+		{ID: "startup/fresh", Section: sec, Unit: "ms", PF: fresh[0], Moto: moto[0],
 			Name: "start-up: exec → first answered signed ListVaults, fresh data dir"},
-		Row{ID: "startup/existing", Section: sec, Unit: "ms", PF: again[0], Moto: missing("n/a: moto keeps no data"),
+		{ID: "startup/existing", Section: sec, Unit: "ms", PF: again[0], Moto: missing("n/a: moto keeps no data"),
 			Name: "start-up, existing data dir"},
-		Row{ID: "rss/idle", Section: sec, Unit: "MiB", Memory: true, PF: fresh[1], Moto: moto[1],
+		{ID: "rss/idle", Section: sec, Unit: "MiB", Memory: true, PF: fresh[1], Moto: moto[1],
 			Name: fmt.Sprintf("idle RSS, %v after start-up", idleSettle)},
-	)
+	} {
+		b.addRow(row)
+	}
 	return ctx.Err()
 }
 

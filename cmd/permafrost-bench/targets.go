@@ -12,7 +12,7 @@ func applyTargets(r *Report) {
 	}
 	row := func(id string) (Row, bool) {
 		for _, x := range r.Rows {
-			if x.ID == id && x.PF.Have {
+			if x.ID == id && x.PF.Have && embeddedRow(x) {
 				return x, true
 			}
 		}
@@ -20,6 +20,9 @@ func applyTargets(r *Report) {
 	}
 	for i := range r.Rows {
 		x := &r.Rows[i]
+		if !embeddedRow(*x) { // the goals are the embedded server's
+			continue
+		}
 		switch x.ID {
 		case "upload/large":
 			if c, ok := ceil(x.Ceil...); ok {

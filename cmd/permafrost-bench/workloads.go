@@ -27,10 +27,16 @@ const (
 
 var extraVaults = []string{"meta-1", "meta-2", "meta-3", "meta-4"}
 
-// serverWorkloads starts both servers and runs every selected workload on
-// permafrost, then on moto.
+// wantServerWorkloads reports whether any workload driven through the
+// API (on a running server) is selected.
+func (b *bench) wantServerWorkloads() bool {
+	return b.want("upload") || b.want("multipart") || b.want("retrieval") || b.want("metadata") || b.want("mixed")
+}
+
+// serverWorkloads starts the embedded permafrost and moto and runs every
+// selected workload on permafrost, then on moto.
 func (b *bench) serverWorkloads(ctx context.Context) error {
-	if !b.want("upload") && !b.want("multipart") && !b.want("retrieval") && !b.want("metadata") && !b.want("mixed") {
+	if !b.wantServerWorkloads() {
 		return nil
 	}
 	logs := filepath.Join(b.run, "logs")
@@ -48,17 +54,36 @@ func (b *bench) serverWorkloads(ctx context.Context) error {
 		return err
 	}
 	defer p.stop()
-	b.pf = &server{name: "permafrost", proc: p, c: newClient(p.url, 64), maxSize: math.MaxInt64, kept: map[int64]string{}}
+	b.pf = &server{name: "permafrost", proc: p, procs: []*proc{p}, c: newClient(p.url, 64), maxSize: math.MaxInt64, kept: map[int64]string{}}
 	if b.motoPath != "" {
 		m, err := startMoto(ctx, b.motoPath, filepath.Join(logs, "moto.log"))
 		if err != nil {
 			b.motoAbsent = "not run: " + oneLine(err)
 			b.logf("moto: %v", err)
 		} else {
-			defer m.stop()
-			b.moto = &server{name: "moto", proc: m, c: newClient(m.url, 64), maxSize: b.cfg.motoMaxSize, kept: map[int64]string{}}
+			defer func() { m.stop(); b.moto = nil }()
+			b.motoRan = true
+			b.moto = &server{name: "moto", proc: m, procs: []*proc{m}, c: newClient(m.url, 64), maxSize: b.cfg.motoMaxSize, kept: map[int64]string{}}
 		}
 	}
+	if err := b.runWorkloads(ctx); err != nil {
+		return err
+	}
+	// What the servers held at their busiest, over all the workloads above.
+	row := Row{ID: "rss/workloads", Section: "Memory", Name: "peak RSS over the workloads above", Unit: "MiB", Memory: true}
+	row.PF = peakOf(b.pf)
+	row.Moto = missing(b.motoAbsent)
+	if b.moto != nil {
+		row.Moto = peakOf(b.moto)
+		row.Note = "moto holds archives in memory"
+	}
+	b.addRow(row)
+	return ctx.Err()
+}
+
+// runWorkloads creates the vaults on b.pf (and moto) and runs the selected
+// workloads.
+func (b *bench) runWorkloads(ctx context.Context) error {
 	for _, s := range b.servers() {
 		for _, v := range append([]string{benchVault, mixedVault}, extraVaults...) {
 			if _, err := s.c.CreateVault(ctx, &glacier.CreateVaultInput{VaultName: aws.String(v)}); err != nil {
@@ -86,24 +111,21 @@ func (b *bench) serverWorkloads(ctx context.Context) error {
 		b.logf("mixed workload")
 		b.mixed(ctx)
 	}
-	// What the servers held at their busiest, over all the workloads above.
-	row := Row{ID: "rss/workloads", Section: "Memory", Name: "peak RSS over the workloads above", Unit: "MiB", Memory: true}
-	row.PF = peakOf(b.pf)
-	row.Moto = missing(b.motoAbsent)
-	if b.moto != nil {
-		row.Moto = peakOf(b.moto)
-		row.Note = "moto holds archives in memory"
-	}
-	b.report.Rows = append(b.report.Rows, row)
 	return ctx.Err()
 }
 
+// peakOf is the peak RSS of a server: of its largest node when it has
+// several.
 func peakOf(s *server) Result {
-	_, peak, err := s.proc.memory()
-	if err != nil {
-		return missing("error: " + oneLine(err))
+	var top float64
+	for _, p := range s.procs {
+		_, peak, err := p.memory()
+		if err != nil {
+			return missing("error: " + oneLine(err))
+		}
+		top = max(top, peak)
 	}
-	return have(summarize([]float64{peak}))
+	return have(summarize([]float64{top}))
 }
 
 func (b *bench) servers() []*server {
@@ -387,7 +409,7 @@ func (b *bench) retrieval(ctx context.Context) {
 // that varies over time (a shared disk) is measured in the same conditions.
 func (b *bench) withCeiling(ctx context.Context, row, ceil Row, ceilFn func(context.Context) (float64, error),
 	fn func(context.Context, *server) (float64, error)) {
-	if b.readFile == "" {
+	if b.readFile == "" || b.config != "embedded" {
 		b.both(ctx, row, fn)
 		return
 	}
@@ -402,5 +424,5 @@ func (b *bench) withCeiling(ctx context.Context, row, ceil Row, ceilFn func(cont
 	row.PF, ceil.PF = res[0], res[1]
 	b.report.Ceilings = append(b.report.Ceilings, ceil)
 	row.Moto = b.onMoto(ctx, row.Name, func(ctx context.Context) (float64, error) { return fn(ctx, b.moto) })
-	b.report.Rows = append(b.report.Rows, row)
+	b.addRow(row)
 }
