@@ -60,3 +60,27 @@ func newMessageID() string {
 	h := hex.EncodeToString(b[:])
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
+
+// ValidBlobKey reports whether key has the syntax of the BlobStore
+// contract: segments of [a-z0-9-] joined by single slashes, no leading or
+// trailing slash. Stores add their own length limits.
+func ValidBlobKey(key string) bool {
+	if key == "" {
+		return false
+	}
+	prev := byte('/') // a leading '/' is an empty first segment
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-':
+		case c == '/':
+			if prev == '/' {
+				return false
+			}
+		default:
+			return false
+		}
+		prev = c
+	}
+	return prev != '/'
+}

@@ -479,24 +479,7 @@ func checkKey(key string) error {
 }
 
 func validKey(key string) bool {
-	if key == "" || len(key) > maxKeyLen {
-		return false
-	}
-	prev := byte('/') // a leading '/' is an empty first segment
-	for i := 0; i < len(key); i++ {
-		c := key[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-':
-		case c == '/':
-			if prev == '/' {
-				return false
-			}
-		default:
-			return false
-		}
-		prev = c
-	}
-	return prev != '/'
+	return len(key) <= maxKeyLen && glacier.ValidBlobKey(key)
 }
 
 func notFound(key string, err error) error {

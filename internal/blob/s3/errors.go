@@ -109,22 +109,5 @@ func checkKey(key string) error {
 const maxKeyLen = 512
 
 func validKey(key string) bool {
-	if key == "" || len(key) > maxKeyLen {
-		return false
-	}
-	prev := byte('/') // a leading '/' is an empty first segment
-	for i := 0; i < len(key); i++ {
-		c := key[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-':
-		case c == '/':
-			if prev == '/' {
-				return false
-			}
-		default:
-			return false
-		}
-		prev = c
-	}
-	return prev != '/'
+	return len(key) <= maxKeyLen && glacier.ValidBlobKey(key)
 }
