@@ -5,6 +5,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/permafrost/permafrost/internal/inventory"
 )
@@ -178,6 +179,9 @@ func (s *Service) produceInventory(ctx context.Context, j *Job) error {
 	return nil
 }
 
+// inventoryClaim is how long a node has to take an inventory it claimed.
+const inventoryClaim = 10 * time.Minute
+
 // takeDueInventories snapshots every vault written since its last
 // inventory once per InventoryInterval (data-plane.md §6.1).
 func (s *Service) takeDueInventories(ctx context.Context) error {
@@ -185,7 +189,14 @@ func (s *Service) takeDueInventories(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	now := s.Clock.Now()
 	for _, v := range vs {
+		// Claimed for a while: long enough to take it, short enough that a
+		// node that died meanwhile is replaced soon.
+		claimed, err := s.Meta.ClaimInventory(ctx, v.AccountID, v.Name, now, now.Add(inventoryClaim))
+		if err != nil || !claimed {
+			continue // another node is taking it (or the vault is gone)
+		}
 		if err := s.takeInventory(ctx, v); err != nil {
 			s.logger().Warn("inventory failed; will retry", "vault", s.VaultARN(v.AccountID, v.Name), "err", err)
 		}

@@ -186,6 +186,12 @@ type MetaStore interface {
 	// the blob key of the snapshot it replaces ("" if none). KindNotFound
 	// if no vault.
 	PutInventory(ctx context.Context, accountID, vault string, inv Inventory) (replaced string, err error)
+	// ClaimInventory claims the right to take the vault's next inventory
+	// until the given time: it reports true, and records the claim, only
+	// if no unexpired claim (one whose time is after now) exists. Nodes
+	// sharing a database thus take each snapshot once. KindNotFound if no
+	// vault.
+	ClaimInventory(ctx context.Context, accountID, vault string, now, until time.Time) (bool, error)
 	// VaultsNeedingInventory returns up to limit vaults written since
 	// their last inventory whose last inventory (or, before the first,
 	// creation) is at or before the given time.

@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) glacier.MetaStore) {
 		{"Tags", testTags},
 		{"TagLimit", testTagLimit},
 		{"NotificationConfig", testNotificationConfig},
+		{"ClaimInventory", testClaimInventory},
 
 		{"CreateArchive", testCreateArchive},
 		{"GetArchive", testGetArchive},

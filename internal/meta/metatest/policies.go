@@ -509,3 +509,51 @@ func testRaceLockCompleteVersusAbort(t *testing.T, s glacier.MetaStore) {
 	}
 	t.Logf("final states over %d rounds: %v", rounds, outcomes)
 }
+
+// testClaimInventory: a claim holds until its time; meanwhile no other
+// claim succeeds; afterwards one does.
+func testClaimInventory(t *testing.T, s glacier.MetaStore) {
+	ctx := t.Context()
+	if _, err := s.ClaimInventory(ctx, acct, "v", t0, t0.Add(time.Minute)); glacier.KindOf(err) != glacier.KindNotFound {
+		t.Errorf("ClaimInventory of a missing vault: %v, want KindNotFound", err)
+	}
+	mustVault(t, s, acct, "v")
+	mustVault(t, s, acct, "w")
+	claim := func(vault string, now time.Time) bool {
+		t.Helper()
+		ok, err := s.ClaimInventory(ctx, acct, vault, now, now.Add(10*time.Minute))
+		must(t, "ClaimInventory", err)
+		return ok
+	}
+	if !claim("v", t0) {
+		t.Fatal("the first claim on a vault failed")
+	}
+	if claim("v", t0.Add(time.Minute)) {
+		t.Error("a second claim within the first one's time succeeded")
+	}
+	if !claim("w", t0.Add(time.Minute)) {
+		t.Error("a claim on another vault failed")
+	}
+	if !claim("v", t0.Add(10*time.Minute)) {
+		t.Error("a claim once the first one expired failed")
+	}
+	// Of racing claims exactly one wins.
+	mustVault(t, s, acct, "x")
+	wins := 0
+	for _, err := range race(racers, func(int) error {
+		ok, err := s.ClaimInventory(ctx, acct, "x", t0, t0.Add(time.Hour))
+		if err == nil && !ok {
+			return glacier.Errorf(glacier.KindConflict, "lost")
+		}
+		return err
+	}) {
+		if err == nil {
+			wins++
+		} else if glacier.KindOf(err) != glacier.KindConflict {
+			t.Errorf("racing ClaimInventory: %v", err)
+		}
+	}
+	if wins != 1 {
+		t.Errorf("%d racing claims won, want exactly 1", wins)
+	}
+}

@@ -50,6 +50,24 @@ func (db *DB) PutInventory(ctx context.Context, accountID, vault string, inv gla
 	return replaced, err
 }
 
+// ClaimInventory records a claim on the vault's next inventory unless an
+// unexpired one exists; the conditional UPDATE is atomic across nodes.
+func (db *DB) ClaimInventory(ctx context.Context, accountID, vault string, now, until time.Time) (bool, error) {
+	var claimed bool
+	err := db.update(ctx, "claim inventory", func(tx pgx.Tx) error {
+		vaultID, err := findVaultID(ctx, tx, accountID, vault, noLock)
+		if err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `UPDATE vaults SET inventory_claim_until = $1
+			WHERE id = $2 AND (inventory_claim_until IS NULL OR inventory_claim_until <= $3)`,
+			until.UnixMilli(), vaultID, now.UnixMilli())
+		claimed = err == nil && tag.RowsAffected() == 1
+		return err
+	})
+	return claimed, err
+}
+
 // VaultsNeedingInventory returns vaults written since their last inventory
 // whose last inventory (or creation) is at or before the given time.
 func (db *DB) VaultsNeedingInventory(ctx context.Context, before time.Time, limit int) ([]glacier.Vault, error) {

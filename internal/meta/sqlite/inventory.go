@@ -54,6 +54,28 @@ func (db *DB) PutInventory(ctx context.Context, accountID, vault string, inv gla
 	return replaced, err
 }
 
+// ClaimInventory records a claim on the vault's next inventory unless an
+// unexpired one exists.
+func (db *DB) ClaimInventory(ctx context.Context, accountID, vault string, now, until time.Time) (bool, error) {
+	var claimed bool
+	err := db.update(ctx, "claim inventory", func(tx *txn) error {
+		vaultID, err := findVaultID(ctx, tx, accountID, vault)
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE vaults SET inventory_claim_until = ?
+			WHERE id = ? AND (inventory_claim_until IS NULL OR inventory_claim_until <= ?)`,
+			until.UnixMilli(), vaultID, now.UnixMilli())
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		claimed = n == 1
+		return err
+	})
+	return claimed, err
+}
+
 // VaultsNeedingInventory returns vaults written since their last inventory
 // whose last inventory (or creation) is at or before the given time.
 func (db *DB) VaultsNeedingInventory(ctx context.Context, before time.Time, limit int) ([]glacier.Vault, error) {
