@@ -209,10 +209,27 @@ func (b *bench) pgS3(ctx context.Context, name string) (err error) {
 				p.stop()
 			}
 			procs = nil
-			err := b.inventoryOn(ctx, inventoryTarget{
-				start:       func(ctx context.Context) (*proc, error) { return startPermafrost(ctx, opts("node-1", true)) },
-				seed:        func(ctx context.Context, n int) error { return pgSeedArchives(ctx, dsn, inventoryVault, n) },
-				markWritten: func(ctx context.Context) error { return pgMarkWritten(ctx, dsn, inventoryVault) },
+			// A store of its own, as embedded's inventory has a data dir of
+			// its own: a new database, and a new prefix of the bucket (an
+			// empty blob store), so that start-up does not sweep the
+			// workloads' blobs.
+			invDB, invDSN, err := be.pg.createDatabase(ctx, name+"-inv")
+			if err != nil {
+				return err
+			}
+			defer func() {
+				dctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				defer cancel()
+				if derr := be.pg.dropDatabase(dctx, invDB); derr != nil {
+					b.logf("%s: dropping database %s: %v", name, invDB, derr)
+				}
+			}()
+			invOpts := opts("node-inventory", true)
+			invOpts.meta, invOpts.blobs = invDSN, strings.Replace(gw.bucketURL, "/pf?", "/inv?", 1)
+			err = b.inventoryOn(ctx, inventoryTarget{
+				start:       func(ctx context.Context) (*proc, error) { return startPermafrost(ctx, invOpts) },
+				seed:        func(ctx context.Context, n int) error { return pgSeedArchives(ctx, invDSN, inventoryVault, n) },
+				markWritten: func(ctx context.Context) error { return pgMarkWritten(ctx, invDSN, inventoryVault) },
 				store:       "PostgreSQL with one COPY",
 				note:        "archives inserted into PostgreSQL directly (one COPY into the archives table)",
 			})

@@ -228,11 +228,17 @@ func (m *Main) Open(ctx context.Context) error {
 	m.service.Wake, m.service.Notify = m.scheduler.Wake, m.notifier.Wake
 
 	// Anything an interrupted process left behind is swept before serving.
-	if n, err := m.service.Sweep(ctx, time.Now()); err != nil {
-		st.Close()
-		return fmt.Errorf("start-up sweep: %w", err)
-	} else if n > 0 {
-		m.logger.Info("removed unreferenced blobs left by an interrupted process", "count", n)
+	// Stores shared with other nodes are swept in the background instead:
+	// a bucket may hold millions of objects, and a blob another node has
+	// just written may still be waiting for its metadata commit, so only
+	// blobs older than sharedSweepGrace go.
+	if !st.shared {
+		if n, err := m.service.Sweep(ctx, time.Now()); err != nil {
+			st.Close()
+			return fmt.Errorf("start-up sweep: %w", err)
+		} else if n > 0 {
+			m.logger.Info("removed unreferenced blobs left by an interrupted process", "count", n)
+		}
 	}
 
 	srv := &api.Server{
@@ -289,6 +295,13 @@ func (m *Main) Open(ctx context.Context) error {
 // younger than an interval may belong to uploads in flight and are left.
 func (m *Main) sweepLoop(ctx context.Context) {
 	defer close(m.done)
+	if m.stores.shared {
+		if n, err := m.service.Sweep(ctx, time.Now().Add(-sharedSweepGrace)); err != nil && ctx.Err() == nil {
+			m.logger.Warn("start-up sweep failed", "err", err)
+		} else if n > 0 {
+			m.logger.Info("removed unreferenced blobs left by an interrupted process", "count", n)
+		}
+	}
 	if m.Config.SweepInterval <= 0 {
 		return
 	}
@@ -299,7 +312,11 @@ func (m *Main) sweepLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if _, err := m.service.Sweep(ctx, time.Now().Add(-m.Config.SweepInterval)); err != nil && ctx.Err() == nil {
+			age := m.Config.SweepInterval
+			if m.stores.shared {
+				age = max(age, sharedSweepGrace)
+			}
+			if _, err := m.service.Sweep(ctx, time.Now().Add(-age)); err != nil && ctx.Err() == nil {
 				m.logger.Warn("sweep failed", "err", err)
 			}
 		}
@@ -346,6 +363,11 @@ func newLogger(c Config, w io.Writer) *slog.Logger {
 }
 
 const clockOffsetSetting = "test_clock_offset_ns"
+
+// sharedSweepGrace is how old an unreferenced blob in a shared store must
+// be before the start-up sweep removes it: blobs appear only when their
+// upload's bytes are complete, and the metadata commit follows at once.
+const sharedSweepGrace = 10 * time.Minute
 
 // sharedClock is the test clock of a node that shares its database with
 // other nodes. It reads the stored offset on every call: the test clock is
