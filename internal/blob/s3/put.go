@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"io"
 	"sync"
 	"time"
@@ -120,10 +121,12 @@ func (p *put) single(ctx context.Context, data []byte) error {
 			Key:           aws.String(p.name),
 			Body:          bytes.NewReader(data),
 			ContentLength: aws.Int64(int64(len(data))),
-			IfNoneMatch:   p.ifNoneMatch(),
-			Metadata:      p.metadata(),
-			StorageClass:  p.s.storageClass(),
-		})
+			// The CRC32 protects the bytes in transit; see unsignedPayload.
+			ChecksumAlgorithm: partChecksum,
+			IfNoneMatch:       p.ifNoneMatch(),
+			Metadata:          p.metadata(),
+			StorageClass:      p.s.storageClass(),
+		}, unsignedPayload)
 		return err
 	})
 	if err != nil {
@@ -247,7 +250,7 @@ func (p *put) uploadPart(ctx context.Context, uploadID *string, num int32, b []b
 		Body:              bytes.NewReader(b),
 		ContentLength:     aws.Int64(int64(len(b))),
 		ChecksumAlgorithm: partChecksum,
-	})
+	}, unsignedPayload)
 	if err != nil {
 		return types.CompletedPart{}, err
 	}
@@ -344,4 +347,13 @@ func (p *put) settle(ctx context.Context, err error) error {
 		return glacier.Wrap(glacier.KindConflict, err, "blob "+p.key+" already exists")
 	}
 	return fail(ctx, err, "put blob "+p.key)
+}
+
+// unsignedPayload signs a PutObject or UploadPart without the body's
+// SHA-256 (UNSIGNED-PAYLOAD): the service has already hashed the bytes
+// once for the tree hash and the client's signature, and the CRC32 the
+// request carries protects them in transit, so the SDK need not read and
+// hash every part a second time.
+func unsignedPayload(o *awss3.Options) {
+	o.APIOptions = append(o.APIOptions, v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
 }
