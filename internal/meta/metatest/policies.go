@@ -424,7 +424,7 @@ func testRaceLockInitiate(t *testing.T, s glacier.MetaStore) {
 	policy := func(i int) string { return fmt.Sprintf("%s/%d", policyA, i) }
 	id := func(i int) string { return fmt.Sprintf("lock-%d", i) }
 
-	errs := race(racers, func(i int) error {
+	errs := Race(racers, func(i int) error {
 		return s.UpdateLock(ctx, acct, "v", func(cur *glacier.Lock) (*glacier.Lock, error) {
 			return vaultlock.Initiate(cur, policy(i), id(i), now)
 		})
@@ -464,7 +464,7 @@ func testRaceLockCompleteVersusAbort(t *testing.T, s glacier.MetaStore) {
 		}))
 
 		isComplete := func(i int) bool { return (i+r)%2 == 0 } // who starts alternates
-		errs := race(racers, func(i int) error {
+		errs := Race(racers, func(i int) error {
 			return s.UpdateLock(ctx, acct, vault, func(cur *glacier.Lock) (*glacier.Lock, error) {
 				if isComplete(i) {
 					return vaultlock.Complete(cur, id, now)
@@ -540,7 +540,7 @@ func testClaimInventory(t *testing.T, s glacier.MetaStore) {
 	// Of racing claims exactly one wins.
 	mustVault(t, s, acct, "x")
 	wins := 0
-	for _, err := range race(racers, func(int) error {
+	for _, err := range Race(racers, func(int) error {
 		ok, err := s.ClaimInventory(ctx, acct, "x", t0, t0.Add(time.Hour))
 		if err == nil && !ok {
 			return glacier.Errorf(glacier.KindConflict, "lost")

@@ -11,9 +11,9 @@ import (
 // racers is how many goroutines contend in each race.
 const racers = 8
 
-// race runs fn(0) … fn(n-1) in goroutines released together and returns
-// their errors by index.
-func race(n int, fn func(i int) error) []error {
+// Race runs fn(0) … fn(n-1) in goroutines released together and returns
+// their errors by index. Store-specific race tests use it too.
+func Race(n int, fn func(i int) error) []error {
 	errs := make([]error, n)
 	start := make(chan struct{})
 	var wg sync.WaitGroup
@@ -28,9 +28,9 @@ func race(n int, fn func(i int) error) []error {
 	return errs
 }
 
-// winners returns the indexes of the nil errors and fails t unless every
+// Winners returns the indexes of the nil errors and fails t unless every
 // other error is of kind loser.
-func winners(t *testing.T, what string, errs []error, loser glacier.Kind) []int {
+func Winners(t *testing.T, what string, errs []error, loser glacier.Kind) []int {
 	t.Helper()
 	var won []int
 	for i, err := range errs {
@@ -52,11 +52,11 @@ func testRaceCompleteUpload(t *testing.T, s glacier.MetaStore) {
 	mustPart(t, s, "u1", 0, mib, "p0")
 	mustPart(t, s, "u1", mib, 10, "p1")
 
-	errs := race(racers, func(i int) error {
+	errs := Race(racers, func(i int) error {
 		_, err := s.CompleteUpload(ctx, "u1", archiveOf(fmt.Sprintf("arch-%d", i), "v", t0), ok)
 		return err
 	})
-	won := winners(t, "CompleteUpload", errs, glacier.KindConflict)
+	won := Winners(t, "CompleteUpload", errs, glacier.KindConflict)
 	if len(won) != 1 {
 		t.Fatalf("CompleteUpload race: %d winners, want exactly 1", len(won))
 	}
@@ -91,12 +91,12 @@ func testRaceCreateVaultLimit(t *testing.T, s glacier.MetaStore) {
 		mustVault(t, s, acct, fmt.Sprintf("old-%d", i))
 	}
 	created := make([]bool, racers)
-	errs := race(racers, func(i int) error {
+	errs := Race(racers, func(i int) error {
 		var err error
 		_, created[i], err = s.CreateVault(ctx, glacier.Vault{AccountID: acct, Name: fmt.Sprintf("new-%d", i), CreatedAt: t0}, limit)
 		return err
 	})
-	won := winners(t, "CreateVault", errs, glacier.KindLimitExceeded)
+	won := Winners(t, "CreateVault", errs, glacier.KindLimitExceeded)
 	if len(won) != 1 {
 		t.Errorf("CreateVault race: %d new vaults, want exactly 1", len(won))
 	}
@@ -123,10 +123,10 @@ func testRaceAddTagsLimit(t *testing.T, s glacier.MetaStore) {
 	}
 	must(t, "AddTags", s.AddTags(ctx, acct, "v", start, limit))
 
-	errs := race(racers, func(i int) error {
+	errs := Race(racers, func(i int) error {
 		return s.AddTags(ctx, acct, "v", map[string]string{fmt.Sprintf("new-%d", i): "y"}, limit)
 	})
-	won := winners(t, "AddTags", errs, glacier.KindLimitExceeded)
+	won := Winners(t, "AddTags", errs, glacier.KindLimitExceeded)
 	if len(won) != 2 {
 		t.Errorf("AddTags race: %d succeeded, want exactly 2", len(won))
 	}
@@ -157,7 +157,7 @@ func testRaceCompleteVersusAbort(t *testing.T, s glacier.MetaStore) {
 		mustPart(t, s, id, 0, 1, key)
 
 		var orphans []string
-		errs := race(2, func(i int) error {
+		errs := Race(2, func(i int) error {
 			if i == 0 {
 				_, err := s.CompleteUpload(ctx, id, archiveOf(arch, "v", t0), ok)
 				return err
@@ -166,7 +166,7 @@ func testRaceCompleteVersusAbort(t *testing.T, s glacier.MetaStore) {
 			orphans, err = s.AbortUpload(ctx, id, t0)
 			return err
 		})
-		won := winners(t, "CompleteUpload versus AbortUpload", errs, glacier.KindConflict)
+		won := Winners(t, "CompleteUpload versus AbortUpload", errs, glacier.KindConflict)
 		if len(won) != 1 {
 			t.Fatalf("round %d: %d winners (errors %v), want exactly 1", r, len(won), errs)
 		}

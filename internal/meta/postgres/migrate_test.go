@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/permafrost/permafrost/internal/glacier"
+	"github.com/permafrost/permafrost/internal/meta/metatest"
 	"github.com/permafrost/permafrost/internal/meta/sqlite" // also registers the "sqlite" database/sql driver
 )
 
@@ -38,7 +39,7 @@ func TestOpenConcurrently(t *testing.T) {
 	dsn := newDSN(t)
 	const nodes = 6
 	dbs := make([]*DB, nodes)
-	errs := race(nodes, func(i int) (err error) {
+	errs := metatest.Race(nodes, func(i int) (err error) {
 		dbs[i], err = Open(t.Context(), dsn)
 		return err
 	})

@@ -3,11 +3,11 @@ package postgres
 import (
 	"fmt"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/permafrost/permafrost/internal/glacier"
+	"github.com/permafrost/permafrost/internal/meta/metatest"
 )
 
 // Races the conformance suite does not run (yet), between operations that
@@ -23,38 +23,6 @@ func twoNodes(t *testing.T) [2]*DB {
 	warm(t, nodes[0])
 	warm(t, nodes[1])
 	return nodes
-}
-
-// race runs fn(0) … fn(n-1) in goroutines released together and returns
-// their errors by index.
-func race(n int, fn func(i int) error) []error {
-	errs := make([]error, n)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			errs[i] = fn(i)
-		})
-	}
-	close(start)
-	wg.Wait()
-	return errs
-}
-
-// winners returns the indexes of the nil errors and fails t unless every
-// other error is of kind loser.
-func winners(t *testing.T, what string, errs []error, loser glacier.Kind) []int {
-	t.Helper()
-	var won []int
-	for i, err := range errs {
-		if err == nil {
-			won = append(won, i)
-		} else if glacier.KindOf(err) != loser {
-			t.Errorf("%s: racer %d got error %q of kind %v, want %v", what, i, err, glacier.KindOf(err), loser)
-		}
-	}
-	return won
 }
 
 func must(t *testing.T, what string, err error) {
@@ -85,14 +53,14 @@ func TestRaceFinishJob(t *testing.T) {
 			pins = 0
 		}
 		must(t, "CreateJob", s.CreateJob(ctx, j))
-		errs := race(racers, func(i int) error {
+		errs := metatest.Race(racers, func(i int) error {
 			done := j
 			done.Status, done.StatusMessage, done.CompletedAt = glacier.JobSucceeded, fmt.Sprint(i), at(time.Hour)
 			done.OutputKey = fmt.Sprintf("%s-out-%d", j.ID, i)
 			note := glacier.Notification{ID: fmt.Sprintf("%s-note-%d", j.ID, i), TopicARN: "arn:t", CreatedAt: at(time.Hour), NextAttemptAt: at(time.Hour)}
 			return nodes[i%2].FinishJob(ctx, done, []glacier.Notification{note})
 		})
-		won := winners(t, "FinishJob", errs, glacier.KindConflict)
+		won := metatest.Winners(t, "FinishJob", errs, glacier.KindConflict)
 		if len(won) != 1 {
 			t.Fatalf("round %d: %d winners (%v), want exactly 1", r, len(won), errs)
 		}
@@ -132,7 +100,7 @@ func TestRaceDeleteArchiveVersusFinishJob(t *testing.T) {
 		must(t, "CreateJob", s.CreateJob(ctx, j))
 
 		var referencedAfterDelete bool
-		errs := race(2, func(i int) error {
+		errs := metatest.Race(2, func(i int) error {
 			if i == 0 {
 				done := j
 				done.Status, done.StatusMessage, done.CompletedAt = glacier.JobSucceeded, "Succeeded", at(time.Hour)
@@ -180,7 +148,7 @@ func TestRaceCreateArchiveVersusDeleteVault(t *testing.T) {
 		_, _, err := s.CreateVault(ctx, glacier.Vault{AccountID: acct, Name: vault, CreatedAt: t0}, 100)
 		must(t, "CreateVault", err)
 		refused := fmt.Errorf("not empty")
-		errs := race(2, func(i int) error {
+		errs := metatest.Race(2, func(i int) error {
 			if i == 0 {
 				return nodes[0].CreateArchive(ctx, archive("a"+vault, vault, t0, "k"+vault))
 			}
@@ -229,7 +197,7 @@ func TestRacePutPartVersusComplete(t *testing.T) {
 		must(t, "PutPart", err)
 		late := glacier.Part{UploadID: id, Start: 1 << 20, Size: 1, TreeHash: hashOf(id + "p1"), Leaves: leavesOf(id+"p1", 1), BlobKey: id + "/p1"}
 		var parts int
-		errs := race(2, func(i int) error {
+		errs := metatest.Race(2, func(i int) error {
 			if i == 0 {
 				_, err := nodes[0].PutPart(ctx, late)
 				return err
@@ -266,11 +234,11 @@ func TestRacePurchaseCapacity(t *testing.T) {
 	nodes := twoNodes(t)
 	ctx := t.Context()
 	const limit = 3
-	errs := race(racers, func(i int) error {
+	errs := metatest.Race(racers, func(i int) error {
 		return nodes[i%2].PurchaseCapacity(ctx, glacier.ProvisionedCapacity{ID: fmt.Sprintf("c%d", i), AccountID: acct,
 			StartDate: t0, ExpiresAt: t0.AddDate(0, 1, 0)}, limit)
 	})
-	if won := winners(t, "PurchaseCapacity", errs, glacier.KindLimitExceeded); len(won) != limit {
+	if won := metatest.Winners(t, "PurchaseCapacity", errs, glacier.KindLimitExceeded); len(won) != limit {
 		t.Errorf("%d purchases succeeded, want %d", len(won), limit)
 	}
 	list, err := nodes[0].ListCapacity(ctx, acct, t0)
@@ -303,7 +271,7 @@ func TestRaceDueNotifications(t *testing.T) {
 
 	now := at(time.Second)
 	got := make([][]glacier.Notification, racers)
-	errs := race(racers, func(i int) error {
+	errs := metatest.Race(racers, func(i int) error {
 		var err error
 		got[i], err = nodes[i%2].DueNotifications(ctx, now, 10)
 		return err
@@ -362,7 +330,7 @@ func TestRacePutPartVersusDeleteVault(t *testing.T) {
 		must(t, "CreateUpload", s.CreateUpload(ctx, glacier.Upload{ID: id, AccountID: acct, VaultName: vault, PartSize: 1 << 20, CreatedAt: t0}))
 		part := glacier.Part{UploadID: id, Start: 0, Size: 1, TreeHash: hashOf(id), Leaves: leavesOf(id, 1), BlobKey: id + "/p0"}
 		var orphans []string
-		errs := race(2, func(i int) error {
+		errs := metatest.Race(2, func(i int) error {
 			if i == 0 {
 				_, err := nodes[0].PutPart(ctx, part)
 				return err
