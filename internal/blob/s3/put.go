@@ -273,6 +273,11 @@ func (p *put) abort(ctx context.Context, uploadID *string) {
 	})
 }
 
+// retryableConflict reports whether a 409 code asks for the write again.
+func retryableConflict(code string) bool {
+	return code == "ConditionalRequestConflict" || code == "ExistingObjectIsDirectory"
+}
+
 // conflictRetries is how many times a final write is tried again after
 // 409 ConditionalRequestConflict.
 const conflictRetries = 3
@@ -282,11 +287,17 @@ const conflictRetries = 3
 // key was in flight, and AWS asks for a retry (the SDK does not retry 409)
 // rather than deciding the race. Once the other write is done the retry
 // gets its definite answer.
+//
+// versitygw's posix backend also answers 409 ExistingObjectIsDirectory for
+// a key whose sibling in the same directory is being deleted at that moment
+// (a race inside its directory handling, seen in the conformance suite's
+// concurrent put/delete); blob keys are never prefixes of one another, so
+// the answer is transient and the write is tried again.
 func (p *put) finalWrite(ctx context.Context, write func() error) error {
 	pause := 100 * time.Millisecond
 	for i := 0; ; i++ {
 		err := write()
-		if err == nil || i == conflictRetries || apiCode(err) != "ConditionalRequestConflict" {
+		if err == nil || i == conflictRetries || !retryableConflict(apiCode(err)) {
 			return err
 		}
 		select {
