@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -15,13 +14,9 @@ import (
 // replaced, and after 366 days (test clock) the protected archive can be
 // deleted.
 func TestAWSCLIVaultLock(t *testing.T) {
-	bin, err := exec.LookPath("aws")
-	if err != nil {
-		t.Fatalf("the AWS CLI is needed but `aws` is not on PATH (%v); install it with: pip install awscli", err)
-	}
 	ts := mustServe(t)
 	dir := t.TempDir()
-	cli := newAWSCLI(t, bin, ts, dir)
+	cli := newAWSCLI(t, ts, dir)
 	const vault = "records"
 
 	var vaultOut struct{ Location string }

@@ -21,13 +21,9 @@ import (
 // tags, notifications, a single-request upload, a multipart upload with a
 // short last part, deletes and an error answer.
 func TestAWSCLISmoke(t *testing.T) {
-	bin, err := exec.LookPath("aws")
-	if err != nil {
-		t.Fatalf("the AWS CLI is needed but `aws` is not on PATH (%v); install it with: pip install awscli", err)
-	}
 	ts := mustServe(t)
 	dir := t.TempDir()
-	cli := newAWSCLI(t, bin, ts, dir)
+	cli := newAWSCLI(t, ts, dir)
 	const vault = "cli-vault"
 	vaultARN := "arn:aws:glacier:us-east-1:" + ts.AccountID + ":vaults/" + vault
 
@@ -193,7 +189,14 @@ type awsCLI struct {
 	endpoint string
 }
 
-func newAWSCLI(t *testing.T, bin string, ts *testServer, dir string) *awsCLI {
+// newAWSCLI fails the test, saying how to install it, when the aws CLI is
+// missing (scripts/test installs it).
+func newAWSCLI(t *testing.T, ts *testServer, dir string) *awsCLI {
+	t.Helper()
+	bin, err := exec.LookPath("aws")
+	if err != nil {
+		t.Fatalf("the AWS CLI is needed but `aws` is not on PATH (%v); install it with: pip install awscli", err)
+	}
 	config := filepath.Join(dir, "aws-config")
 	creds := filepath.Join(dir, "aws-credentials")
 	for _, f := range []string{config, creds} {

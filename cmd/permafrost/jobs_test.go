@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -823,13 +822,9 @@ func TestJobsSurviveRestart(t *testing.T) {
 }
 
 func TestCLIRetrievalRoundTrip(t *testing.T) {
-	bin, err := exec.LookPath("aws")
-	if err != nil {
-		t.Fatalf("the AWS CLI is needed but `aws` is not on PATH (%v); install it with: pip install awscli", err)
-	}
 	ts := jobServe(t, func(c *Config) { c.JobDelays = "none" })
 	dir := t.TempDir()
-	cli := newAWSCLI(t, bin, ts, dir)
+	cli := newAWSCLI(t, ts, dir)
 	const vault = "cli-jobs"
 	var created struct{ Location string }
 	cli.json(&created, "create-vault", "--vault-name", vault)

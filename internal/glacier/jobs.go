@@ -320,8 +320,7 @@ func validateTopic(t string) (string, error) {
 	if t == "" {
 		return "", nil
 	}
-	parts := strings.Split(t, ":")
-	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "sns" || parts[5] == "" {
+	if !ValidTopicARN(t) {
 		return "", Errorf(KindInvalidParameter, "Invalid SNS topic: %q is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)", t)
 	}
 	return t, nil

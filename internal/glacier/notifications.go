@@ -9,7 +9,12 @@ import (
 // Notification events a vault can subscribe to (operations.md §7.1).
 var notificationEvents = []string{"ArchiveRetrievalCompleted", "InventoryRetrievalCompleted"}
 
-// snsTopicARN matches arn:<partition>:sns:<region>:<12-digit account>:<topic>.
+// ValidTopicARN reports whether s is an SNS topic ARN:
+// arn:<partition>:sns:<region>:<12-digit account>:<topic>. Vault
+// notification configurations, InitiateJob and the notifier's endpoint
+// settings all use this one rule.
+func ValidTopicARN(s string) bool { return snsTopicARN.MatchString(s) }
+
 var snsTopicARN = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
 
 // SetVaultNotifications stores the vault's notification configuration.

@@ -6,13 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"regexp"
 	"strings"
-)
 
-// topicARN matches arn:<partition>:sns:<region>:<12-digit account>:<topic>,
-// the same rule SetVaultNotifications applies (glacier/notifications.go).
-var topicARN = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
+	"github.com/permafrost/permafrost/internal/glacier"
+)
 
 // ParseEndpoints builds the topic ARN → URL map from repeatable "ARN=URL"
 // settings (the --sns-endpoint flag) and the lines of a topics file, which
@@ -73,7 +70,7 @@ func ParseEndpoints(flags []string, topicsFile io.Reader) (map[string]string, er
 }
 
 func checkEndpoint(arn, rawURL string) error {
-	if !topicARN.MatchString(arn) {
+	if !glacier.ValidTopicARN(arn) {
 		return fmt.Errorf("invalid topic ARN %q: want arn:aws:sns:<region>:<12-digit account>:<topic name>", arn)
 	}
 	if rawURL == "" {

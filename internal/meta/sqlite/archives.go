@@ -100,7 +100,7 @@ func (db *DB) GetArchive(ctx context.Context, id string) (glacier.Archive, error
 // concatenation of its segments' leaves.
 func (db *DB) ArchiveLeaves(ctx context.Context, id string) ([]treehash.Hash, error) {
 	var leaves []treehash.Hash
-	err := db.view(ctx, "archive leaves", func(tx *txn) error {
+	err := db.view(ctx, "archive leaves", func(tx *txn) (err error) {
 		var exists bool
 		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM archives WHERE id = ?)`, id).Scan(&exists); err != nil {
 			return err
@@ -108,23 +108,8 @@ func (db *DB) ArchiveLeaves(ctx context.Context, id string) ([]treehash.Hash, er
 		if !exists {
 			return glacier.Errorf(glacier.KindNotFound, "archive %s not found", id)
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT leaves FROM archive_segments WHERE archive_id = ? ORDER BY seq`, id)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var b []byte
-			if err := rows.Scan(&b); err != nil {
-				return err
-			}
-			l, err := treehash.DecodeLeaves(b)
-			if err != nil {
-				return err
-			}
-			leaves = append(leaves, l...)
-		}
-		return rows.Err()
+		leaves, err = queryLeaves(ctx, tx, `SELECT leaves FROM archive_segments WHERE archive_id = ? ORDER BY seq`, id)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -164,13 +149,44 @@ func (db *DB) DeleteArchive(ctx context.Context, accountID, vault, id string, no
 // inventory snapshot uses key.
 func (db *DB) BlobReferenced(ctx context.Context, key string) (bool, error) {
 	var used bool
-	err := db.view(ctx, "blob referenced", func(tx *txn) error {
-		return tx.QueryRowContext(ctx, `SELECT
-			EXISTS (SELECT 1 FROM archive_segments WHERE blob_key = ?1) OR
-			EXISTS (SELECT 1 FROM upload_parts WHERE blob_key = ?1) OR
-			EXISTS (SELECT 1 FROM job_segments WHERE blob_key = ?1) OR
-			EXISTS (SELECT 1 FROM jobs WHERE output_key = ?1 AND output_key <> '') OR
-			EXISTS (SELECT 1 FROM vaults WHERE inventory_key = ?1 AND inventory_key <> '')`, key).Scan(&used)
+	err := db.view(ctx, "blob referenced", func(tx *txn) (err error) {
+		used, err = blobReferenced(ctx, tx, key)
+		return err
 	})
 	return used, err
+}
+
+// blobReferenced reports whether any archive segment, part, job or
+// inventory snapshot uses key.
+func blobReferenced(ctx context.Context, tx *txn, key string) (bool, error) {
+	var used bool
+	err := tx.QueryRowContext(ctx, `SELECT
+		EXISTS (SELECT 1 FROM archive_segments WHERE blob_key = ?1) OR
+		EXISTS (SELECT 1 FROM upload_parts WHERE blob_key = ?1) OR
+		EXISTS (SELECT 1 FROM job_segments WHERE blob_key = ?1) OR
+		EXISTS (SELECT 1 FROM jobs WHERE output_key = ?1 AND output_key <> '') OR
+		EXISTS (SELECT 1 FROM vaults WHERE inventory_key = ?1 AND inventory_key <> '')`, key).Scan(&used)
+	return used, err
+}
+
+// queryLeaves concatenates the leaf lists of a query's single BLOB column.
+func queryLeaves(ctx context.Context, tx *txn, query string, args ...any) ([]treehash.Hash, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var leaves []treehash.Hash
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			return nil, err
+		}
+		l, err := treehash.DecodeLeaves(b)
+		if err != nil {
+			return nil, err
+		}
+		leaves = append(leaves, l...)
+	}
+	return leaves, rows.Err()
 }

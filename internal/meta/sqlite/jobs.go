@@ -128,24 +128,9 @@ func (db *DB) GetJob(ctx context.Context, accountID, vault, id string) (glacier.
 // JobLeaves returns the leaf hashes of the job's pinned segments in order.
 func (db *DB) JobLeaves(ctx context.Context, id string) ([]treehash.Hash, error) {
 	var leaves []treehash.Hash
-	err := db.view(ctx, "job leaves", func(tx *txn) error {
-		rows, err := tx.QueryContext(ctx, `SELECT leaves FROM job_segments WHERE job_id = ? ORDER BY seq`, id)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var b []byte
-			if err := rows.Scan(&b); err != nil {
-				return err
-			}
-			l, err := treehash.DecodeLeaves(b)
-			if err != nil {
-				return err
-			}
-			leaves = append(leaves, l...)
-		}
-		return rows.Err()
+	err := db.view(ctx, "job leaves", func(tx *txn) (err error) {
+		leaves, err = queryLeaves(ctx, tx, `SELECT leaves FROM job_segments WHERE job_id = ? ORDER BY seq`, id)
+		return err
 	})
 	return leaves, err
 }
@@ -276,6 +261,15 @@ func (db *DB) FinishJob(ctx context.Context, j glacier.Job, notes []glacier.Noti
 // PurgeJobs removes jobs completed before the given time and returns the
 // blob keys that nothing references any more.
 func (db *DB) PurgeJobs(ctx context.Context, before time.Time) ([]string, error) {
+	// The scheduler asks twice a second; a read finds out whether there is
+	// anything to purge without taking the write lock.
+	var due bool
+	if err := db.view(ctx, "purge jobs", func(tx *txn) error {
+		return tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM jobs WHERE status <> 'InProgress' AND completed_at < ?)`,
+			before.UnixMilli()).Scan(&due)
+	}); err != nil || !due {
+		return nil, err
+	}
 	var orphans []string
 	err := db.update(ctx, "purge jobs", func(tx *txn) error {
 		candidates, err := queryStrings(ctx, tx, `
@@ -290,11 +284,8 @@ func (db *DB) PurgeJobs(ctx context.Context, before time.Time) ([]string, error)
 			return err
 		}
 		for _, k := range candidates {
-			var used bool
-			if err := tx.QueryRowContext(ctx, `SELECT
-				EXISTS (SELECT 1 FROM archive_segments WHERE blob_key = ?1) OR
-				EXISTS (SELECT 1 FROM job_segments WHERE blob_key = ?1) OR
-				EXISTS (SELECT 1 FROM jobs WHERE output_key = ?1)`, k).Scan(&used); err != nil {
+			used, err := blobReferenced(ctx, tx, k)
+			if err != nil {
 				return err
 			}
 			if !used {
