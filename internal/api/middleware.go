@@ -22,6 +22,7 @@ type requestInfo struct {
 	op        string
 	principal string
 	errCode   string
+	fault     string // the fault rule that fired (faults.go)
 }
 
 func requestInfoFrom(ctx context.Context) *requestInfo {
@@ -119,6 +120,9 @@ func (s *Server) withLogging(next http.Handler) http.Handler {
 		}
 		if info.errCode != "" {
 			attrs = append(attrs, "error", info.errCode)
+		}
+		if info.fault != "" {
+			attrs = append(attrs, "fault", info.fault)
 		}
 		s.logger().Info("request", attrs...)
 	})

@@ -48,6 +48,8 @@ type Server struct {
 	// advanced, so that a node catches up with a clock shared through the
 	// database.
 	SyncClock func()
+
+	faults faultSet // fault rules (faults.go), served with the test clock
 }
 
 // Handler returns the HTTP handler with all routes and middleware.
@@ -60,6 +62,9 @@ func (s *Server) Handler() http.Handler {
 	own := http.NewServeMux()
 	if s.TestClock != nil {
 		own.HandleFunc("/_permafrost/v1/clock", s.handleClock)
+		own.HandleFunc("/_permafrost/v1/reset", s.handleReset)
+		own.HandleFunc("/_permafrost/v1/faults", s.handleFaults)
+		own.HandleFunc("/_permafrost/v1/faults/", s.handleFaults)
 	}
 	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/_permafrost/") {
@@ -144,7 +149,7 @@ type call struct {
 
 // handle registers one operation behind version check and authentication.
 func (s *Server) handle(mux *http.ServeMux, pattern string, o op) {
-	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc(pattern, s.withFaults(o.name, func(w http.ResponseWriter, r *http.Request) {
 		info := requestInfoFrom(r.Context())
 		if info != nil {
 			info.op = o.name
@@ -161,7 +166,7 @@ func (s *Server) handle(mux *http.ServeMux, pattern string, o op) {
 		if err != nil {
 			s.writeError(w, r, err)
 		}
-	})
+	}))
 }
 
 // resolveAccount turns the path's account segment into an account id: "-"
