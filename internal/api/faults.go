@@ -279,7 +279,7 @@ func (s *Server) withFaults(name string, next http.HandlerFunc) http.HandlerFunc
 			s.writeError(w, r, newProtoError(rule.Error, rule.Status, rule.Message))
 		case rule.CutRequestAfterBytes != nil:
 			io.CopyN(io.Discard, r.Body, *rule.CutRequestAfterBytes)
-			dropConnection(w)
+			dropConnection(w, false)
 		case rule.CutResponseAfterBytes != nil:
 			next(&cutWriter{ResponseWriter: w, left: *rule.CutResponseAfterBytes}, r)
 		default:
@@ -305,11 +305,13 @@ func describeFault(r FaultRule) string {
 	return strings.Join(parts, " ")
 }
 
-// dropConnection closes the request's connection without an answer (or
-// after what was already sent).
-func dropConnection(w http.ResponseWriter) {
+// dropConnection closes the request's connection: without an answer, or,
+// with flush, after sending what was written so far.
+func dropConnection(w http.ResponseWriter, flush bool) {
 	rc := http.NewResponseController(w)
-	rc.Flush()
+	if flush {
+		rc.Flush()
+	}
 	if conn, _, err := rc.Hijack(); err == nil {
 		conn.Close()
 		return
@@ -345,7 +347,7 @@ func (c *cutWriter) Write(b []byte) (int, error) {
 		}
 	}
 	c.left, c.cut = 0, true
-	dropConnection(c.ResponseWriter)
+	dropConnection(c.ResponseWriter, true)
 	return n, errCut
 }
 
