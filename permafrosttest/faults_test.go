@@ -248,4 +248,3 @@ func TestFaultProbability(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
-
