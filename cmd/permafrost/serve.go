@@ -53,6 +53,9 @@ type Config struct {
 	ExpeditedSharedPool int
 	// PprofListen, if set, serves net/http/pprof on that address.
 	PprofListen string
+	// Dev is --dev (dev.go): the well-known key instead of a generated one.
+	Dev        bool
+	devTempDir bool // DataDir is --dev's temporary directory
 }
 
 // DefaultConfig returns the defaults of every serve flag.
@@ -129,14 +132,28 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	int64Flag(fs, &cfg.FreeTierBytesPerDay, "free-tier-bytes-per-day", 0, "daily allowance of the FreeTier retrieval policy; 0 means 5% of stored bytes over 30 days")
 	stringFlag(fs, &cfg.PprofListen, "pprof-listen", "", "serve Go profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060; off when empty")
 	intFlag(fs, &cfg.ExpeditedSharedPool, "expedited-shared-pool", cfg.ExpeditedSharedPool, "Expedited jobs per 5 minutes an account gets beyond 3 per provisioned unit; negative means unlimited")
+	var dev bool
+	boolFlag(fs, &dev, "dev", false, devHelp)
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if dev {
+		cleanup, err := applyDev(fs, &cfg)
+		if err != nil {
+			return err
+		}
+		defer cleanup()
 	}
 	m := &Main{Config: cfg, Stdout: stdout, Stderr: stderr}
 	if err := m.Open(ctx); err != nil {
 		return err
 	}
 	defer m.Close()
+	if dev {
+		if err := m.printDev(ctx, stdout); err != nil {
+			return err
+		}
+	}
 	select {
 	case <-ctx.Done():
 		m.logger.Info("shutting down")
@@ -185,7 +202,13 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.stores = st
-	if err := bootstrapCredentials(ctx, st.meta, m.Stdout, m.logger); err != nil {
+	bootstrap := bootstrapCredentials
+	if m.Config.Dev {
+		bootstrap = func(ctx context.Context, meta glacier.MetaStore, _ io.Writer, log *slog.Logger) error {
+			return ensureDevKey(ctx, meta, log)
+		}
+	}
+	if err := bootstrap(ctx, st.meta, m.Stdout, m.logger); err != nil {
 		st.Close()
 		return err
 	}
