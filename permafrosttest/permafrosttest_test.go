@@ -246,3 +246,33 @@ func TestInjectFaultRejectsBadRules(t *testing.T) {
 		}
 	}
 }
+
+// TestAdvanceAgesArchives: a lock policy that protects archives younger
+// than 365 days lets the delete through once the clock moved a year on.
+func TestAdvanceAgesArchives(t *testing.T) {
+	srv := permafrosttest.New(t)
+	c := client(srv, false)
+	mustVault(t, c, "records")
+	id := mustUpload(t, c, "records", []byte("ledger"))
+	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"glacier:DeleteArchive",
+		"Resource":"arn:aws:glacier:` + srv.Region + `:` + srv.AccountID + `:vaults/records",
+		"Condition":{"NumericLessThan":{"glacier:ArchiveAgeInDays":"365"}}}]}`
+	lock, err := c.InitiateVaultLock(t.Context(), &glacier.InitiateVaultLockInput{AccountId: aws.String("-"), VaultName: aws.String("records"), Policy: &types.VaultLockPolicy{Policy: aws.String(policy)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CompleteVaultLock(t.Context(), &glacier.CompleteVaultLockInput{AccountId: aws.String("-"), VaultName: aws.String("records"), LockId: lock.LockId}); err != nil {
+		t.Fatal(err)
+	}
+	del := func() error {
+		_, err := c.DeleteArchive(t.Context(), &glacier.DeleteArchiveInput{AccountId: aws.String("-"), VaultName: aws.String("records"), ArchiveId: aws.String(id)})
+		return err
+	}
+	wantAPIError(t, del(), "AccessDeniedException", 403)
+	if err := srv.Advance(366 * 24 * time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := del(); err != nil {
+		t.Fatalf("DeleteArchive of a 366-day-old archive: %v", err)
+	}
+}
