@@ -170,6 +170,23 @@ func TestOptions(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	// A day later the next inventory counts the archive.
+	if err := srv.Advance(24 * time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		d, err := c.DescribeVault(t.Context(), &glacier.DescribeVaultInput{AccountId: aws.String("-"), VaultName: aws.String("v")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.NumberOfArchives == 1 {
+			break
+		}
+		if i == 100 {
+			t.Fatalf("DescribeVault a day later = %+v, want the archive counted", d)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // TestAdvanceExpiresVaultLock: an in-progress vault lock expires 24 hours
@@ -195,6 +212,8 @@ func TestAdvanceExpiresVaultLock(t *testing.T) {
 		t.Fatal("CompleteVaultLock of an expired lock succeeded")
 	}
 	wantAPIError(t, err, "InvalidParameterValueException", 400)
+	_, err = c.GetVaultLock(t.Context(), &glacier.GetVaultLockInput{AccountId: aws.String("-"), VaultName: aws.String("v")})
+	wantAPIError(t, err, "ResourceNotFoundException", 404)
 	if err := srv.Advance(-time.Second); err == nil {
 		t.Error("Advance with a negative duration succeeded")
 	}

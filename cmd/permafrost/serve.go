@@ -118,7 +118,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	stringFlag(fs, &cfg.DataDir, "data-dir", cfg.DataDir, "directory holding the embedded metadata and archive bytes")
 	stringFlag(fs, &cfg.Meta, "meta", "", "metadata store: a postgres:// URL; empty for SQLite in --data-dir")
 	stringFlag(fs, &cfg.Blobs, "blobs", "", "archive byte store: s3://bucket/prefix?endpoint=URL&region=R&storage-class=C&path-style=true, or file:///path; empty for files in --data-dir")
-	boolFlag(fs, &cfg.TestClock, "test-clock", false, "expose POST /_permafrost/v1/clock to move the server clock forward (testing only)")
+	boolFlag(fs, &cfg.TestClock, "test-clock", false, "expose POST /_permafrost/v1/clock to move the server clock forward, and the reset and fault-injection endpoints (testing only)")
 	stringFlag(fs, &cfg.LogFormat, "log-format", cfg.LogFormat, "log format: text or json")
 	stringFlag(fs, &cfg.LogLevel, "log-level", cfg.LogLevel, "log level: debug, info, warn or error")
 	durationFlag(fs, &cfg.MaxSkew, "max-clock-skew", cfg.MaxSkew, "allowed difference between a request's signing time and the server clock")

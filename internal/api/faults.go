@@ -275,8 +275,13 @@ func (s *Server) withFaults(name string, next http.HandlerFunc) http.HandlerFunc
 		case rule.Error != "":
 			// The body is read first, as AWS does, so the client sees the
 			// answer rather than a connection closed on its upload.
+			// writeError is not used: an injected 5xx is no server failure
+			// to log as one.
 			io.Copy(io.Discard, r.Body)
-			s.writeError(w, r, newProtoError(rule.Error, rule.Status, rule.Message))
+			if info != nil {
+				info.errCode = rule.Error
+			}
+			writeJSON(w, rule.Status, errorBody{Code: rule.Error, Message: rule.Message, Type: errorType(rule.Status)})
 		case rule.CutRequestAfterBytes != nil:
 			io.CopyN(io.Discard, r.Body, *rule.CutRequestAfterBytes)
 			dropConnection(w, false)
