@@ -248,3 +248,32 @@ func TestFaultProbability(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestFaultDeleteOne: DELETE /_permafrost/v1/faults/{id} removes one rule,
+// and an unknown id is ResourceNotFoundException.
+func TestFaultDeleteOne(t *testing.T) {
+	srv := permafrosttest.New(t)
+	mustFault(t, srv, permafrosttest.Fault{Operation: "ListVaults", Error: "ThrottlingException"})
+	mustFault(t, srv, permafrosttest.Fault{Operation: "DescribeVault", Latency: time.Millisecond})
+	del := func(id string) int {
+		req, _ := http.NewRequest(http.MethodDelete, srv.URL+"/_permafrost/v1/faults/"+id, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if st := del("fault-1"); st != 204 {
+		t.Fatalf("DELETE fault-1: %d, want 204", st)
+	}
+	if st := del("fault-1"); st != 404 {
+		t.Fatalf("DELETE fault-1 again: %d, want 404", st)
+	}
+	if r := listFaults(t, srv); len(r) != 1 || r[0].ID != "fault-2" {
+		t.Fatalf("rules = %+v, want fault-2 only", r)
+	}
+	if _, err := client(srv, false).ListVaults(t.Context(), &glacier.ListVaultsInput{AccountId: aws.String("-")}); err != nil {
+		t.Fatalf("ListVaults after its rule was deleted: %v", err)
+	}
+}
