@@ -53,6 +53,10 @@ type Config struct {
 	ExpeditedSharedPool int
 	// PprofListen, if set, serves net/http/pprof on that address.
 	PprofListen string
+	// PublicURL is the URL notification receivers reach the API listener
+	// at, used in SigningCertURL and UnsubscribeURL; "" means the URL of
+	// the bound listener.
+	PublicURL string
 }
 
 // DefaultConfig returns the defaults of every serve flag.
@@ -99,6 +103,9 @@ func (c Config) Validate() error {
 	if _, err := parseJobDelays(c.JobDelays); err != nil {
 		return err
 	}
+	if err := checkPublicURL(c.PublicURL); err != nil {
+		return err
+	}
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(c.LogLevel)); err != nil {
 		return usageError{fmt.Sprintf("--log-level: %v", err)}
@@ -128,6 +135,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	stringFlag(fs, &cfg.SNSTopicsFile, "sns-topics-file", "", "file of topic endpoints, one \"ARN URL\" per line")
 	int64Flag(fs, &cfg.FreeTierBytesPerDay, "free-tier-bytes-per-day", 0, "daily allowance of the FreeTier retrieval policy; 0 means 5% of stored bytes over 30 days")
 	stringFlag(fs, &cfg.PprofListen, "pprof-listen", "", "serve Go profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060; off when empty")
+	stringFlag(fs, &cfg.PublicURL, "public-url", "", "URL notification receivers reach this server at, for SigningCertURL and UnsubscribeURL; default: the listener's URL")
 	intFlag(fs, &cfg.ExpeditedSharedPool, "expedited-shared-pool", cfg.ExpeditedSharedPool, "Expedited jobs per 5 minutes an account gets beyond 3 per provisioned unit; negative means unlimited")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -164,6 +172,7 @@ type Main struct {
 	pprof     *http.Server
 	scheduler *jobs.Scheduler
 	notifier  *notify.Deliverer
+	signer    *notify.Signer
 	workers   sync.WaitGroup
 }
 
@@ -224,7 +233,8 @@ func (m *Main) Open(ctx context.Context) error {
 	m.scheduler = jobs.New(m.service, 0, m.logger)
 	// The outbox is scheduled on the service clock, like everything else:
 	// a notification is due at its job's completion time.
-	m.notifier = &notify.Deliverer{Outbox: st.meta, Endpoints: endpoints, Logger: m.logger, Now: clk.Now}
+	m.signer = &notify.Signer{Store: st.meta}
+	m.notifier = &notify.Deliverer{Outbox: st.meta, Endpoints: endpoints, Logger: m.logger, Now: clk.Now, Signer: m.signer}
 	m.service.Wake, m.service.Notify = m.scheduler.Wake, m.notifier.Wake
 
 	// Anything an interrupted process left behind is swept before serving.
@@ -255,6 +265,7 @@ func (m *Main) Open(ctx context.Context) error {
 			return err
 		},
 		SyncClock: func() { clk.Now() },
+		SNS:       m.signer,
 	}
 	ln, err := net.Listen("tcp", m.Config.Listen)
 	if err != nil {
@@ -262,6 +273,10 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.ln = ln
+	m.signer.BaseURL = m.Config.PublicURL
+	if m.signer.BaseURL == "" {
+		m.signer.BaseURL = m.URL()
+	}
 	m.http = &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 30 * time.Second,

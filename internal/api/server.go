@@ -48,6 +48,10 @@ type Server struct {
 	// advanced, so that a node catches up with a clock shared through the
 	// database.
 	SyncClock func()
+	// SNS, if set, serves everything under /_permafrost/v1/sns/ without
+	// authentication: the notification signing certificate and the
+	// unsubscribe answer (internal/notify.Signer).
+	SNS http.Handler
 }
 
 // Handler returns the HTTP handler with all routes and middleware.
@@ -60,6 +64,9 @@ func (s *Server) Handler() http.Handler {
 	own := http.NewServeMux()
 	if s.TestClock != nil {
 		own.HandleFunc("/_permafrost/v1/clock", s.handleClock)
+	}
+	if s.SNS != nil {
+		own.Handle("/_permafrost/v1/sns/", s.SNS)
 	}
 	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/_permafrost/") {

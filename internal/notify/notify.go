@@ -29,8 +29,10 @@
 //   - Deliveries run one after another. Each POST is bounded by the HTTP
 //     client's timeout (10 s by default), so a slow endpoint delays the
 //     queue but cannot stall it.
-//   - The envelope cannot carry a real SNS signature: that needs AWS's
-//     private key. See Envelope for what the Signature field holds.
+//   - Envelopes are signed as SNS signs them (SignatureVersion 2,
+//     SHA256withRSA), with a per-installation key kept in the metadata
+//     store rather than AWS's; the Signer serves the certificate. See
+//     Signer.
 package notify
 
 import (
@@ -103,10 +105,10 @@ type Deliverer struct {
 	MaxAttempts int
 	// BatchSize is the limit passed to DueNotifications in one pass; 0: 100.
 	BatchSize int
-	// SigningKey, if set, keys the HMAC-SHA256 placed in each envelope's
-	// Signature so a receiver holding the same key can check it; see
-	// Envelope.
-	SigningKey []byte
+	// Signer signs each envelope and names its certificate and
+	// unsubscribe URLs; nil sends them unsigned (empty Signature,
+	// SigningCertURL and UnsubscribeURL), which only tests want.
+	Signer *Signer
 
 	once          sync.Once
 	wake          chan struct{}
@@ -264,7 +266,13 @@ func (d *Deliverer) remove(ctx context.Context, id string) error {
 
 // post sends n to url and returns nil if the endpoint answered 2xx.
 func (d *Deliverer) post(ctx context.Context, url string, n glacier.Notification) error {
-	body, err := NewEnvelope(n, d.SigningKey).Marshal()
+	e := NewEnvelope(n)
+	if d.Signer != nil {
+		if err := d.Signer.Sign(ctx, &e); err != nil {
+			return err
+		}
+	}
+	body, err := e.Marshal()
 	if err != nil {
 		return err
 	}
