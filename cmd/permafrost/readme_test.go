@@ -47,8 +47,11 @@ func (b docBlock) where(doc string) string {
 	return fmt.Sprintf("%s:%d (%q)", doc, b.Line, b.Heading)
 }
 
-// runnable reports whether the block is a shell block to run.
-func (b docBlock) runnable() bool { return (b.Lang == "sh" || b.Lang == "bash") && !b.NoRun }
+// runnable reports whether the block is one to run: shell blocks, and
+// python blocks (run with python3, in the same shell's environment).
+func (b docBlock) runnable() bool {
+	return (b.Lang == "sh" || b.Lang == "bash" || b.Lang == "python") && !b.NoRun
+}
 
 var infoExpectErr = regexp.MustCompile(`^expect-error=([A-Za-z0-9_.-]+)$`)
 
@@ -184,15 +187,19 @@ func (s docShell) Run(t *testing.T, blocks []docBlock, timeout time.Duration) st
 		for from, to := range s.Subs {
 			code = strings.ReplaceAll(code, from, to)
 		}
-		file := filepath.Join(s.Dir, fmt.Sprintf(".block-%02d.sh", i))
+		file := filepath.Join(s.Dir, fmt.Sprintf(".block-%02d.%s", i, b.Lang))
 		if err := os.WriteFile(file, []byte(code), 0o644); err != nil {
 			t.Fatal(err)
 		}
+		line := fmt.Sprintf("source %q", file)
+		if b.Lang == "python" {
+			line = fmt.Sprintf("python3 %q", file)
+		}
 		fmt.Fprintf(&driver, "printf '\\n@@@ start %d\\n'\n", i)
 		if b.ExpectErr != "" {
-			fmt.Fprintf(&driver, "set +e\nsource %q\nrc=$?\nprintf '\\n@@@ exit %d %%d\\n' $rc\n", file, i)
+			fmt.Fprintf(&driver, "set +e\n%s\nrc=$?\nprintf '\\n@@@ exit %d %%d\\n' $rc\n", line, i)
 		} else {
-			fmt.Fprintf(&driver, "set -e\nsource %q\nset +e\nprintf '\\n@@@ exit %d 0\\n'\n", file, i)
+			fmt.Fprintf(&driver, "set -e\n%s\nset +e\nprintf '\\n@@@ exit %d 0\\n'\n", line, i)
 		}
 	}
 	driver.WriteString("printf '\\n@@@ end\\n'\n")
