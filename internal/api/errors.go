@@ -71,6 +71,12 @@ func errUnrecognizedClient() error {
 	return newProtoError("UnrecognizedClientException", http.StatusBadRequest, "The security token included in the request is invalid.")
 }
 
+// errInvalidSecurityToken answers any request carrying
+// X-Amz-Security-Token, as AWS does for a session token it does not know.
+func errInvalidSecurityToken() error {
+	return newProtoError("UnrecognizedClientException", http.StatusForbidden, "The security token included in the request is invalid.")
+}
+
 // classify returns the wire error and the client-safe message for err.
 func classify(err error) (wireError, string) {
 	var pe *protoError
