@@ -229,12 +229,13 @@ func (m *Main) Open(ctx context.Context) error {
 		InventoryInterval:   m.Config.InventoryInterval,
 		FreeTierBytesPerDay: m.Config.FreeTierBytesPerDay,
 		ExpeditedSharedPool: m.Config.ExpeditedSharedPool,
+		TopicAccounts:       endpoints.Accounts,
 	}
 	m.service.JobMessage = api.JobMessage(m.service)
 	m.scheduler = jobs.New(m.service, 0, m.logger)
 	// The outbox is scheduled on the service clock, like everything else:
 	// a notification is due at its job's completion time.
-	m.notifier = &notify.Deliverer{Outbox: st.meta, Endpoints: endpoints, Logger: m.logger, Now: clk.Now}
+	m.notifier = &notify.Deliverer{Outbox: st.meta, Endpoints: endpoints.Endpoints, Logger: m.logger, Now: clk.Now}
 	m.service.Wake, m.service.Notify = m.scheduler.Wake, m.notifier.Wake
 
 	// Anything an interrupted process left behind is swept before serving.
