@@ -20,9 +20,9 @@ const (
 	DefaultMaxUnverifiedUploadBytes = glacier.MaxArchiveSize
 	// defaultSmallBodyBuffer bounds, server-wide, the bytes of small
 	// (non-archive) request bodies buffered at once to check their
-	// signature: room for hundreds of ordinary JSON bodies, or four of the
+	// signature: room for a hundred ordinary JSON bodies, or two of the
 	// largest allowed.
-	defaultSmallBodyBuffer = 4 * maxJSONBody
+	defaultSmallBodyBuffer = 2 * maxJSONBody
 )
 
 // byteBudget is a server-wide bound on bytes held at once.
