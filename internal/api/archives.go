@@ -31,6 +31,10 @@ func (s *Server) uploadBody(w http.ResponseWriter, r *http.Request, c *call, siz
 		// The signature is checked at the end of the body: until then the
 		// bytes count against the server-wide bound on unverified bytes,
 		// and the service looks nothing up before the check.
+		if size > glacier.MaxArchiveSize { // also MaxPartSize
+			closeConn(w)
+			return glacier.Body{}, glacier.Errorf(glacier.KindInvalidParameter, "Invalid Content-Length: %d. An archive or part uploaded in one request must be at most %d bytes", size, int64(glacier.MaxArchiveSize))
+		}
 		release, err := s.reserveUnverified(size)
 		if err != nil {
 			closeConn(w)
