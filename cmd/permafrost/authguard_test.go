@@ -636,4 +636,3 @@ func TestStalledJSONBodies(t *testing.T) {
 		t.Fatalf("after the stalled bodies: %v", err)
 	}
 }
-
