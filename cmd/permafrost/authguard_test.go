@@ -451,35 +451,18 @@ func sha256Hex(b []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-var (
-	serverBinOnce sync.Once
-	serverBin     string
-	serverBinErr  error
-)
-
-// buildServer builds the permafrost binary once per test run.
+// buildServer builds the permafrost binary into a temporary directory.
 func buildServer(t *testing.T) string {
 	t.Helper()
-	serverBinOnce.Do(func() {
-		goTool, err := exec.LookPath("go")
-		if err != nil {
-			serverBinErr = fmt.Errorf("the go tool is needed to build the server binary: %v", err)
-			return
-		}
-		dir, err := os.MkdirTemp("", "permafrost-bin-")
-		if err != nil {
-			serverBinErr = err
-			return
-		}
-		serverBin = filepath.Join(dir, "permafrost")
-		if out, err := exec.Command(goTool, "build", "-o", serverBin, ".").CombinedOutput(); err != nil {
-			serverBinErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if serverBinErr != nil {
-		t.Fatal(serverBinErr)
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go tool is needed to build the server binary but is not on PATH: %v", err)
 	}
-	return serverBin
+	bin := filepath.Join(t.TempDir(), "permafrost")
+	if out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
 }
 
 // rssBytes reads a process's resident set size.
