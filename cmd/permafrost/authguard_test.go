@@ -325,7 +325,7 @@ func TestForgedDeferredUploadIsBounded(t *testing.T) {
 	const limit = 256 << 20
 	ts := jobServe(t, func(c *Config) {
 		c.MaxUnverifiedUploadBytes = limit
-		c.BodyIdleTimeout = 3 * time.Second
+		c.BodyIdleTimeout = 5 * time.Second
 	})
 	c := ts.client()
 	ctx := context.Background()
@@ -422,7 +422,7 @@ func TestForgedDeferredUploadIsBounded(t *testing.T) {
 		if r.Status != -1 {
 			wantWireError(t, r, "RequestTimeoutException", 408)
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(15 * time.Second):
 		t.Fatal("the stalled forged upload was not ended by the body idle timeout")
 	}
 	close(stall.release)
