@@ -95,8 +95,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, o op) (*ca
 		}
 	default:
 		if strings.EqualFold(declared, sigv4.UnsignedPayload) {
-			return nil, newProtoError("InvalidSignatureException", http.StatusForbidden,
-				"x-amz-content-sha256: "+sigv4.UnsignedPayload+" is not accepted for "+o.name+": the request body must be signed with its SHA-256")
+			return nil, errUnsignedPayload(o.name)
 		}
 		payloadHash, err := s.payloadHash(w, r, declared, start)
 		if err != nil {
