@@ -57,6 +57,9 @@ type Config struct {
 	// at, used in SigningCertURL and UnsubscribeURL; "" means the URL of
 	// the bound listener.
 	PublicURL string
+	// MaxUnverifiedUploadBytes bounds the bytes of upload bodies whose
+	// signature is checked only at their end (0: api's default, 4 GiB).
+	MaxUnverifiedUploadBytes int64
 }
 
 // DefaultConfig returns the defaults of every serve flag.
@@ -99,6 +102,8 @@ func (c Config) Validate() error {
 		return usageError{"--job-retention must be positive"}
 	case c.FreeTierBytesPerDay < 0:
 		return usageError{"--free-tier-bytes-per-day must not be negative"}
+	case c.MaxUnverifiedUploadBytes < 0:
+		return usageError{"--max-unverified-upload-bytes must not be negative"}
 	}
 	if _, err := parseJobDelays(c.JobDelays); err != nil {
 		return err
@@ -137,6 +142,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	stringFlag(fs, &cfg.PprofListen, "pprof-listen", "", "serve Go profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060; off when empty")
 	stringFlag(fs, &cfg.PublicURL, "public-url", "", "URL notification receivers reach this server at, for SigningCertURL and UnsubscribeURL; default: the listener's URL")
 	intFlag(fs, &cfg.ExpeditedSharedPool, "expedited-shared-pool", cfg.ExpeditedSharedPool, "Expedited jobs per 5 minutes an account gets beyond 3 per provisioned unit; negative means unlimited")
+	int64Flag(fs, &cfg.MaxUnverifiedUploadBytes, "max-unverified-upload-bytes", 0, "bytes of uploads sent without x-amz-content-sha256 (signature checked after the body) held at once, server-wide; 0 means 4 GiB")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -194,6 +200,10 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.stores = st
+	if err := checkRegion(ctx, st.meta, m.Config.Region); err != nil {
+		st.Close()
+		return err
+	}
 	if err := bootstrapCredentials(ctx, st.meta, m.Stdout, m.logger); err != nil {
 		st.Close()
 		return err
@@ -228,13 +238,14 @@ func (m *Main) Open(ctx context.Context) error {
 		InventoryInterval:   m.Config.InventoryInterval,
 		FreeTierBytesPerDay: m.Config.FreeTierBytesPerDay,
 		ExpeditedSharedPool: m.Config.ExpeditedSharedPool,
+		TopicAccounts:       endpoints.Accounts,
 	}
 	m.service.JobMessage = api.JobMessage(m.service)
 	m.scheduler = jobs.New(m.service, 0, m.logger)
 	// The outbox is scheduled on the service clock, like everything else:
 	// a notification is due at its job's completion time.
 	m.signer = &notify.Signer{Store: st.meta}
-	m.notifier = &notify.Deliverer{Outbox: st.meta, Endpoints: endpoints, Logger: m.logger, Now: clk.Now, Signer: m.signer}
+	m.notifier = &notify.Deliverer{Outbox: st.meta, Endpoints: endpoints.Endpoints, Logger: m.logger, Now: clk.Now, Signer: m.signer}
 	m.service.Wake, m.service.Notify = m.scheduler.Wake, m.notifier.Wake
 
 	// Anything an interrupted process left behind is swept before serving.
@@ -264,8 +275,9 @@ func (m *Main) Open(ctx context.Context) error {
 			m.scheduler.Wake() // whatever became due completes now
 			return err
 		},
-		SyncClock: func() { clk.Now() },
-		SNS:       m.signer,
+		SyncClock:                func() { clk.Now() },
+		SNS:                      m.signer,
+		MaxUnverifiedUploadBytes: m.Config.MaxUnverifiedUploadBytes,
 	}
 	ln, err := net.Listen("tcp", m.Config.Listen)
 	if err != nil {
@@ -301,6 +313,9 @@ func (m *Main) Open(ctx context.Context) error {
 			m.Close()
 			return fmt.Errorf("--pprof-listen: %w", err)
 		}
+	}
+	if m.Config.TestClock {
+		m.logger.Warn("--test-clock is on: anyone who can reach the listener can move this server's clock forward (POST /_permafrost/v1/clock), so this installation carries no retention guarantee; never use it for real data")
 	}
 	m.logger.Info("permafrost serving", "version", versionString(), "addr", ln.Addr().String(), "region", m.Config.Region, "data_dir", m.Config.DataDir, "test_clock", m.Config.TestClock)
 	return nil
@@ -412,6 +427,11 @@ func loadClockOffset(ctx context.Context, meta glacier.MetaStore) (time.Duration
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil {
 		return 0, fmt.Errorf("stored test clock offset %q: %w", v, err)
+	}
+	if n < 0 || n > int64(clock.MaxOffset) {
+		// Only an overflow (of a version without bounds) stores this: the
+		// clock had run beyond any bound, so it stays at the furthest.
+		return clock.MaxOffset, nil
 	}
 	return time.Duration(n), nil
 }
