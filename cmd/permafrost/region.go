@@ -24,13 +24,23 @@ func checkRegion(ctx context.Context, meta glacier.MetaStore, region string) err
 		return fmt.Errorf("reading the installation's region: %w", err)
 	}
 	if cur == "" {
-		if err := meta.PutSetting(ctx, regionSetting, region); err != nil {
+		// Insert only if absent: of two nodes first starting on one
+		// database with different regions, exactly one records its own and
+		// the other sees it and refuses.
+		creator, ok := meta.(interface {
+			CreateSetting(ctx context.Context, key, value string) (string, error)
+		})
+		if !ok {
+			return fmt.Errorf("recording the installation's region: the metadata store cannot insert a setting atomically")
+		}
+		if cur, err = creator.CreateSetting(ctx, regionSetting, region); err != nil {
 			return fmt.Errorf("recording the installation's region: %w", err)
 		}
-		// Read back: another node starting on the same database at the
-		// same moment may have recorded a different one.
-		if cur, err = meta.GetSetting(ctx, regionSetting); err != nil {
-			return fmt.Errorf("reading the installation's region: %w", err)
+		if cur == "" { // a row left empty counts as unset
+			if err := meta.PutSetting(ctx, regionSetting, region); err != nil {
+				return fmt.Errorf("recording the installation's region: %w", err)
+			}
+			cur = region
 		}
 	}
 	if cur != region {
