@@ -88,6 +88,8 @@ func (s *Server) authenticate(r *http.Request, o op) (*call, error) {
 		SourceIP:        host,
 		SecureTransport: r.TLS != nil,
 		UserAgent:       r.UserAgent(),
+		Referer:         r.Referer(),
+		Region:          auth.Region,
 	}
 	return c, nil
 }

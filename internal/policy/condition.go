@@ -336,6 +336,9 @@ func (c *condition) matchAny(e *evaluation, r string) bool {
 		}
 	default:
 		for i := range c.values {
+			if e.cancelled() {
+				return false
+			}
 			if c.values[i].matchString(e, c.op.fam, r) {
 				return true
 			}
