@@ -31,16 +31,6 @@ type Access struct {
 	policies *VaultPolicies
 }
 
-// resourceTagActions are the actions whose request context carries the
-// vault's tags as glacier:ResourceTag/<key> (policies.md §5.1, §7).
-var resourceTagActions = map[string]bool{
-	"glacier:AddTagsToVault": true, "glacier:CompleteMultipartUpload": true, "glacier:CompleteVaultLock": true,
-	"glacier:DeleteArchive": true, "glacier:DeleteVault": true, "glacier:DeleteVaultAccessPolicy": true,
-	"glacier:DeleteVaultNotifications": true, "glacier:InitiateJob": true, "glacier:InitiateMultipartUpload": true,
-	"glacier:InitiateVaultLock": true, "glacier:RemoveTagsFromVault": true, "glacier:SetVaultAccessPolicy": true,
-	"glacier:SetVaultNotifications": true, "glacier:UploadArchive": true, "glacier:UploadMultipartPart": true,
-}
-
 // authorize is the single authorization decision (policies.md §6): the
 // caller's identity policy (users; a root has none and needs none in its
 // own account), and, for an existing vault, its access policy and the lock
@@ -177,7 +167,7 @@ func requestContext(a Access, p policy.Principal, tags map[string]string, region
 	if a.ArchiveAge != nil {
 		c["glacier:ArchiveAgeInDays"] = []string{strconv.FormatInt(*a.ArchiveAge, 10)}
 	}
-	if resourceTagActions[a.Action] {
+	if policy.ResourceTagActions[a.Action] {
 		for k, v := range tags {
 			c["glacier:ResourceTag/"+k] = []string{v}
 			c["aws:ResourceTag/"+k] = []string{v}
