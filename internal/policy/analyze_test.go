@@ -7,7 +7,6 @@ import (
 	"testing"
 )
 
-
 // stmtDoc is a one-statement resource policy.
 func stmtDoc(effect, rest string) string {
 	return fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":%q,"Principal":"*",%s}]}`, effect, rest)
