@@ -39,10 +39,10 @@ func (s *Service) InitiateVaultLock(ctx context.Context, c *Caller, accountID, v
 	return id, nil
 }
 
-// AnalyzeLockPolicy runs policy validation (policy.Analyze) on doc as the
+// lockPolicyFindings runs policy validation (policy.Analyze) on doc as the
 // lock policy of the vault: what InitiateVaultLock checks, and what
-// `permafrost policy validate` reports.
-func (s *Service) AnalyzeLockPolicy(accountID, vault, doc string) []policy.Finding {
+// `permafrost policy validate --lock` with the vault's ARN reports.
+func (s *Service) lockPolicyFindings(accountID, vault, doc string) []policy.Finding {
 	return policy.Analyze(doc, policy.AnalyzeOptions{
 		Kind: policy.ResourcePolicy, Lock: true, Region: s.Region, AccountID: accountID, Vault: vault,
 	})
@@ -56,7 +56,7 @@ func (s *Service) AnalyzeLockPolicy(accountID, vault, doc string) []policy.Findi
 // validate --vault` shows them, since the wire shapes have no place for
 // them.
 func (s *Service) analyzeLockPolicy(ctx context.Context, accountID, vault, doc string) error {
-	fs := s.AnalyzeLockPolicy(accountID, vault, doc)
+	fs := s.lockPolicyFindings(accountID, vault, doc)
 	arn := s.VaultARN(accountID, vault)
 	for _, f := range fs {
 		if f.Severity == policy.SeverityError {

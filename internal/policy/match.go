@@ -81,7 +81,11 @@ func literalPrefix(text string) (lit, rest string) {
 	return string(b), ""
 }
 
-func (g *glob) match(s string) bool {
+func (g *glob) match(s string) bool { return g.matchDone(s, nil) }
+
+// matchDone is match that gives up, reporting false, when done is closed
+// (see wild.match).
+func (g *glob) matchDone(s string, done <-chan struct{}) bool {
 	switch g.kind {
 	case globAll:
 		return true
@@ -99,7 +103,7 @@ func (g *glob) match(s string) bool {
 		}
 		return s[:len(g.lit)] == g.lit
 	}
-	return g.prog.match(s, g.fold)
+	return g.prog.match(s, g.fold, done)
 }
 
 // wildcardMatch reports whether the whole of s matches the internal-syntax
@@ -108,7 +112,7 @@ func (g *glob) match(s string) bool {
 // form.
 func wildcardMatch(p, s string, fold bool) bool {
 	prog := compileWild(p)
-	return prog.match(s, fold)
+	return prog.match(s, fold, nil)
 }
 
 // arnGlob is an ARN pattern compiled per colon-separated segment (§3.3):

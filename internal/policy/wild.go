@@ -94,8 +94,10 @@ func compileWild(text string) *wild {
 }
 
 // match reports whether the whole of s matches. With fold, s is compared
-// ASCII case-insensitively (the pattern is already lower-case).
-func (w *wild) match(s string, fold bool) bool {
+// ASCII case-insensitively (the pattern is already lower-case). When done
+// is closed the match is abandoned and reports false; the caller then
+// discards its evaluation (EvaluateContext).
+func (w *wild) match(s string, fold bool, done <-chan struct{}) bool {
 	segs := w.segs
 	if !w.star {
 		if len(segs) == 0 {
@@ -117,14 +119,14 @@ func (w *wild) match(s string, fold bool) bool {
 		last, segs = &segs[len(segs)-1], segs[:len(segs)-1]
 	}
 	for i := range segs {
-		at, n := segs[i].index(s[pos:], fold)
+		at, n := segs[i].index(s[pos:], fold, done)
 		if at < 0 {
 			return false
 		}
 		pos += at + n
 	}
 	if last != nil {
-		return last.suffix(s[pos:], fold)
+		return last.suffix(s[pos:], fold, done)
 	}
 	return true
 }
@@ -156,7 +158,7 @@ func (g *wildSeg) prefix(s string, fold bool) (int, bool) {
 
 // index returns the start and byte length of the segment's leftmost
 // occurrence in s, or -1.
-func (g *wildSeg) index(s string, fold bool) (at, n int) {
+func (g *wildSeg) index(s string, fold bool, done <-chan struct{}) (at, n int) {
 	if g.sa == nil {
 		if fold {
 			at = indexFoldASCII(s, g.lit)
@@ -165,7 +167,7 @@ func (g *wildSeg) index(s string, fold bool) (at, n int) {
 		}
 		return at, len(g.lit)
 	}
-	start, end := g.sa.scan(s, fold, false)
+	start, end := g.sa.scan(s, fold, false, done)
 	if end < 0 {
 		return -1, 0
 	}
@@ -173,7 +175,7 @@ func (g *wildSeg) index(s string, fold bool) (at, n int) {
 }
 
 // suffix reports whether the segment matches exactly at the end of s.
-func (g *wildSeg) suffix(s string, fold bool) bool {
+func (g *wildSeg) suffix(s string, fold bool, done <-chan struct{}) bool {
 	if g.sa == nil {
 		if len(s) < len(g.lit) {
 			return false
@@ -184,7 +186,7 @@ func (g *wildSeg) suffix(s string, fold bool) bool {
 		}
 		return t == g.lit
 	}
-	_, end := g.sa.scan(s, fold, true)
+	_, end := g.sa.scan(s, fold, true, done)
 	return end >= 0
 }
 
@@ -294,8 +296,9 @@ func (sa *shiftAnd) mask(r rune) ([]uint64, []int32) {
 // scan runs the automaton over s and returns the byte offsets of the
 // first occurrence of the segment (start, and end just after its last
 // character), or end -1. With atEnd it reports only an occurrence that
-// ends exactly at len(s).
-func (sa *shiftAnd) scan(s string, fold, atEnd bool) (start, end int) {
+// ends exactly at len(s). It gives up, reporting no occurrence, when done
+// is closed: it looks every 4096 characters.
+func (sa *shiftAnd) scan(s string, fold, atEnd bool, done <-chan struct{}) (start, end int) {
 	d := make([]uint64, sa.words)
 	lastW, lastBit := (sa.m-1)/64, uint64(1)<<((sa.m-1)%64)
 	// ring holds the byte offsets of the last m characters read, so the
@@ -308,6 +311,13 @@ func (sa *shiftAnd) scan(s string, fold, atEnd bool) (start, end int) {
 	live := 0
 	skip := sa.first >= 0 && sa.first < 128 && !fold
 	for k, i := 0, 0; i < len(s); k++ {
+		if done != nil && k&4095 == 0 {
+			select {
+			case <-done:
+				return 0, -1
+			default:
+			}
+		}
 		if live == 0 && skip {
 			// No partial occurrence: jump to the next possible start.
 			j := strings.IndexByte(s[i:], byte(sa.first))

@@ -240,3 +240,18 @@ func BenchmarkActionGlob(b *testing.B) {
 		}
 	}
 }
+
+// TestMatchGivesUpWhenDone: a long '?' scan stops when its request ends,
+// reporting no match, instead of running to the end of the value.
+func TestMatchGivesUpWhenDone(t *testing.T) {
+	subject, patterns := pathological()
+	g := compileGlob(globText(patterns["matching"]), false)
+	if !g.match(subject) {
+		t.Fatal("the pattern does not match without a done channel")
+	}
+	done := make(chan struct{})
+	close(done)
+	if g.matchDone(subject, done) {
+		t.Fatal("matchDone with a closed channel reported a match")
+	}
+}
