@@ -312,6 +312,23 @@ func (a *analyzer) principals(el map[string]*node, path string, deny bool) {
 	}
 	for i, typ := range n.keys {
 		switch typ {
+		case "AWS":
+			// Roles and their sessions are valid principals, but
+			// permafrost has no roles and issues no session credentials,
+			// so no request ever comes from one.
+			vals, _ := stringList(n.vals[i], path+".Principal.AWS")
+			for _, v := range vals {
+				e, err := parseAWSPrincipal(v)
+				if err != nil || !(e.kind == principalRole || e.kind == principalExact && strings.Contains(v, ":sts:")) {
+					continue
+				}
+				p := path + ".Principal.AWS"
+				if deny {
+					a.add(SeveritySecurityWarning, "PRINCIPAL_NEVER_MATCHES", p, "%q is a role or a session; permafrost callers are account roots and users, so this Deny never applies through it", v)
+				} else {
+					a.add(SeverityWarning, "PRINCIPAL_NEVER_MATCHES", p, "%q is a role or a session; permafrost callers are account roots and users, so this Allow grants nothing through it", v)
+				}
+			}
 		case "Service", "Federated", "CanonicalUser":
 			p := path + ".Principal." + typ
 			if deny {

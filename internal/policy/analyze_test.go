@@ -53,6 +53,8 @@ func TestAnalyze(t *testing.T) {
 			[]string{"SECURITY_WARNING OPERATOR_TYPE_MISMATCH"}},
 		{"service principal", `{"Statement":[{"Effect":"Deny","Principal":{"Service":"glacier.amazonaws.com"},"Action":"glacier:*","Resource":"*"}]}`, vault,
 			[]string{"SECURITY_WARNING PRINCIPAL_NEVER_MATCHES"}},
+		{"role and session principals", `{"Statement":[{"Effect":"Deny","Principal":{"AWS":["arn:aws:iam::111122223333:role/admin","arn:aws:sts::111122223333:assumed-role/admin/s1","arn:aws:iam::111122223333:user/bob","111122223333"]},"Action":"glacier:*","Resource":"*"}]}`, vault,
+			[]string{"SECURITY_WARNING PRINCIPAL_NEVER_MATCHES", "SECURITY_WARNING PRINCIPAL_NEVER_MATCHES"}},
 		{"allow with NotPrincipal", `{"Statement":[{"Effect":"Allow","NotPrincipal":{"AWS":"444455556666"},"Action":"glacier:ListJobs","Resource":"*"},{"Effect":"Deny","Principal":"*","Action":"glacier:DeleteArchive","Resource":"*"}]}`, vault,
 			[]string{"SECURITY_WARNING ALLOW_WITH_NOT_PRINCIPAL"}},
 		{"redundant statement and values", `{"Statement":[
