@@ -236,6 +236,7 @@ type shiftAnd struct {
 	first  rune              // the first token (anyChar or a character)
 	any    []uint64          // positions of '?': the mask of a character not in the segment
 	ascii  [128][]uint64     // full masks (any | positions) of ASCII characters in the segment
+	ascii1 *[128]uint64      // when m ≤ 64: the mask of every ASCII character, one word each
 	masks  map[rune][]uint64 // full masks of frequent non-ASCII runes
 	rarePs map[rune][]int32  // rare non-ASCII runes: their positions
 }
@@ -275,6 +276,15 @@ func newShiftAnd(toks []rune) *shiftAnd {
 			sa.rarePs[t] = append(sa.rarePs[t], int32(j))
 		}
 	}
+	if words == 1 {
+		sa.ascii1 = new([128]uint64)
+		for c := range sa.ascii1 {
+			sa.ascii1[c] = sa.any[0]
+			if mk := sa.ascii[c]; mk != nil {
+				sa.ascii1[c] = mk[0]
+			}
+		}
+	}
 	return sa
 }
 
@@ -299,6 +309,9 @@ func (sa *shiftAnd) mask(r rune) ([]uint64, []int32) {
 // ends exactly at len(s). It gives up, reporting no occurrence, when done
 // is closed: it looks every 4096 characters.
 func (sa *shiftAnd) scan(s string, fold, atEnd bool, done <-chan struct{}) (start, end int) {
+	if sa.ascii1 != nil {
+		return sa.scan1(s, fold, atEnd, done)
+	}
 	d := make([]uint64, sa.words)
 	lastW, lastBit := (sa.m-1)/64, uint64(1)<<((sa.m-1)%64)
 	// ring holds the byte offsets of the last m characters read, so the
@@ -310,6 +323,7 @@ func (sa *shiftAnd) scan(s string, fold, atEnd bool, done <-chan struct{}) (star
 	// character, so words past live are still zero after the next one.
 	live := 0
 	skip := sa.first >= 0 && sa.first < 128 && !fold
+	ri := 0 // next slot of ring; after a store, ring[ri] is the oldest offset
 	for k, i := 0, 0; i < len(s); k++ {
 		if done != nil && k&4095 == 0 {
 			select {
@@ -326,9 +340,12 @@ func (sa *shiftAnd) scan(s string, fold, atEnd bool, done <-chan struct{}) (star
 			}
 			i += j
 		}
+		ring[ri] = i
+		if ri++; ri == sa.m {
+			ri = 0
+		}
 		r, n := unitAt(s, i)
 		r = foldUnit(r, fold)
-		ring[k%sa.m] = i
 		i += n
 		mk, rare := sa.mask(r)
 		// A rare rune's positions take their bit from the state before
@@ -354,7 +371,59 @@ func (sa *shiftAnd) scan(s string, fold, atEnd bool, done <-chan struct{}) (star
 			live--
 		}
 		if d[lastW]&lastBit != 0 && (!atEnd || i == len(s)) {
-			return ring[(k+1)%sa.m], i
+			return ring[ri], i
+		}
+	}
+	return 0, -1
+}
+
+// scan1 is scan for a segment of at most 64 tokens: the state is one word
+// and an ASCII character's mask one table lookup.
+func (sa *shiftAnd) scan1(s string, fold, atEnd bool, done <-chan struct{}) (start, end int) {
+	var d uint64
+	last := uint64(1) << (sa.m - 1)
+	var ringArr [64]int
+	ring := ringArr[:sa.m]
+	ri := 0
+	skip := sa.first >= 0 && sa.first < 128 && !fold
+	for k, i := 0, 0; i < len(s); k++ {
+		if done != nil && k&4095 == 0 {
+			select {
+			case <-done:
+				return 0, -1
+			default:
+			}
+		}
+		if d == 0 && skip {
+			j := strings.IndexByte(s[i:], byte(sa.first))
+			if j < 0 {
+				return 0, -1
+			}
+			i += j
+		}
+		ring[ri] = i
+		if ri++; ri == sa.m {
+			ri = 0
+		}
+		var mk uint64
+		if c := s[i]; c < utf8.RuneSelf {
+			if fold {
+				c = lowerByte(c)
+			}
+			mk = sa.ascii1[c]
+			i++
+		} else {
+			r, n := unitAt(s, i)
+			i += n
+			full, rare := sa.mask(r)
+			mk = full[0]
+			for _, j := range rare {
+				mk |= 1 << j
+			}
+		}
+		d = (d<<1 | 1) & mk
+		if d&last != 0 && (!atEnd || i == len(s)) {
+			return ring[ri], i
 		}
 	}
 	return 0, -1
