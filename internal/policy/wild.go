@@ -22,6 +22,10 @@ import (
 //     automaton, one pass over the subject, O(len(s) × len(segment)/64)
 //     word operations, and no state is ever revisited.
 //
+// Characters are compared as characters: policy text is JSON, hence valid
+// UTF-8, and a byte of the subject that is not UTF-8 counts as one
+// character of its own.
+//
 // The backtracking matcher this replaces was O(len(pattern) × len(s)): a
 // 19 KB pattern against a 400 KB User-Agent took seconds of CPU.
 type wild struct {
