@@ -362,9 +362,10 @@ func (sa *shiftAnd) scan(s string, fold, atEnd bool, done <-chan struct{}) (star
 		}
 		hi := min(live+1, sa.words)
 		carry := uint64(1)
-		for w := 0; w < hi; w++ {
-			x := d[w]
-			d[w] = (x<<1 | carry) & mk[w]
+		dd := d[:hi]
+		mm := mk[:len(dd)] // same length: the loop runs without bounds checks
+		for w, x := range dd {
+			dd[w] = (x<<1 | carry) & mm[w]
 			carry = x >> 63
 		}
 		for _, j := range rareSet {
