@@ -5,14 +5,21 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 )
 
 // TestPathologicalUserAgentPolicy: a 19 KB StringLike pattern on
@@ -270,5 +277,94 @@ func TestInitiateVaultLockValidation(t *testing.T) {
 	var out bytes.Buffer
 	if err := run(bg, append([]string{"policy", "validate", "--account-id", ts.AccountID, "--vault", "unlocked"}, storeArgs(t, ts.Config.DataDir)...), &out, &out); err == nil || !strings.Contains(err.Error(), "no lock policy") {
 		t.Errorf("policy validate of a vault without a lock: %v", err)
+	}
+}
+
+// logLines collects a server's log lines.
+type logLines struct {
+	tb testing.TB
+	ch chan string
+}
+
+func (w logLines) Write(p []byte) (int, error) {
+	w.tb.Log(strings.TrimRight(string(p), "\n"))
+	for _, l := range strings.Split(strings.TrimRight(string(p), "\n"), "\n") {
+		select {
+		case w.ch <- l:
+		default:
+		}
+	}
+	return len(p), nil
+}
+
+// TestEvaluationStopsWhenClientHangsUp: a policy whose evaluation against
+// an 800 KB User-Agent needs seconds of CPU (2,000 StringLike values, each
+// scanning the whole header) stops when the client hangs up: the server
+// finishes the request moments after the hang-up instead of evaluating on.
+func TestEvaluationStopsWhenClientHangsUp(t *testing.T) {
+	cfg := testConfig(t, t.TempDir())
+	cfg.LogLevel, cfg.LogFormat = "info", "json"
+	logs := logLines{t, make(chan string, 1024)}
+	m := &Main{Config: cfg, Stderr: logs}
+	if err := m.Open(bg); err != nil {
+		t.Fatalf("open server: %v", err)
+	}
+	t.Cleanup(func() { m.Close() })
+	ts := &testServer{Main: m}
+	ts.AccountID, ts.KeyID, ts.Secret = ts.mustCreateAccount(t, "")
+	c := ts.rootClient()
+	const vault = "slow"
+	c.mustCreate(t, vault)
+
+	values := make([]string, 0, 2200)
+	for len(values) < cap(values) {
+		values = append(values, `"*a?b*"`)
+	}
+	doc := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"glacier:DescribeVault","Resource":"%s","Condition":{"StringLike":{"aws:UserAgent":[%s]}}}]}`,
+		vaultARN(ts.AccountID, vault), strings.Join(values, ","))
+	if len(doc) > 20480 {
+		t.Fatalf("policy is %d bytes", len(doc))
+	}
+	c.SetAccessPolicy(vault, doc).mustWant(t, "SetVaultAccessPolicy", 204, "")
+	for len(logs.ch) > 0 {
+		<-logs.ch
+	}
+
+	root := ctxPrincipal{name: "root", keyID: ts.KeyID, secret: ts.Secret, userAgent: strings.Repeat("a", 800*1024)}
+	ctx, cancel := context.WithTimeout(bg, 200*time.Millisecond)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "GET", ts.URL()+"/-/vaults/"+vault, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("x-amz-glacier-version", "2012-06-01")
+	req.Header.Set("User-Agent", root.userAgent)
+	empty := sha256.Sum256(nil)
+	creds := aws.Credentials{AccessKeyID: root.keyID, SecretAccessKey: root.secret}
+	if err := v4.NewSigner().SignHTTP(bg, creds, req, hex.EncodeToString(empty[:]), "glacier", "us-east-1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err == nil {
+		resp.Body.Close()
+		t.Fatalf("the request finished (%d) before the client hung up; the evaluation is not slow enough to test", resp.StatusCode)
+	}
+	hungUp := time.Now()
+	timeout := time.After(30 * time.Second)
+	for {
+		select {
+		case l := <-logs.ch:
+			if !strings.Contains(l, `"msg":"request"`) || !strings.Contains(l, `"op":"DescribeVault"`) {
+				continue
+			}
+			if el := time.Since(hungUp); el > time.Second {
+				t.Fatalf("the server finished the request %v after the client hung up: %s", el, l)
+			} else {
+				t.Logf("the server finished the request %v after the client hung up", el)
+			}
+			return
+		case <-timeout:
+			t.Fatal("the server never finished the request")
+		}
 	}
 }
