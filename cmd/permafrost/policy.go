@@ -63,8 +63,7 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usageError{fmt.Sprintf("unknown policy subcommand %q", args[0])}
 	}
 	var lock, identity, asJSON bool
-	var vaultARN, accountID, vault string
-	region := DefaultConfig().Region
+	var vaultARN, accountID, vault, region string
 	fs := flagSet("policy validate", "policy validate [flags] FILE|-")
 	fs.SetOutput(stderr)
 	var sf storeFlags
@@ -74,7 +73,7 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.BoolVar(&asJSON, "json", false, "print JSON")
 	fs.StringVar(&vaultARN, "vault-arn", "", "ARN of the vault the policy is for (arn:aws:glacier:REGION:ACCOUNT:vaults/NAME)")
 	fs.StringVar(&accountID, "account-id", "", "account that owns the vault")
-	stringFlag(fs, &region, "region", region, "region of the vault")
+	stringFlag(fs, &region, "region", "", "region of the vault; resources are checked against it when given (default for a stored lock policy: "+DefaultConfig().Region+")")
 	fs.StringVar(&vault, "vault", "", "name of the vault")
 	file, err := parseFlagsAndFile(fs, args[1:])
 	if err != nil {
@@ -108,6 +107,10 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return err
 		}
+		if region == "" {
+			region = DefaultConfig().Region
+		}
+		opt.Region = region
 		doc, opt.Lock, opt.Kind = l.Policy, true, policy.ResourcePolicy
 		source = fmt.Sprintf("lock policy of arn:aws:glacier:%s:%s:vaults/%s (%s)", region, accountID, vault, l.State)
 	case "-":
