@@ -117,6 +117,8 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, o op) (*ca
 		SourceIP:        host,
 		SecureTransport: r.TLS != nil,
 		UserAgent:       r.UserAgent(),
+		Referer:         r.Referer(),
+		Region:          auth.Region,
 	}
 	return c, nil
 }
