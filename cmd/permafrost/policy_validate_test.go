@@ -162,6 +162,8 @@ func TestPolicyValidateCorpus(t *testing.T) {
 func examplePolicies(t *testing.T, text string) []string {
 	t.Helper()
 	text = strings.ReplaceAll(text, "$ACCOUNT", "111122223333")
+	// ```text blocks show the grammar of a document, not a policy.
+	text = regexp.MustCompile("(?s)```text\n.*?```").ReplaceAllString(text, "")
 	var docs []string
 	for _, m := range regexp.MustCompile(`'(\{"Policy": ".*?"\})'`).FindAllStringSubmatch(text, -1) {
 		var w struct{ Policy string }
