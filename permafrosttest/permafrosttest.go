@@ -106,7 +106,9 @@ func WithInventoryInterval(d time.Duration) Option {
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
 // WithSNSEndpoint makes job notifications for topicARN go, in SNS's
-// format, as POSTs to url.
+// format, as POSTs to url. Vaults use only topics of their own account:
+// give an ARN in the server's account, 000000000000 (Server.AccountID),
+// e.g. arn:aws:sns:us-east-1:000000000000:jobs.
 func WithSNSEndpoint(topicARN, url string) Option {
 	return func(o *options) {
 		if o.sns == nil {
@@ -201,7 +203,8 @@ func start(dir string, opts ...Option) (_ *Server, stop func(), err error) {
 	}
 	svc.JobMessage = api.JobMessage(svc)
 	scheduler := jobs.New(svc, 0, logger)
-	notifier := &notify.Deliverer{Outbox: meta, Endpoints: o.sns, Logger: logger, Now: clk.Now}
+	signer := &notify.Signer{Store: meta}
+	notifier := &notify.Deliverer{Outbox: meta, Endpoints: o.sns, Logger: logger, Now: clk.Now, Signer: signer}
 	svc.Wake, svc.Notify = scheduler.Wake, notifier.Wake
 	handler := (&api.Server{
 		Service: svc, Keys: meta, Region: o.region, Logger: logger,
@@ -210,6 +213,7 @@ func start(dir string, opts ...Option) (_ *Server, stop func(), err error) {
 			scheduler.Wake() // whatever became due completes now
 			return nil
 		},
+		SNS: signer,
 	}).Handler()
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -217,6 +221,7 @@ func start(dir string, opts ...Option) (_ *Server, stop func(), err error) {
 		meta.Close()
 		return nil, nil, err
 	}
+	signer.BaseURL = "http://" + ln.Addr().String()
 	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	bg, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup

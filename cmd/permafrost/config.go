@@ -119,21 +119,21 @@ func parseJobDelays(v string) (map[string]time.Duration, error) {
 }
 
 // snsEndpoints reads --sns-endpoint and --sns-topics-file.
-func (c Config) snsEndpoints() (map[string]string, error) {
+func (c Config) snsEndpoints() (notify.Topics, error) {
 	var file io.Reader
 	if c.SNSTopicsFile != "" {
 		f, err := os.Open(c.SNSTopicsFile)
 		if err != nil {
-			return nil, usageError{fmt.Sprintf("--sns-topics-file: %v", err)}
+			return notify.Topics{}, usageError{fmt.Sprintf("--sns-topics-file: %v", err)}
 		}
 		defer f.Close()
 		file = f
 	}
-	m, err := notify.ParseEndpoints(c.SNSEndpoints, file)
+	t, err := notify.ParseTopics(c.SNSEndpoints, file)
 	if err != nil {
-		return nil, usageError{err.Error()}
+		return notify.Topics{}, usageError{err.Error()}
 	}
-	return m, nil
+	return t, nil
 }
 
 // parseFlags parses args and refuses stray arguments.

@@ -211,14 +211,14 @@ func TestDevOverrides(t *testing.T) {
 	}
 
 	// Restarted on the same directory, the key is kept and printed again.
-	d = startDev(t, "--dev", "--data-dir", dir)
+	d = startDev(t, "--dev", "--data-dir", dir, "--region", "eu-west-1")
 	if d.keyID != "AKIAOVERRIDE00000001" {
 		t.Errorf("restart exports key %s", d.keyID)
 	}
 
 	// --test-clock=false turns the test endpoints off.
 	d.stop()
-	d = startDev(t, "--dev", "--data-dir", dir, "--test-clock=false")
+	d = startDev(t, "--dev", "--data-dir", dir, "--region", "eu-west-1", "--test-clock=false")
 	for _, path := range []string{"/_permafrost/v1/clock", "/_permafrost/v1/reset", "/_permafrost/v1/faults"} {
 		devPost(t, d.url+path, `{}`, 404)
 	}

@@ -69,6 +69,13 @@ func TestMigrateCommand(t *testing.T) {
 	cfg = DefaultConfig()
 	cfg.Listen, cfg.DataDir, cfg.LogLevel, cfg.InventoryInterval = "127.0.0.1:0", t.TempDir(), "warn", 0
 	cfg.Meta, cfg.Blobs, cfg.JobDelays = dsn, blobs, "none"
+	// The installation's region came along: the target refuses another.
+	cfg.Region = "eu-west-1"
+	if wrong := (&Main{Config: cfg, Stderr: testLogWriter{t}}); wrong.Open(ctx) == nil {
+		wrong.Close()
+		t.Fatal("the migrated installation started with --region eu-west-1; its region (us-east-1) was not carried")
+	}
+	cfg.Region = "us-east-1"
 	dst := &Main{Config: cfg, Stderr: testLogWriter{t}}
 	if err := dst.Open(ctx); err != nil {
 		t.Fatal(err)

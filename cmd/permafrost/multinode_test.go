@@ -43,7 +43,9 @@ func startNodes(t *testing.T, n int, set func(*Config)) []*testServer {
 		t.Cleanup(func() { m.Close() })
 		nodes[i] = &testServer{Main: m}
 	}
-	acct, key, secret := nodes[0].mustCreateAccount(t, "")
+	// The account owning the topics the tests name (a topic may only be
+	// used by vaults and jobs of its own account).
+	acct, key, secret := nodes[0].mustCreateAccount(t, "123456789012")
 	for _, n := range nodes {
 		n.AccountID, n.KeyID, n.Secret = acct, key, secret
 	}

@@ -161,13 +161,23 @@ func notifSetVault(t *testing.T, c *glacier.Client, vault, topic string, events 
 }
 
 const (
-	notifVaultTopic = "arn:aws:sns:us-east-1:123456789012:jobs"
-	notifJobTopic   = "arn:aws:sns:us-east-1:123456789012:per-job"
+	notifAccount    = "123456789012" // the account of both topics
+	notifVaultTopic = "arn:aws:sns:us-east-1:" + notifAccount + ":jobs"
+	notifJobTopic   = "arn:aws:sns:us-east-1:" + notifAccount + ":per-job"
 )
+
+// notifServe is jobServe with the account that owns the test topics: a
+// topic may only be used by vaults and jobs of its own account.
+func notifServe(t *testing.T, set func(*Config)) *testServer {
+	t.Helper()
+	ts := jobServeDir(t, t.TempDir(), set)
+	ts.AccountID, ts.KeyID, ts.Secret = ts.mustCreateAccount(t, notifAccount)
+	return ts
+}
 
 func TestJobNotifications(t *testing.T) {
 	recv := newNotifReceiver(t, 200)
-	ts := jobServe(t, func(c *Config) {
+	ts := notifServe(t, func(c *Config) {
 		c.JobDelays = "none"
 		c.SNSEndpoints = []string{notifVaultTopic + "=" + recv.URL + "/vault", notifJobTopic + "=" + recv.URL + "/job"}
 	})
@@ -241,7 +251,7 @@ func TestJobNotifications(t *testing.T) {
 // the test clock moved on is notified promptly, like any other.
 func TestNotificationAfterClockAdvance(t *testing.T) {
 	recv := newNotifReceiver(t, 200)
-	ts := jobServe(t, func(c *Config) {
+	ts := notifServe(t, func(c *Config) {
 		c.SNSEndpoints = []string{notifVaultTopic + "=" + recv.URL + "/vault"}
 	})
 	c := ts.client()
@@ -278,7 +288,7 @@ func TestNotificationSurvivesRestart(t *testing.T) {
 		c.JobDelays = "none"
 		c.SNSEndpoints = []string{notifVaultTopic + "=" + recv.URL + "/vault"}
 	}
-	ts := jobServe(t, set)
+	ts := notifServe(t, set)
 	c := ts.client()
 	mustCreateVault(t, c, "v")
 	notifSetVault(t, c, "v", notifVaultTopic, "ArchiveRetrievalCompleted")

@@ -53,6 +53,13 @@ type Config struct {
 	ExpeditedSharedPool int
 	// PprofListen, if set, serves net/http/pprof on that address.
 	PprofListen string
+	// PublicURL is the URL notification receivers reach the API listener
+	// at, used in SigningCertURL and UnsubscribeURL; "" means the URL of
+	// the bound listener.
+	PublicURL string
+	// MaxUnverifiedUploadBytes bounds the bytes of upload bodies whose
+	// signature is checked only at their end (0: api's default, 4 GiB).
+	MaxUnverifiedUploadBytes int64
 	// Dev is --dev (dev.go): the well-known key instead of a generated one.
 	Dev        bool
 	devTempDir bool // DataDir is --dev's temporary directory
@@ -98,8 +105,13 @@ func (c Config) Validate() error {
 		return usageError{"--job-retention must be positive"}
 	case c.FreeTierBytesPerDay < 0:
 		return usageError{"--free-tier-bytes-per-day must not be negative"}
+	case c.MaxUnverifiedUploadBytes < 0:
+		return usageError{"--max-unverified-upload-bytes must not be negative"}
 	}
 	if _, err := parseJobDelays(c.JobDelays); err != nil {
+		return err
+	}
+	if err := checkPublicURL(c.PublicURL); err != nil {
 		return err
 	}
 	var lvl slog.Level
@@ -131,7 +143,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	stringFlag(fs, &cfg.SNSTopicsFile, "sns-topics-file", "", "file of topic endpoints, one \"ARN URL\" per line")
 	int64Flag(fs, &cfg.FreeTierBytesPerDay, "free-tier-bytes-per-day", 0, "daily allowance of the FreeTier retrieval policy; 0 means 5% of stored bytes over 30 days")
 	stringFlag(fs, &cfg.PprofListen, "pprof-listen", "", "serve Go profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060; off when empty")
+	stringFlag(fs, &cfg.PublicURL, "public-url", "", "URL notification receivers reach this server at, for SigningCertURL and UnsubscribeURL; default: the listener's URL")
 	intFlag(fs, &cfg.ExpeditedSharedPool, "expedited-shared-pool", cfg.ExpeditedSharedPool, "Expedited jobs per 5 minutes an account gets beyond 3 per provisioned unit; negative means unlimited")
+	int64Flag(fs, &cfg.MaxUnverifiedUploadBytes, "max-unverified-upload-bytes", 0, "bytes of uploads sent without x-amz-content-sha256 (signature checked after the body) held at once, server-wide; 0 means 4 GiB")
 	var dev bool
 	boolFlag(fs, &dev, "dev", false, devHelp)
 	if err := parseFlags(fs, args); err != nil {
@@ -181,6 +195,7 @@ type Main struct {
 	pprof     *http.Server
 	scheduler *jobs.Scheduler
 	notifier  *notify.Deliverer
+	signer    *notify.Signer
 	workers   sync.WaitGroup
 }
 
@@ -202,6 +217,10 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.stores = st
+	if err := checkRegion(ctx, st.meta, m.Config.Region); err != nil {
+		st.Close()
+		return err
+	}
 	bootstrap := bootstrapCredentials
 	if m.Config.Dev {
 		bootstrap = func(ctx context.Context, meta glacier.MetaStore, _ io.Writer, log *slog.Logger) error {
@@ -242,12 +261,14 @@ func (m *Main) Open(ctx context.Context) error {
 		InventoryInterval:   m.Config.InventoryInterval,
 		FreeTierBytesPerDay: m.Config.FreeTierBytesPerDay,
 		ExpeditedSharedPool: m.Config.ExpeditedSharedPool,
+		TopicAccounts:       endpoints.Accounts,
 	}
 	m.service.JobMessage = api.JobMessage(m.service)
 	m.scheduler = jobs.New(m.service, 0, m.logger)
 	// The outbox is scheduled on the service clock, like everything else:
 	// a notification is due at its job's completion time.
-	m.notifier = &notify.Deliverer{Outbox: st.meta, Endpoints: endpoints, Logger: m.logger, Now: clk.Now}
+	m.signer = &notify.Signer{Store: st.meta}
+	m.notifier = &notify.Deliverer{Outbox: st.meta, Endpoints: endpoints.Endpoints, Logger: m.logger, Now: clk.Now, Signer: m.signer}
 	m.service.Wake, m.service.Notify = m.scheduler.Wake, m.notifier.Wake
 
 	// Anything an interrupted process left behind is swept before serving.
@@ -277,7 +298,9 @@ func (m *Main) Open(ctx context.Context) error {
 			m.scheduler.Wake() // whatever became due completes now
 			return err
 		},
-		SyncClock: func() { clk.Now() },
+		SyncClock:                func() { clk.Now() },
+		SNS:                      m.signer,
+		MaxUnverifiedUploadBytes: m.Config.MaxUnverifiedUploadBytes,
 	}
 	ln, err := net.Listen("tcp", m.Config.Listen)
 	if err != nil {
@@ -285,6 +308,10 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.ln = ln
+	m.signer.BaseURL = m.Config.PublicURL
+	if m.signer.BaseURL == "" {
+		m.signer.BaseURL = m.URL()
+	}
 	m.http = &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 30 * time.Second,
@@ -309,6 +336,9 @@ func (m *Main) Open(ctx context.Context) error {
 			m.Close()
 			return fmt.Errorf("--pprof-listen: %w", err)
 		}
+	}
+	if m.Config.TestClock {
+		m.logger.Warn("--test-clock is on: anyone who can reach the listener can move this server's clock forward (POST /_permafrost/v1/clock), so this installation carries no retention guarantee; never use it for real data")
 	}
 	m.logger.Info("permafrost serving", "version", versionString(), "addr", ln.Addr().String(), "region", m.Config.Region, "data_dir", m.Config.DataDir, "test_clock", m.Config.TestClock)
 	return nil
@@ -420,6 +450,11 @@ func loadClockOffset(ctx context.Context, meta glacier.MetaStore) (time.Duration
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil {
 		return 0, fmt.Errorf("stored test clock offset %q: %w", v, err)
+	}
+	if n < 0 || n > int64(clock.MaxOffset) {
+		// Only an overflow (of a version without bounds) stores this: the
+		// clock had run beyond any bound, so it stays at the furthest.
+		return clock.MaxOffset, nil
 	}
 	return time.Duration(n), nil
 }

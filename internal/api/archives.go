@@ -28,7 +28,25 @@ func (s *Server) uploadBody(w http.ResponseWriter, r *http.Request, c *call, siz
 	}
 	b := glacier.Body{R: newBodyReader(w, r, s.bodyIdle()), Size: size, TreeHash: tree}
 	if c.verifyPayload != nil {
-		b.CheckLinear = func(h treehash.Hash) error { return c.verifyPayload(h.String()) }
+		// The signature is checked at the end of the body: until then the
+		// bytes count against the server-wide bound on unverified bytes,
+		// and the service looks nothing up before the check.
+		if size > glacier.MaxArchiveSize { // also MaxPartSize
+			closeConn(w)
+			return glacier.Body{}, glacier.Errorf(glacier.KindInvalidParameter, "Invalid Content-Length: %d. An archive or part uploaded in one request must be at most %d bytes", size, int64(glacier.MaxArchiveSize))
+		}
+		release, err := s.reserveUnverified(size)
+		if err != nil {
+			closeConn(w)
+			return glacier.Body{}, err
+		}
+		c.done = release
+		b.Deferred = true
+		b.CheckLinear = func(h treehash.Hash) error {
+			err := c.verifyPayload(h.String())
+			release()
+			return err
+		}
 		return b, nil
 	}
 	declared, err := requiredHash(r, "x-amz-content-sha256")

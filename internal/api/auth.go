@@ -20,16 +20,25 @@ const apiVersion = "2012-06-01"
 // authenticate checks the API version header and the SigV4 signature and
 // returns the caller (operations.md §2.4 steps 2–3).
 //
+// Nothing is learnt and nothing is held before the signature verifies: the
+// only lookup made for an unverified request is its access key, and the
+// answer to a forged, stale or mis-scoped request never depends on whether
+// a vault, upload, job, user or permission exists.
+//
 // The payload hash that the signature covers is, as in AWS, the
 // x-amz-content-sha256 header when present, else the SHA-256 of the body.
 // For archive and part uploads the declared hash is trusted for the
 // signature check and the body is verified against it while it streams
 // into storage; without the header (aws-sdk-go-v2 omits it when the caller
 // supplies the tree hash) the signature itself is checked at the end of the
-// stream with the computed hash. Either way the bytes are read and hashed
-// once, and nothing is stored unless both match. Other bodies are small
-// JSON documents: they are read here, hashed and checked.
-func (s *Server) authenticate(r *http.Request, o op) (*call, error) {
+// stream with the computed hash, and the service makes its lookups and the
+// authorization decision only after that (glacier.Body.Deferred). Either
+// way the bytes are read and hashed once, and nothing is stored unless both
+// match. Other bodies are small JSON documents: they are read here, under a
+// deadline and a server-wide buffer bound (readSmallBody), hashed and
+// checked; for them UNSIGNED-PAYLOAD is refused.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, o op) (*call, error) {
+	start := time.Now()
 	req := sigv4Request(r)
 	v := glacierVersion(r)
 	if v == "" && !presigned(r) {
@@ -51,24 +60,44 @@ func (s *Server) authenticate(r *http.Request, o op) (*call, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Signatures are judged against real time, never the test clock:
+	// clients sign with their own wall clock, and a test that moved the
+	// server's clock ahead must still be able to talk to it. The time is
+	// the request's arrival, also for a signature checked only after a
+	// long body.
+	opts := sigv4.Options{
+		Service: "glacier",
+		Regions: []string{s.Region},
+		MaxSkew: s.MaxSkew,
+	}
+	// Scope and time first: a stale or mis-scoped request is refused
+	// before any of its body is read.
+	if err := auth.CheckScope(start, opts); err != nil {
+		return nil, err
+	}
 	verify := func(payloadHash string) error {
-		// Signatures are judged against real time, never the test clock:
-		// clients sign with their own wall clock, and a test that moved
-		// the server's clock ahead must still be able to talk to it.
-		return auth.Verify(req, key.Secret, payloadHash, time.Now(), sigv4.Options{
-			Service: "glacier",
-			Regions: []string{s.Region},
-			MaxSkew: s.MaxSkew,
-		})
+		return auth.Verify(req, key.Secret, payloadHash, start, opts)
 	}
 	c := &call{}
-	if o.streams && r.Header.Get("x-amz-content-sha256") == "" {
+	declared := r.Header.Get("x-amz-content-sha256")
+	switch {
+	case o.streams && declared == "":
 		// The payload hash is the body's SHA-256, known only once the body
 		// has streamed through; the check runs then, before anything is
-		// stored (see uploadBody).
+		// stored or looked up (see uploadBody).
 		c.verifyPayload = verify
-	} else {
-		payloadHash, err := s.payloadHash(r, o, auth)
+	case o.streams:
+		if _, err := parseHash(declared, "x-amz-content-sha256"); err != nil {
+			return nil, err
+		}
+		if err := verify(declared); err != nil {
+			return nil, err
+		}
+	default:
+		if strings.EqualFold(declared, sigv4.UnsignedPayload) {
+			return nil, errUnsignedPayload(o.name)
+		}
+		payloadHash, err := s.payloadHash(w, r, declared, start)
 		if err != nil {
 			return nil, err
 		}
@@ -88,8 +117,25 @@ func (s *Server) authenticate(r *http.Request, o op) (*call, error) {
 		SourceIP:        host,
 		SecureTransport: r.TLS != nil,
 		UserAgent:       r.UserAgent(),
+		Referer:         r.Referer(),
+		Region:          auth.Region,
 	}
 	return c, nil
+}
+
+// securityToken reports whether the request carries X-Amz-Security-Token,
+// as a header or (presigned) in the query. This server issues no temporary
+// credentials, so every such request is refused before anything else.
+func securityToken(r *http.Request) bool {
+	if _, ok := r.Header[http.CanonicalHeaderKey("X-Amz-Security-Token")]; ok {
+		return true
+	}
+	for k := range r.URL.Query() {
+		if strings.EqualFold(k, "X-Amz-Security-Token") {
+			return true
+		}
+	}
+	return false
 }
 
 // glacierVersion reads x-amz-glacier-version from the header or, in a
@@ -117,26 +163,17 @@ func presigned(r *http.Request) bool {
 	return false
 }
 
-// payloadHash returns the hash the canonical request must carry.
-func (s *Server) payloadHash(r *http.Request, o op, auth *sigv4.Auth) (string, error) {
-	declared := r.Header.Get("x-amz-content-sha256")
-	if o.streams {
-		if _, err := parseHash(declared, "x-amz-content-sha256"); err != nil {
-			return "", err
-		}
-		return declared, nil
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxJSONBody+1))
+// payloadHash reads a small body and returns the hash the canonical
+// request must carry.
+func (s *Server) payloadHash(w http.ResponseWriter, r *http.Request, declared string, start time.Time) (string, error) {
+	body, err := s.readSmallBody(w, r, start)
 	if err != nil {
-		return "", glacier.Wrap(glacier.KindRequestTimeout, err, "The request body was not received in full")
-	}
-	if len(body) > maxJSONBody {
-		return "", glacier.Errorf(glacier.KindInvalidParameter, "The request body is larger than %d bytes", maxJSONBody)
+		return "", err
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	sum := sha256.Sum256(body)
 	actual := hex.EncodeToString(sum[:])
-	if declared != "" && declared != sigv4.UnsignedPayload && !strings.EqualFold(declared, actual) {
+	if declared != "" && !strings.EqualFold(declared, actual) {
 		return "", glacier.Errorf(glacier.KindPayloadHashMismatch, "The x-amz-content-sha256 header %s does not match the SHA-256 of the request body, %s", declared, actual)
 	}
 	if declared != "" {

@@ -71,6 +71,20 @@ func errUnrecognizedClient() error {
 	return newProtoError("UnrecognizedClientException", http.StatusBadRequest, "The security token included in the request is invalid.")
 }
 
+// errInvalidSecurityToken answers any request carrying
+// X-Amz-Security-Token, as AWS does for a session token it does not know.
+func errInvalidSecurityToken() error {
+	return newProtoError("UnrecognizedClientException", http.StatusForbidden, "The security token included in the request is invalid.")
+}
+
+// errUnsignedPayload refuses x-amz-content-sha256: UNSIGNED-PAYLOAD for an
+// operation whose body is not an archive or part: its body must be signed,
+// or a captured request could have it swapped.
+func errUnsignedPayload(op string) error {
+	return newProtoError("InvalidSignatureException", http.StatusForbidden,
+		"x-amz-content-sha256: "+sigv4.UnsignedPayload+" is not accepted for "+op+": the request body must be signed with its SHA-256")
+}
+
 // classify returns the wire error and the client-safe message for err.
 func classify(err error) (wireError, string) {
 	var pe *protoError

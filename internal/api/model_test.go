@@ -9,7 +9,7 @@ import (
 	"github.com/permafrost/permafrost/internal/glacier"
 )
 
-// The botocore model (copied from ../shared/spec) is the truth for wire
+// The botocore model (testdata/glacier-2012-06-01.service-2.json) is the truth for wire
 // shapes; these tests hold the error table and the wire structs to it.
 
 type model struct {

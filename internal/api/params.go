@@ -85,6 +85,9 @@ type bodyReader struct {
 	rc       *http.ResponseController
 	idle     time.Duration
 	deadline time.Time
+	// end, when set, is an overall deadline the read deadline never
+	// passes (small bodies, see readSmallBody).
+	end time.Time
 }
 
 func newBodyReader(w http.ResponseWriter, r *http.Request, idle time.Duration) *bodyReader {
@@ -93,8 +96,11 @@ func newBodyReader(w http.ResponseWriter, r *http.Request, idle time.Duration) *
 
 func (b *bodyReader) Read(p []byte) (int, error) {
 	now := time.Now()
-	if b.deadline.Sub(now) < b.idle/2 {
+	if b.deadline.Sub(now) < b.idle/2 && (b.end.IsZero() || b.deadline.Before(b.end)) {
 		b.deadline = now.Add(b.idle)
+		if !b.end.IsZero() && b.deadline.After(b.end) {
+			b.deadline = b.end
+		}
 		b.rc.SetReadDeadline(b.deadline) // unsupported writers just never time out
 	}
 	return b.body.Read(p)

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/permafrost/permafrost/internal/clock"
@@ -48,6 +49,19 @@ type Server struct {
 	// advanced, so that a node catches up with a clock shared through the
 	// database.
 	SyncClock func()
+	// SNS, if set, serves everything under /_permafrost/v1/sns/ without
+	// authentication: the notification signing certificate and the
+	// unsubscribe answer (internal/notify.Signer).
+	SNS http.Handler
+
+	// MaxUnverifiedUploadBytes bounds, server-wide, the bytes of upload
+	// bodies whose signature can be checked only at their end (no
+	// x-amz-content-sha256); DefaultMaxUnverifiedUploadBytes when zero.
+	MaxUnverifiedUploadBytes int64
+
+	budgetOnce  sync.Once
+	unverified  *byteBudget // deferred-signature upload bodies
+	smallBodies *byteBudget // small bodies buffered for their signature check
 
 	faults faultSet // fault rules (faults.go), served with the test clock
 }
@@ -65,6 +79,9 @@ func (s *Server) Handler() http.Handler {
 		own.HandleFunc("/_permafrost/v1/reset", s.handleReset)
 		own.HandleFunc("/_permafrost/v1/faults", s.handleFaults)
 		own.HandleFunc("/_permafrost/v1/faults/", s.handleFaults)
+	}
+	if s.SNS != nil {
+		own.Handle("/_permafrost/v1/sns/", s.SNS)
 	}
 	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/_permafrost/") {
@@ -145,6 +162,9 @@ type call struct {
 	// verifyPayload, set for uploads sent without x-amz-content-sha256,
 	// checks the signature once the body's SHA-256 is known.
 	verifyPayload func(payloadHash string) error
+	// done, if set, runs when the handler returns (releases what the
+	// request reserved).
+	done func()
 }
 
 // handle registers one operation behind version check and authentication.
@@ -154,7 +174,19 @@ func (s *Server) handle(mux *http.ServeMux, pattern string, o op) {
 		if info != nil {
 			info.op = o.name
 		}
-		c, err := s.authenticate(r, o)
+		// A session token is refused before anything else: this server
+		// issues no temporary credentials, so no key, vault or policy is
+		// looked at.
+		if securityToken(r) {
+			s.writeError(w, r, errInvalidSecurityToken())
+			return
+		}
+		c, err := s.authenticate(w, r, o)
+		defer func() {
+			if c != nil && c.done != nil {
+				c.done()
+			}
+		}()
 		if err == nil {
 			if c.account, err = s.resolveAccount(r.PathValue("account"), c.caller); err == nil {
 				if info != nil {

@@ -2,9 +2,15 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/permafrost/permafrost/internal/clock"
 )
+
+// maxAdvanceSeconds bounds one advance_seconds: 100 years of 365 days.
+const maxAdvanceSeconds = 3_153_600_000
 
 // clockRequest is the body of POST /_permafrost/v1/clock.
 type clockRequest struct {
@@ -20,7 +26,8 @@ type clockResponse struct {
 
 // handleClock serves /_permafrost/v1/clock, present only with --test-clock:
 // GET reads the server clock, POST {"advance_seconds": N} moves it forward
-// (never back) and answers the new time. It is not a Glacier operation and
+// (never back; N within 0…100 years, the total within clock.MaxOffset) and
+// answers the new time. It is not a Glacier operation and
 // is not signed: it exists for test suites that drive the server.
 func (s *Server) handleClock(w http.ResponseWriter, r *http.Request) {
 	if info := requestInfoFrom(r.Context()); info != nil {
@@ -34,7 +41,12 @@ func (s *Server) handleClock(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, clockResponse{Now: formatTime(s.TestClock.Now()), OffsetSeconds: s.TestClock.Offset().Seconds()})
 	case http.MethodPost:
 		var in clockRequest
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&in); err != nil {
+		body, err := s.readSmallBody(w, r, time.Now())
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if err := json.Unmarshal(body, &in); err != nil {
 			s.writeError(w, r, errSerialization("The body must be JSON like {\"advance_seconds\": 3600}: "+err.Error()))
 			return
 		}
@@ -42,7 +54,17 @@ func (s *Server) handleClock(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, errBadRequest("advance_seconds must be given and must not be negative: the clock never moves back"))
 			return
 		}
-		now, offset := s.TestClock.Advance(time.Duration(*in.AdvanceSeconds * float64(time.Second)))
+		if *in.AdvanceSeconds > maxAdvanceSeconds {
+			s.writeError(w, r, errBadRequest(fmt.Sprintf("advance_seconds must be between 0 and %d (100 years), not %g", int64(maxAdvanceSeconds), *in.AdvanceSeconds)))
+			return
+		}
+		d := time.Duration(*in.AdvanceSeconds * float64(time.Second))
+		if off := s.TestClock.Offset(); d > clock.MaxOffset-off {
+			s.writeError(w, r, errBadRequest(fmt.Sprintf("advancing by %g seconds would put the test clock more than %d seconds (200 years) ahead of real time; it is %d seconds ahead now",
+				*in.AdvanceSeconds, int64(clock.MaxOffset/time.Second), int64(off/time.Second))))
+			return
+		}
+		now, offset := s.TestClock.Advance(d)
 		if s.SaveClock != nil {
 			if err := s.SaveClock(r.Context(), offset); err != nil {
 				s.writeError(w, r, err)

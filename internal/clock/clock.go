@@ -18,6 +18,16 @@ type Real struct{}
 // Now returns the current UTC time.
 func (Real) Now() time.Time { return time.Now().UTC() }
 
+// MaxOffset is the furthest the test clock may run ahead of real time: two
+// hundred years, far beyond any retention period, and far from the ±292
+// years a time.Duration can hold, so the offset never overflows.
+const MaxOffset = 200 * 365 * 24 * time.Hour
+
+// clampOffset keeps an offset within 0…MaxOffset.
+func clampOffset(d time.Duration) time.Duration {
+	return min(max(d, 0), MaxOffset)
+}
+
 // Test is a clock that runs with real time plus an offset that only grows.
 type Test struct {
 	mu     sync.Mutex
@@ -28,7 +38,7 @@ type Test struct {
 
 // NewTest returns a test clock starting at real time plus offset.
 func NewTest(offset time.Duration) *Test {
-	return &Test{offset: offset, now: time.Now}
+	return &Test{offset: clampOffset(offset), now: time.Now}
 }
 
 // Now returns real time plus the offset. It never returns a time before one
@@ -48,13 +58,14 @@ func (c *Test) nowLocked() time.Time {
 	return t
 }
 
-// Advance moves the clock forward by d (negative d is treated as zero) and
-// returns the new time and the new offset.
+// Advance moves the clock forward by d (negative d is treated as zero, and
+// the offset never passes MaxOffset) and returns the new time and the new offset.
 func (c *Test) Advance(d time.Duration) (time.Time, time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if d > 0 {
-		c.offset += d
+		// Saturating: the offset stops at MaxOffset instead of wrapping.
+		c.offset += min(d, MaxOffset-c.offset)
 	}
 	return c.nowLocked(), c.offset
 }
@@ -72,7 +83,7 @@ func (c *Test) Offset() time.Duration {
 func (c *Test) AtLeast(off time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if off > c.offset {
+	if off = clampOffset(off); off > c.offset {
 		c.offset = off
 	}
 }

@@ -45,3 +45,24 @@ func TestAtLeastOnlyRaises(t *testing.T) {
 		t.Fatalf("AtLeast(3h): offset %v, want 3h", got)
 	}
 }
+
+func TestTestClockSaturates(t *testing.T) {
+	c := NewTest(MaxOffset - time.Hour)
+	if _, off := c.Advance(100 * 365 * 24 * time.Hour); off != MaxOffset {
+		t.Fatalf("offset %v after advancing past the bound, want MaxOffset", off)
+	}
+	if _, off := c.Advance(1<<63 - 1); off != MaxOffset {
+		t.Fatalf("offset %v after the largest advance, want MaxOffset", off)
+	}
+	if off := NewTest(-time.Hour).Offset(); off != 0 {
+		t.Errorf("NewTest(-1h) offset %v, want 0", off)
+	}
+	c = NewTest(0)
+	c.AtLeast(1<<63 - 1)
+	if off := c.Offset(); off != MaxOffset {
+		t.Errorf("AtLeast(max int64) offset %v, want MaxOffset", off)
+	}
+	if now := c.Now(); now.Before(time.Now()) {
+		t.Errorf("Now %v is before real time", now)
+	}
+}

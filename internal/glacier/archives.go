@@ -19,12 +19,25 @@ func (s *Service) UploadArchive(ctx context.Context, c *Caller, accountID, vault
 	if b.Size < 1 || b.Size > MaxArchiveSize {
 		return Archive{}, Errorf(KindInvalidParameter, "Invalid Content-Length: %d. An archive uploaded in one request must be between 1 and %d bytes", b.Size, int64(MaxArchiveSize))
 	}
-	if _, err := s.authorizeVault(ctx, c, "UploadArchive", accountID, vault); err != nil {
-		return Archive{}, err
+	authorize := func() error {
+		_, err := s.authorizeVault(ctx, c, "UploadArchive", accountID, vault)
+		return err
+	}
+	if !b.Deferred {
+		if err := authorize(); err != nil {
+			return Archive{}, err
+		}
 	}
 	key, h, err := s.storeBody(ctx, b)
 	if err != nil {
 		return Archive{}, err
+	}
+	if b.Deferred {
+		// The signature verified with the body: now the caller is known.
+		if err := authorize(); err != nil {
+			s.deleteBlobs(ctx, []string{key})
+			return Archive{}, err
+		}
 	}
 	a := Archive{
 		ID:          newArchiveID(),

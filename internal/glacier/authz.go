@@ -31,16 +31,6 @@ type Access struct {
 	policies *VaultPolicies
 }
 
-// resourceTagActions are the actions whose request context carries the
-// vault's tags as glacier:ResourceTag/<key> (policies.md §5.1, §7).
-var resourceTagActions = map[string]bool{
-	"glacier:AddTagsToVault": true, "glacier:CompleteMultipartUpload": true, "glacier:CompleteVaultLock": true,
-	"glacier:DeleteArchive": true, "glacier:DeleteVault": true, "glacier:DeleteVaultAccessPolicy": true,
-	"glacier:DeleteVaultNotifications": true, "glacier:InitiateJob": true, "glacier:InitiateMultipartUpload": true,
-	"glacier:InitiateVaultLock": true, "glacier:RemoveTagsFromVault": true, "glacier:SetVaultAccessPolicy": true,
-	"glacier:SetVaultNotifications": true, "glacier:UploadArchive": true, "glacier:UploadMultipartPart": true,
-}
-
 // authorize is the single authorization decision (policies.md §6): the
 // caller's identity policy (users; a root has none and needs none in its
 // own account), and, for an existing vault, its access policy and the lock
@@ -112,8 +102,14 @@ func (s *Service) authorize(ctx context.Context, a Access) error {
 		tags = vp.Tags
 	}
 
-	req.Context = requestContext(a, req.Principal, tags)
-	if policy.Evaluate(&req, identity, resource) != policy.Allow {
+	req.Context = requestContext(a, req.Principal, tags, s.Region)
+	d, err := policy.EvaluateContext(ctx, &req, identity, resource)
+	if err != nil {
+		// The client hung up or the request's deadline passed: the
+		// evaluation was abandoned, and nothing is allowed.
+		return Wrap(KindRequestTimeout, err, "The request ended before it was authorized")
+	}
+	if d != policy.Allow {
 		return s.denied(a)
 	}
 	return nil
@@ -133,23 +129,45 @@ func effectiveLockPolicy(l *Lock, now time.Time) string {
 	return ""
 }
 
-// requestContext fills the condition keys of policies.md §5.
-func requestContext(a Access, p policy.Principal, tags map[string]string) map[string][]string {
+// requestContext fills the condition keys of policies.md §5: every global
+// key AWS puts in the context of a signed request made with long-term
+// access keys, and the Glacier keys of the action. docs/policy-context.md
+// is the table of what is present, with which value, and what stays
+// absent (MFA, session, organization, VPC and service-to-service keys:
+// AWS leaves them out of such a request too). region is the server's,
+// used when the caller carries no signing region.
+func requestContext(a Access, p policy.Principal, tags map[string]string, region string) map[string][]string {
 	c := policy.PrincipalContext(p)
 	now := a.Now.UTC()
-	c["aws:CurrentTime"] = []string{now.Format(time.RFC3339)}
-	c["aws:EpochTime"] = []string{strconv.FormatInt(now.Unix(), 10)}
-	c["aws:SecureTransport"] = []string{strconv.FormatBool(a.Caller.SecureTransport)}
+	c[policy.KeyCurrentTime] = []string{now.Format(time.RFC3339)}
+	c[policy.KeyEpochTime] = []string{strconv.FormatInt(now.Unix(), 10)}
+	c[policy.KeySecureTransport] = []string{strconv.FormatBool(a.Caller.SecureTransport)}
 	if a.Caller.SourceIP != "" {
-		c["aws:SourceIp"] = []string{a.Caller.SourceIP}
+		c[policy.KeySourceIP] = []string{a.Caller.SourceIP}
 	}
 	if a.Caller.UserAgent != "" {
-		c["aws:UserAgent"] = []string{a.Caller.UserAgent}
+		c[policy.KeyUserAgent] = []string{a.Caller.UserAgent}
 	}
+	if a.Caller.Referer != "" {
+		c[policy.KeyReferer] = []string{a.Caller.Referer}
+	}
+	if r := a.Caller.Region; r != "" {
+		region = r
+	}
+	if region != "" {
+		c[policy.KeyRequestedRegion] = []string{region}
+	}
+	if a.AccountID != "" {
+		c[policy.KeyResourceAccount] = []string{a.AccountID}
+	}
+	// Requests reach permafrost from their principal directly: never
+	// through, or from, an AWS service.
+	c[policy.KeyViaAWSService] = []string{"false"}
+	c[policy.KeyPrincipalIsAWSService] = []string{"false"}
 	if a.ArchiveAge != nil {
 		c["glacier:ArchiveAgeInDays"] = []string{strconv.FormatInt(*a.ArchiveAge, 10)}
 	}
-	if resourceTagActions[a.Action] {
+	if policy.ResourceTagActions[a.Action] {
 		for k, v := range tags {
 			c["glacier:ResourceTag/"+k] = []string{v}
 			c["aws:ResourceTag/"+k] = []string{v}

@@ -18,6 +18,13 @@ type Body struct {
 	// refuses the upload. The wire layer checks the signed payload hash
 	// with it, so the bytes are hashed once for both purposes.
 	CheckLinear func(treehash.Hash) error
+	// Deferred marks a body whose request signature is checked only by
+	// CheckLinear, at the end of the stream: until then the request is
+	// unauthenticated, so the service stores the bytes first and makes its
+	// lookups and authorization decision only after they verified,
+	// removing them at once if anything fails. The answer to a forged
+	// request therefore never depends on what exists.
+	Deferred bool
 }
 
 // verifier reads a Body once, hashing as the bytes pass, and turns the end

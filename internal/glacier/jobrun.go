@@ -98,6 +98,15 @@ func (s *Service) jobNotifications(ctx context.Context, j Job) []Notification {
 		slices.Contains(cfg.Events, event) && !slices.Contains(topics, cfg.SNSTopic) {
 		topics = append(topics, cfg.SNSTopic)
 	}
+	// A topic stored before the account rule (or since disallowed by the
+	// operator) receives nothing from another account.
+	topics = slices.DeleteFunc(topics, func(t string) bool {
+		if s.TopicUsableBy(t, j.AccountID) {
+			return false
+		}
+		s.logger().Warn("not notifying a topic of another account", "job", j.ID, "topic", t, "account", j.AccountID)
+		return true
+	})
 	if len(topics) == 0 || s.JobMessage == nil {
 		return nil
 	}

@@ -89,6 +89,11 @@ func (s *Service) InitiateJob(ctx context.Context, c *Caller, accountID, vault s
 	if j.SNSTopic, err = validateTopic(r.SNSTopic); err != nil {
 		return Job{}, err
 	}
+	if j.SNSTopic != "" {
+		if err := s.checkTopicAccount("SNS topic", j.SNSTopic, accountID); err != nil {
+			return Job{}, err
+		}
+	}
 	switch r.Type {
 	case "archive-retrieval":
 		return s.initiateArchiveJob(ctx, c, j, r)

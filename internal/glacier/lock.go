@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"log/slog"
 
+	"github.com/permafrost/permafrost/internal/policy"
 	"github.com/permafrost/permafrost/internal/vaultlock"
 )
 
@@ -24,6 +26,9 @@ func (s *Service) InitiateVaultLock(ctx context.Context, c *Caller, accountID, v
 	if err := validatePolicy(policy); err != nil {
 		return "", err
 	}
+	if err := s.analyzeLockPolicy(ctx, accountID, vault, policy); err != nil {
+		return "", err
+	}
 	id, now := newLockID(), s.Clock.Now()
 	err := s.Meta.UpdateLock(ctx, accountID, vault, func(cur *Lock) (*Lock, error) {
 		return vaultlock.Initiate(cur, policy, id, now)
@@ -32,6 +37,45 @@ func (s *Service) InitiateVaultLock(ctx context.Context, c *Caller, accountID, v
 		return "", s.lockError(err, accountID, vault)
 	}
 	return id, nil
+}
+
+// lockPolicyFindings runs policy validation (policy.Analyze) on doc as the
+// lock policy of the vault: what InitiateVaultLock checks, and what
+// `permafrost policy validate --lock` with the vault's ARN reports.
+func (s *Service) lockPolicyFindings(accountID, vault, doc string) []policy.Finding {
+	return policy.Analyze(doc, policy.AnalyzeOptions{
+		Kind: policy.ResourcePolicy, Lock: true, Region: s.Region, AccountID: accountID, Vault: vault,
+	})
+}
+
+// analyzeLockPolicy refuses a lock policy with errors, as AWS refuses a
+// malformed one (vault-lock.md §6): InvalidParameterValueException naming
+// the first problem, nothing stored. A permanent policy must not hold a
+// part that can never match a request to this vault. Warnings and
+// suggestions do not refuse it; they are logged, and `permafrost policy
+// validate --vault` shows them, since the wire shapes have no place for
+// them.
+func (s *Service) analyzeLockPolicy(ctx context.Context, accountID, vault, doc string) error {
+	fs := s.lockPolicyFindings(accountID, vault, doc)
+	arn := s.VaultARN(accountID, vault)
+	for _, f := range fs {
+		if f.Severity == policy.SeverityError {
+			msg := f.Message
+			if f.Path != "" {
+				msg = f.Path + ": " + msg
+			}
+			return Errorf(KindInvalidParameter, "Invalid policy: %s", msg)
+		}
+	}
+	for _, f := range fs {
+		level := slog.LevelWarn
+		if f.Severity == policy.SeveritySuggestion {
+			level = slog.LevelInfo
+		}
+		s.logger().Log(ctx, level, "vault lock policy finding", "vault", arn, "severity", string(f.Severity),
+			"code", f.Code, "path", f.Path, "message", f.Message)
+	}
+	return nil
 }
 
 // GetVaultLock returns the lock in force; ResourceNotFound when there is

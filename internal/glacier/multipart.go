@@ -69,27 +69,44 @@ func uploadNotFound(id string) error {
 // §4.1) covering bytes [start, start+b.Size). It returns the part's tree
 // hash.
 func (s *Service) UploadMultipartPart(ctx context.Context, c *Caller, accountID, vault, uploadID string, start int64, b Body) (treehash.Hash, error) {
-	if _, err := s.authorizeVault(ctx, c, "UploadMultipartPart", accountID, vault); err != nil {
-		return treehash.Hash{}, err
-	}
-	u, err := s.openUpload(ctx, accountID, vault, uploadID)
-	if err != nil {
-		return treehash.Hash{}, err
-	}
 	end := start + b.Size - 1
-	switch {
-	case b.Size < 1:
+	check := func() error {
+		if _, err := s.authorizeVault(ctx, c, "UploadMultipartPart", accountID, vault); err != nil {
+			return err
+		}
+		u, err := s.openUpload(ctx, accountID, vault, uploadID)
+		if err != nil {
+			return err
+		}
+		switch {
+		case b.Size < 1:
+			return Errorf(KindInvalidParameter, "Invalid Content-Range: bytes %d-%d/*: a part must hold at least one byte", start, end)
+		case start%u.PartSize != 0:
+			return Errorf(KindInvalidParameter, "Invalid Content-Range: bytes %d-%d/*: the range must start at a multiple of the part size %d", start, end, u.PartSize)
+		case b.Size > u.PartSize:
+			return Errorf(KindInvalidParameter, "Invalid Content-Range: bytes %d-%d/*: the range is %d bytes, longer than the part size %d", start, end, b.Size, u.PartSize)
+		case start/u.PartSize >= MaxParts:
+			return Errorf(KindInvalidParameter, "This is part number %d for the current multipart upload. It exceeds the limit of %d parts.", start/u.PartSize+1, MaxParts)
+		}
+		return nil
+	}
+	if !b.Deferred {
+		if err := check(); err != nil {
+			return treehash.Hash{}, err
+		}
+	} else if b.Size < 1 {
 		return treehash.Hash{}, Errorf(KindInvalidParameter, "Invalid Content-Range: bytes %d-%d/*: a part must hold at least one byte", start, end)
-	case start%u.PartSize != 0:
-		return treehash.Hash{}, Errorf(KindInvalidParameter, "Invalid Content-Range: bytes %d-%d/*: the range must start at a multiple of the part size %d", start, end, u.PartSize)
-	case b.Size > u.PartSize:
-		return treehash.Hash{}, Errorf(KindInvalidParameter, "Invalid Content-Range: bytes %d-%d/*: the range is %d bytes, longer than the part size %d", start, end, b.Size, u.PartSize)
-	case start/u.PartSize >= MaxParts:
-		return treehash.Hash{}, Errorf(KindInvalidParameter, "This is part number %d for the current multipart upload. It exceeds the limit of %d parts.", start/u.PartSize+1, MaxParts)
 	}
 	key, h, err := s.storeBody(ctx, b)
 	if err != nil {
 		return treehash.Hash{}, err
+	}
+	if b.Deferred {
+		// The signature verified with the body: now the caller is known.
+		if err := check(); err != nil {
+			s.deleteBlobs(ctx, []string{key})
+			return treehash.Hash{}, err
+		}
 	}
 	p := Part{UploadID: uploadID, Start: start, Size: h.Size(), TreeHash: h.TreeHash(), Leaves: h.Leaves(), BlobKey: key}
 	replaced, err := s.Meta.PutPart(ctx, p)

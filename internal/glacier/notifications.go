@@ -28,6 +28,9 @@ func (s *Service) SetVaultNotifications(ctx context.Context, c *Caller, accountI
 	if !snsTopicARN.MatchString(cfg.SNSTopic) {
 		return Errorf(KindInvalidParameter, "Invalid SNSTopic: %q is not an SNS topic ARN (arn:aws:sns:<region>:<account-id>:<topic>)", cfg.SNSTopic)
 	}
+	if err := s.checkTopicAccount("SNSTopic", cfg.SNSTopic, accountID); err != nil {
+		return err
+	}
 	if len(cfg.Events) == 0 {
 		return Errorf(KindMissingParameter, "Required parameter missing: Events")
 	}

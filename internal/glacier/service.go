@@ -58,6 +58,9 @@ type Service struct {
 	// DescribeJob JSON, a wire format the API layer owns). Without it no
 	// notifications are queued.
 	JobMessage func(Job) string
+	// TopicAccounts lists, per SNS topic ARN, the other accounts whose
+	// vaults and jobs may use the topic besides the account in its ARN.
+	TopicAccounts map[string][]string
 	// Wake, if set, asks the scheduler to look for due work now; Notify,
 	// if set, tells the notifier that the outbox has new messages.
 	Wake, Notify func()

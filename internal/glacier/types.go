@@ -57,6 +57,8 @@ type Caller struct {
 	SourceIP        string
 	SecureTransport bool
 	UserAgent       string
+	Referer         string // the Referer header, "" when not sent (aws:Referer)
+	Region          string // the region of the SigV4 credential scope (aws:RequestedRegion)
 }
 
 // Vault is a container of archives. The counters are kept up to date by the

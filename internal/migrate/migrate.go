@@ -50,7 +50,11 @@ type Stats struct {
 }
 
 // Settings the migration copies besides per-account ones.
-var globalSettings = []string{"test_clock_offset_ns"}
+var globalSettings = []string{"test_clock_offset_ns", regionSetting}
+
+// regionSetting is the installation's region (cmd/permafrost's region.go):
+// the target must not already be fixed to another one.
+const regionSetting = "region"
 
 // Run copies src into dst. Progress is logged to log.
 func Run(ctx context.Context, src, dst Stores, log *slog.Logger) (Stats, error) {
@@ -88,8 +92,15 @@ func (m *migration) copySetting(ctx context.Context, key string) error {
 	if err != nil || v == "" {
 		return err
 	}
-	if cur, err := m.dst.Meta.GetSetting(ctx, key); err != nil || cur != "" {
+	cur, err := m.dst.Meta.GetSetting(ctx, key)
+	if err != nil {
 		return err
+	}
+	if key == regionSetting && cur != "" && cur != v {
+		return fmt.Errorf("the source installation's region is %s but the target's is %s: vault ARNs would change", v, cur)
+	}
+	if cur != "" {
+		return nil
 	}
 	return m.dst.Meta.PutSetting(ctx, key, v)
 }

@@ -202,3 +202,28 @@ func TestMigrateRefusesCorruptArchives(t *testing.T) {
 		t.Errorf("the corrupt archive reached the target: %v", err)
 	}
 }
+
+// TestMigrateCarriesTheRegion: the installation's recorded region comes
+// along, and a target already fixed to another region is refused.
+func TestMigrateCarriesTheRegion(t *testing.T) {
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	src, _ := openStores(t)
+	if err := src.Meta.PutSetting(ctx, regionSetting, "eu-west-1"); err != nil {
+		t.Fatal(err)
+	}
+	dst, _ := openStores(t)
+	if _, err := Run(ctx, src, dst, log); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := dst.Meta.GetSetting(ctx, regionSetting); v != "eu-west-1" {
+		t.Errorf("target region %q, want eu-west-1", v)
+	}
+	other, _ := openStores(t)
+	if err := other.Meta.PutSetting(ctx, regionSetting, "us-east-1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(ctx, src, other, log); err == nil || !strings.Contains(err.Error(), "eu-west-1") || !strings.Contains(err.Error(), "us-east-1") {
+		t.Errorf("migrating into a us-east-1 installation: %v, want a refusal naming both regions", err)
+	}
+}

@@ -79,3 +79,25 @@ func TestParseEndpointsErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestParseTopicsAllow(t *testing.T) {
+	const arn = "arn:aws:sns:us-east-1:111122223333:shared"
+	file := arn + " https://hooks.example/a allow=444455556666,777788889999\n" +
+		arn + "=https://hooks.example/a allow=444455556666\n" +
+		"arn:aws:sns:us-east-1:111122223333:own https://hooks.example/b\n"
+	got, err := ParseTopics(nil, strings.NewReader(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string][]string{arn: {"444455556666", "777788889999"}}; !cmp.Equal(want, got.Accounts) {
+		t.Errorf("Accounts = %v, want %v", got.Accounts, want)
+	}
+	if got.Endpoints[arn] != "https://hooks.example/a" || got.Endpoints["arn:aws:sns:us-east-1:111122223333:own"] != "https://hooks.example/b" {
+		t.Errorf("Endpoints = %v", got.Endpoints)
+	}
+	for _, bad := range []string{arn + " https://a/ allow=", arn + " https://a/ allow=12345", arn + " https://a/ allow=444455556666,x"} {
+		if _, err := ParseTopics(nil, strings.NewReader(bad)); err == nil || !strings.Contains(err.Error(), "12-digit account ids") {
+			t.Errorf("%q: %v, want an error about account ids", bad, err)
+		}
+	}
+}

@@ -2,9 +2,6 @@ package notify
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -22,16 +19,11 @@ const timestampFormat = "2006-01-02T15:04:05.000Z"
 // Envelope is the JSON document SNS POSTs to an HTTP(S) subscriber for a
 // notification, with the fields in SNS's order.
 //
-// Signature cannot be a real SNS signature, which is made with AWS's
-// private key and checked against the certificate at SigningCertURL.
-// Instead it is the base64 HMAC-SHA256, under the Deliverer's SigningKey,
-// of SNS's string to sign for the message (StringToSign); with no key it
-// is the base64 SHA-256 of that string, a checksum that keeps parsers which
-// expect a non-empty base64 value happy but proves nothing. SigningCertURL
-// and UnsubscribeURL are empty: there is no certificate and no
-// subscription to leave. A receiver that insists on verifying SNS
-// signatures against AWS's certificates must be told to skip that for
-// permafrost's topics.
+// A Signer fills SignatureVersion ("2"), Signature (SHA256withRSA over
+// StringToSign, with the installation's key), SigningCertURL (where this
+// server serves the certificate for that key) and UnsubscribeURL, so that
+// the standard SNS validation algorithm verifies the message once the
+// receiver trusts this server's certificate URL.
 type Envelope struct {
 	Type             string `json:"Type"`
 	MessageID        string `json:"MessageId"`
@@ -45,30 +37,20 @@ type Envelope struct {
 	UnsubscribeURL   string `json:"UnsubscribeURL"`
 }
 
-// NewEnvelope returns the SNS envelope for n. MessageId is the
+// NewEnvelope returns the unsigned SNS envelope for n. MessageId is the
 // notification's ID and Timestamp its CreatedAt, so a retry sends the same
-// document again. key signs it as described on Envelope; it may be nil.
-func NewEnvelope(n glacier.Notification, key []byte) Envelope {
-	e := Envelope{
+// document again (with the same signature, RSA PKCS #1 v1.5 being
+// deterministic).
+func NewEnvelope(n glacier.Notification) Envelope {
+	return Envelope{
 		Type:             "Notification",
 		MessageID:        n.ID,
 		TopicARN:         n.TopicARN,
 		Subject:          n.Subject,
 		Message:          n.Message,
 		Timestamp:        n.CreatedAt.UTC().Format(timestampFormat),
-		SignatureVersion: "1",
+		SignatureVersion: "2",
 	}
-	var sum []byte
-	if len(key) > 0 {
-		mac := hmac.New(sha256.New, key)
-		mac.Write([]byte(e.StringToSign()))
-		sum = mac.Sum(nil)
-	} else {
-		s := sha256.Sum256([]byte(e.StringToSign()))
-		sum = s[:]
-	}
-	e.Signature = base64.StdEncoding.EncodeToString(sum)
-	return e
 }
 
 // StringToSign is SNS's canonical form of a Notification: each field name

@@ -1,25 +1,16 @@
 package notify
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"testing"
 )
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 
-func hmacBase64(key []byte, s string) string {
-	mac := hmac.New(sha256.New, key)
-	mac.Write([]byte(s))
-	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
-}
-
 func TestEnvelopeWithoutSubjectOrKey(t *testing.T) {
 	n := note("n-1", t0)
 	n.Subject = ""
-	e := NewEnvelope(n, nil)
+	e := NewEnvelope(n)
 	body, err := e.Marshal()
 	if err != nil {
 		t.Fatal(err)
@@ -36,9 +27,8 @@ func TestEnvelopeWithoutSubjectOrKey(t *testing.T) {
 	if got := e.StringToSign(); got != want {
 		t.Errorf("StringToSign = %q, want %q", got, want)
 	}
-	sum := sha256.Sum256([]byte(want))
-	if got := m["Signature"]; got != base64.StdEncoding.EncodeToString(sum[:]) {
-		t.Errorf("Signature without a key = %v, want base64 SHA-256 of the string to sign", got)
+	if got := m["Signature"]; got != "" || m["SignatureVersion"] != "2" {
+		t.Errorf("unsigned envelope: Signature %v, SignatureVersion %v; want empty and 2", got, m["SignatureVersion"])
 	}
 	var back Envelope
 	if err := json.Unmarshal(body, &back); err != nil || back != e {
@@ -48,7 +38,7 @@ func TestEnvelopeWithoutSubjectOrKey(t *testing.T) {
 
 func TestEnvelopeTimestampHasMilliseconds(t *testing.T) {
 	n := note("n-1", t0.Truncate(1e9)) // whole second: still three digits
-	if got := NewEnvelope(n, nil).Timestamp; got != "2025-03-14T15:09:26.000Z" {
+	if got := NewEnvelope(n).Timestamp; got != "2025-03-14T15:09:26.000Z" {
 		t.Errorf("Timestamp = %q", got)
 	}
 }

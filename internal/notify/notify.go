@@ -1,4 +1,4 @@
-// Package notify delivers Glacier job notifications (data-plane.md §7) to
+// Package notify delivers Glacier job notifications to
 // HTTP(S) endpoints in the format Amazon SNS uses for HTTP subscriptions,
 // reading them from a persistent outbox.
 //
@@ -8,8 +8,8 @@
 //     notification are committed together by the metadata store; this
 //     package only drains the queue, so a crash between the two cannot lose
 //     a message. It declares the small Outbox interface it needs, in glacier
-//     types, and the stores satisfy it without importing notify (STYLE.md
-//     "Consumers declare what they need").
+//     types, and the stores satisfy it without importing notify (consumers
+//     declare what they need).
 //   - Delivery is at least once. A notification leaves the outbox only after
 //     its endpoint answered 2xx (or it was dropped, see below); a crash after
 //     the POST but before the store call, or two servers draining one outbox,
@@ -23,14 +23,16 @@
 //     After MaxAttempts failures the notification is given up: logged at
 //     error level and removed.
 //   - A topic with no configured endpoint loses its messages, as a
-//     misconfigured topic does in the real service (data-plane.md §7): the
+//     misconfigured topic does in the real service: the
 //     notification is logged at warning level and removed. It never affects
 //     the job.
 //   - Deliveries run one after another. Each POST is bounded by the HTTP
 //     client's timeout (10 s by default), so a slow endpoint delays the
 //     queue but cannot stall it.
-//   - The envelope cannot carry a real SNS signature: that needs AWS's
-//     private key. See Envelope for what the Signature field holds.
+//   - Envelopes are signed as SNS signs them (SignatureVersion 2,
+//     SHA256withRSA), with a per-installation key kept in the metadata
+//     store rather than AWS's; the Signer serves the certificate. See
+//     Signer.
 package notify
 
 import (
@@ -82,7 +84,7 @@ type Deliverer struct {
 	// Endpoints maps a topic ARN to the HTTP(S) URL that receives SNS-format
 	// POSTs. A notification for a topic not in the map is dropped: logged at
 	// warning level and removed from the outbox, never retried, as the real
-	// service loses messages for a misconfigured topic (data-plane.md §7).
+	// service loses messages for a misconfigured topic.
 	Endpoints map[string]string
 	// Client sends the POSTs; nil means a client with a 10 s timeout that
 	// does not follow redirects. If Client has no timeout of its own, each
@@ -103,10 +105,10 @@ type Deliverer struct {
 	MaxAttempts int
 	// BatchSize is the limit passed to DueNotifications in one pass; 0: 100.
 	BatchSize int
-	// SigningKey, if set, keys the HMAC-SHA256 placed in each envelope's
-	// Signature so a receiver holding the same key can check it; see
-	// Envelope.
-	SigningKey []byte
+	// Signer signs each envelope and names its certificate and
+	// unsubscribe URLs; nil sends them unsigned (empty Signature,
+	// SigningCertURL and UnsubscribeURL), which only tests want.
+	Signer *Signer
 
 	once          sync.Once
 	wake          chan struct{}
@@ -224,7 +226,7 @@ func (d *Deliverer) handle(ctx context.Context, n glacier.Notification) (bool, e
 	log := d.logger().With("notification", n.ID, "topic", n.TopicARN)
 	url, ok := d.Endpoints[n.TopicARN]
 	if !ok {
-		log.Warn("notify: no endpoint configured for topic; dropping notification (data-plane.md §7)")
+		log.Warn("notify: no endpoint configured for topic (--sns-endpoint, --sns-topics-file); dropping notification, as SNS drops messages for a misconfigured topic")
 		return false, d.remove(ctx, n.ID)
 	}
 	maxAttempts := d.maxAttempts()
@@ -264,7 +266,13 @@ func (d *Deliverer) remove(ctx context.Context, id string) error {
 
 // post sends n to url and returns nil if the endpoint answered 2xx.
 func (d *Deliverer) post(ctx context.Context, url string, n glacier.Notification) error {
-	body, err := NewEnvelope(n, d.SigningKey).Marshal()
+	e := NewEnvelope(n)
+	if d.Signer != nil {
+		if err := d.Signer.Sign(ctx, &e); err != nil {
+			return err
+		}
+	}
+	body, err := e.Marshal()
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -246,7 +247,7 @@ func TestDeliverPostsSNSEnvelope(t *testing.T) {
 	ob := newOutbox(note("n-1", created))
 	log, _ := newLogger()
 	d := &Deliverer{Outbox: ob, Endpoints: map[string]string{topic: ep.URL + "/hook"}, Logger: log,
-		Now: func() time.Time { return t0 }, SigningKey: []byte("shared secret")}
+		Now: func() time.Time { return t0 }, Signer: &Signer{Store: &memSettings{}, BaseURL: "https://pf.example:9400"}}
 
 	if got := deliverDue(t, d); got != 1 {
 		t.Fatalf("DeliverDue delivered %d, want 1", got)
@@ -284,22 +285,33 @@ func TestDeliverPostsSNSEnvelope(t *testing.T) {
 		"Subject":          "Notification From AWS Glacier",
 		"Message":          jobJSON,
 		"Timestamp":        "2025-03-14T15:09:26.535Z",
-		"SignatureVersion": "1",
-		"SigningCertURL":   "",
-		"UnsubscribeURL":   "",
+		"SignatureVersion": "2",
+		"UnsubscribeURL":   "https://pf.example:9400/_permafrost/v1/sns/unsubscribe?TopicArn=" + url.QueryEscape(topic),
 	}
 	for k, want := range wantStrings {
 		if got, ok := env[k].(string); !ok || got != want {
 			t.Errorf("%s = %#v, want %q", k, env[k], want)
 		}
 	}
-	if len(env) != len(wantStrings)+1 {
-		t.Errorf("envelope has %d fields, want %d: %v", len(env), len(wantStrings)+1, env)
+	if len(env) != len(wantStrings)+2 {
+		t.Errorf("envelope has %d fields, want %d: %v", len(env), len(wantStrings)+2, env)
 	}
 	wantToSign := "Message\n" + jobJSON + "\nMessageId\nn-1\nSubject\nNotification From AWS Glacier\n" +
 		"Timestamp\n2025-03-14T15:09:26.535Z\nTopicArn\n" + topic + "\nType\nNotification\n"
-	if got, want := env["Signature"], hmacBase64([]byte("shared secret"), wantToSign); got != want {
-		t.Errorf("Signature = %v, want HMAC-SHA256 of the SNS string to sign, %s", got, want)
+	if got := snsStringToSign(env); got != wantToSign {
+		t.Errorf("string to sign = %q, want %q", got, wantToSign)
+	}
+	certURL, _ := env["SigningCertURL"].(string)
+	if !strings.HasPrefix(certURL, "https://pf.example:9400/_permafrost/v1/sns/SimpleNotificationService-") ||
+		!strings.HasSuffix(certURL, ".pem") {
+		t.Errorf("SigningCertURL = %q", certURL)
+	}
+	pemCert, err := d.Signer.CertificatePEM(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := verifySNS(env, pemCert); err != nil {
+		t.Errorf("signature does not verify: %v", err)
 	}
 	// SNS does not HTML-escape; neither do we.
 	if !bytes.Contains(r.body, []byte(`a<b>&c`)) {

@@ -1,6 +1,9 @@
 package policy
 
-import "testing"
+import (
+	"context"
+	"testing"
+)
 
 // retentionLock is §10.1 as the dev guide writes it (note the key's
 // spelling, "ArchiveAgeinDays").
@@ -77,5 +80,34 @@ func BenchmarkParse(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkEvaluateContext is BenchmarkEvaluateCrossAccount through
+// EvaluateContext with a cancellable context, as the server calls it: the
+// cancellation checks must cost next to nothing.
+func BenchmarkEvaluateContext(b *testing.B) {
+	identity := []*Policy{mustParse(b, idAllowAll, IdentityPolicy)}
+	resource := []*Policy{
+		mustParse(b, doc(st("Allow", `{"AWS":["444455556666","777788889999"]}`, `["glacier:UploadArchive","glacier:InitiateJob"]`, vault, "")), ResourcePolicy),
+		mustParse(b, retentionLock, ResourcePolicy),
+	}
+	req := rq(carol, upload, kv(KeySecureTransport, "true"))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	b.ReportAllocs()
+	for b.Loop() {
+		if d, err := EvaluateContext(ctx, req, identity, resource); d != Allow || err != nil {
+			b.Fatalf("EvaluateContext = %v, %v", d, err)
+		}
+	}
+}
+
+func BenchmarkAnalyze(b *testing.B) {
+	opt := AnalyzeOptions{Kind: ResourcePolicy, Lock: true, Region: "us-east-1", AccountID: owner, Vault: "photos"}
+	b.SetBytes(int64(len(retentionLock)))
+	b.ReportAllocs()
+	for b.Loop() {
+		Analyze(retentionLock, opt)
 	}
 }

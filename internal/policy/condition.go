@@ -336,6 +336,9 @@ func (c *condition) matchAny(e *evaluation, r string) bool {
 		}
 	default:
 		for i := range c.values {
+			if e.cancelled() {
+				return false
+			}
 			if c.values[i].matchString(e, c.op.fam, r) {
 				return true
 			}
@@ -354,7 +357,7 @@ func (v *condValue) matchString(e *evaluation, fam family, r string) bool {
 		case famStringIgnoreCase:
 			return strings.EqualFold(r, v.str)
 		case famStringLike:
-			return v.glob.match(r)
+			return v.glob.matchDone(r, e.done)
 		}
 		return v.arn.match(r)
 	}
@@ -370,7 +373,7 @@ func (v *condValue) matchString(e *evaluation, fam family, r string) bool {
 		return strings.EqualFold(r, s)
 	case famStringLike:
 		g := compileGlob(s, false)
-		return g.match(r)
+		return g.matchDone(r, e.done)
 	}
 	a := compileARN(s)
 	return a.match(r)

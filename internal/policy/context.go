@@ -27,6 +27,9 @@ const (
 	KeyMultiFactorAuthPresent = "aws:MultiFactorAuthPresent"
 	KeyMultiFactorAuthAge     = "aws:MultiFactorAuthAge"
 	KeyTokenIssueTime         = "aws:TokenIssueTime"
+	KeyResourceAccount        = "aws:ResourceAccount"
+	KeyViaAWSService          = "aws:ViaAWSService"
+	KeyPrincipalIsAWSService  = "aws:PrincipalIsAWSService"
 )
 
 // canonicalKeys maps lower-cased known key names to their spelling above.
@@ -43,6 +46,7 @@ func init() {
 		KeySourceIP, KeyUserAgent, KeyReferer, KeyRequestedRegion, KeyPrincipalARN,
 		KeyPrincipalAccount, KeyPrincipalType, KeyUserID, KeyUsername,
 		KeyMultiFactorAuthPresent, KeyMultiFactorAuthAge, KeyTokenIssueTime,
+		KeyResourceAccount, KeyViaAWSService, KeyPrincipalIsAWSService,
 	} {
 		canonicalKeys[strings.ToLower(k)] = k
 	}
@@ -80,7 +84,26 @@ func newKeyRef(name string) keyRef {
 
 // evaluation is the state of one Evaluate call.
 type evaluation struct {
-	req *Request
+	req     *Request
+	done    <-chan struct{} // EvaluateContext: closed when the request ends
+	stopped bool            // done was seen closed; every check now fails
+}
+
+// cancelled reports whether the evaluation must stop. Once it has, every
+// statement stops applying, and EvaluateContext discards the decision.
+func (e *evaluation) cancelled() bool {
+	if e.stopped {
+		return true
+	}
+	if e.done == nil {
+		return false
+	}
+	select {
+	case <-e.done:
+		e.stopped = true
+	default:
+	}
+	return e.stopped
 }
 
 // lookup returns the values of key in the request: the context first, in

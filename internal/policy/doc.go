@@ -64,4 +64,17 @@
 //     it does not exclude.
 //   - An empty Request.ResourceAccount is not the caller's account: the
 //     request is judged cross-account, which fails closed.
+//   - Wildcards are matched without backtracking (wild.go): a pattern is
+//     split at its '*'s and each segment is found once, at its leftmost
+//     occurrence, so a '*'-only pattern costs one pass over the value and a
+//     pattern with '?' one pass of a bit-parallel automaton. No policy can
+//     make one comparison cost seconds, whatever the value's size.
+//   - EvaluateContext stops when the request's context ends, checking
+//     before every statement and policy value, and then answers
+//     ImplicitDeny with the context's error: an abandoned evaluation never
+//     allows.
+//   - Analyze is policy validation in the spirit of IAM Access Analyzer,
+//     with the Glacier actions and the keys permafrost fills for each
+//     (glacier.go) as its model of the service: what can never match is an
+//     error, a Deny that can never apply a security warning.
 package policy

@@ -1,5 +1,7 @@
 package policy
 
+import "context"
+
 // Request is one authorization question.
 type Request struct {
 	Principal       Principal
@@ -24,6 +26,31 @@ func Evaluate(req *Request, identity, resource []*Policy) Decision {
 		return ImplicitDeny
 	}
 	e := evaluation{req: req}
+	return e.evaluate(identity, resource)
+}
+
+// EvaluateContext is Evaluate that stops as soon as ctx is done (the
+// client hung up, or the request's deadline passed): it then returns
+// ImplicitDeny and ctx's error, never a partial Allow. Cancellation is
+// checked before every statement and every policy value, so a document of
+// many large patterns is abandoned part-way.
+func EvaluateContext(ctx context.Context, req *Request, identity, resource []*Policy) (Decision, error) {
+	if err := ctx.Err(); err != nil {
+		return ImplicitDeny, err
+	}
+	if req == nil {
+		return ImplicitDeny, nil
+	}
+	e := evaluation{req: req, done: ctx.Done()}
+	d := e.evaluate(identity, resource)
+	if e.stopped {
+		return ImplicitDeny, ctx.Err()
+	}
+	return d, nil
+}
+
+func (e *evaluation) evaluate(identity, resource []*Policy) Decision {
+	req := e.req
 	p := &req.Principal
 
 	// 1. An explicit deny anywhere wins.
@@ -66,6 +93,9 @@ func Evaluate(req *Request, identity, resource []*Policy) Decision {
 func (e *evaluation) anyApplies(stmts []statement, resourcePolicy bool) bool {
 	for i := range stmts {
 		s := &stmts[i]
+		if e.cancelled() {
+			return false
+		}
 		if !e.matchTarget(s) {
 			continue
 		}
@@ -88,6 +118,9 @@ func (e *evaluation) anyApplies(stmts []statement, resourcePolicy bool) bool {
 func (e *evaluation) anyGrants(stmts []statement) bool {
 	for i := range stmts {
 		s := &stmts[i]
+		if e.cancelled() {
+			return false
+		}
 		if s.principals == nil || !e.matchTarget(s) ||
 			!s.principals.grantsTo(&e.req.Principal, e.req.ResourceAccount) {
 			continue
@@ -107,7 +140,7 @@ func (e *evaluation) matchTarget(s *statement) bool {
 
 func (e *evaluation) conditionsHold(s *statement) bool {
 	for i := range s.conditions {
-		if !s.conditions[i].eval(e) {
+		if !s.conditions[i].eval(e) || e.cancelled() {
 			return false
 		}
 	}

@@ -31,7 +31,12 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, doc string) {
 		for _, kind := range []DocKind{ResourcePolicy, IdentityPolicy} {
+			// Analyze never panics and agrees with Parse on validity.
+			fs := Analyze(doc, AnalyzeOptions{Kind: kind, Lock: true, Region: "us-east-1", AccountID: owner, Vault: "photos"})
 			p, err := Parse(doc, kind)
+			if (err != nil) != (len(fs) > 0 && fs[0].Code == "INVALID_POLICY") {
+				t.Fatalf("Parse error %v, Analyze findings %v", err, fs)
+			}
 			if err != nil {
 				if _, ok := err.(*Error); !ok {
 					t.Fatalf("error %T is not a *Error", err)

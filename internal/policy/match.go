@@ -1,9 +1,6 @@
 package policy
 
-import (
-	"strings"
-	"unicode/utf8"
-)
+import "strings"
 
 // glob is a compiled wildcard pattern (§3.2, §3.3, StringLike). Its text
 // is in the package's internal syntax: '*' matches any run of characters
@@ -16,6 +13,7 @@ type glob struct {
 	text string // the whole pattern, internal syntax
 	lit  string // globExact: the literal; globPrefix: the literal before the trailing '*'
 	fold bool   // ASCII case-insensitive (actions); text and lit are lower-cased
+	prog *wild  // globGeneral: the compiled matcher (wild.go)
 }
 
 type globKind uint8
@@ -49,6 +47,8 @@ func compileGlob(text string, fold bool) glob {
 		g.kind, g.lit = globExact, lit
 	case "*":
 		g.kind, g.lit = globPrefix, lit
+	default:
+		g.prog = compileWild(text)
 	}
 	return g
 }
@@ -81,7 +81,11 @@ func literalPrefix(text string) (lit, rest string) {
 	return string(b), ""
 }
 
-func (g *glob) match(s string) bool {
+func (g *glob) match(s string) bool { return g.matchDone(s, nil) }
+
+// matchDone is match that gives up, reporting false, when done is closed
+// (see wild.match).
+func (g *glob) matchDone(s string, done <-chan struct{}) bool {
 	switch g.kind {
 	case globAll:
 		return true
@@ -99,57 +103,16 @@ func (g *glob) match(s string) bool {
 		}
 		return s[:len(g.lit)] == g.lit
 	}
-	return wildcardMatch(g.text, s, g.fold)
+	return g.prog.match(s, g.fold, done)
 }
 
-// wildcardMatch is the linear-time backtracking matcher (one saved star
-// position suffices for '*'-only globs). '?' and the star's advance step
-// over whole UTF-8 characters, so '?' means one character, not one byte.
-// With fold, p is lower-case and s is compared ASCII case-insensitively.
+// wildcardMatch reports whether the whole of s matches the internal-syntax
+// pattern p (see glob). With fold, p is lower-case and s is compared ASCII
+// case-insensitively. It compiles p each time; glob.match uses the compiled
+// form.
 func wildcardMatch(p, s string, fold bool) bool {
-	px, sx := 0, 0
-	starPx, starSx := -1, 0
-	for px < len(p) || sx < len(s) {
-		if px < len(p) {
-			switch c := p[px]; c {
-			case '*':
-				starPx, starSx = px, sx
-				px++
-				continue
-			case '?':
-				if sx < len(s) {
-					px++
-					sx += runeLen(s, sx)
-					continue
-				}
-			default:
-				w := 1
-				if c == '\\' && px+1 < len(p) {
-					c, w = p[px+1], 2
-				}
-				if sx < len(s) && (s[sx] == c || fold && lowerByte(s[sx]) == c) {
-					px += w
-					sx++
-					continue
-				}
-			}
-		}
-		if starPx >= 0 && starSx < len(s) {
-			starSx += runeLen(s, starSx)
-			px, sx = starPx+1, starSx
-			continue
-		}
-		return false
-	}
-	return true
-}
-
-func runeLen(s string, i int) int {
-	if s[i] < utf8.RuneSelf {
-		return 1
-	}
-	_, n := utf8.DecodeRuneInString(s[i:])
-	return n
+	prog := compileWild(p)
+	return prog.match(s, fold, nil)
 }
 
 // arnGlob is an ARN pattern compiled per colon-separated segment (§3.3):

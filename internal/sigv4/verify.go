@@ -30,6 +30,16 @@ import (
 // default port removed from Host; see the package comment. UnsignedPayload passed as payloadHash is taken
 // literally: a presigned URL from botocore, which signs EmptySHA256, does not verify with it.
 func (a *Auth) Verify(r Request, secret, payloadHash string, now time.Time, opts Options) error {
+	if err := a.CheckScope(now, opts); err != nil {
+		return err
+	}
+	return a.checkSignature(&r, secret, payloadHash, a.Time.UTC().Format(basicISO))
+}
+
+// CheckScope makes every check of Verify except the signature itself: the credential scope and the request
+// time. A server that can compute the payload hash only after reading the body calls it first, so that a
+// stale or mis-scoped request is refused before its body is read; Verify repeats it.
+func (a *Auth) CheckScope(now time.Time, opts Options) error {
 	if a == nil {
 		return errorf(MissingAuth, "%s", msgMissingAuth)
 	}
@@ -67,8 +77,7 @@ func (a *Auth) Verify(r Request, secret, payloadHash string, now time.Time, opts
 		return errorf(TimeSkewed, "Signature expired: %s is now earlier than %s (%s - %s)",
 			stamp, now.Add(-skew).Format(basicISO), now.Format(basicISO), skewText(skew))
 	}
-
-	return a.checkSignature(&r, secret, payloadHash, stamp)
+	return nil
 }
 
 // checkSignature computes the signature over each accepted canonicalization of r until one matches.

@@ -162,6 +162,11 @@ func (b S3Bucket) SetEnv(t testing.TB) {
 		"AWS_CONFIG_FILE":             none,
 		"AWS_SHARED_CREDENTIALS_FILE": none,
 		"AWS_EC2_METADATA_DISABLED":   "true",
+		// The blob store's own settings would win over the above.
+		"PERMAFROST_S3_ACCESS_KEY_ID":     "",
+		"PERMAFROST_S3_SECRET_ACCESS_KEY": "",
+		"PERMAFROST_S3_SESSION_TOKEN":     "",
+		"PERMAFROST_S3_PROFILE":           "",
 	} {
 		t.Setenv(k, v)
 	}

@@ -9,10 +9,13 @@
 // region defaults to us-east-1 (the URL's region is used as is, never
 // AWS_REGION or a profile's, so that one URL means one place); path-style
 // addressing defaults to true with an endpoint (self-hosted servers rarely
-// have wildcard DNS) and false on AWS. Credentials come from the standard
-// chain of the SDK: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE
-// and the shared config and credentials files, SSO, web identity, ECS and
-// EC2 roles; never from the URL. Open checks that there are credentials,
+// have wildcard DNS) and false on AWS. Credentials come from the store's
+// own settings, PERMAFROST_S3_ACCESS_KEY_ID/PERMAFROST_S3_SECRET_ACCESS_KEY
+// (and _SESSION_TOKEN) or PERMAFROST_S3_PROFILE (CredentialsFromEnv), and
+// without them from the standard chain of the SDK:
+// AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE and the shared
+// config and credentials files, SSO, web identity, ECS and EC2 roles;
+// never from the URL. Open checks that there are credentials,
 // that the bucket answers HeadBucket (with a message saying what to fix:
 // missing bucket, access denied, wrong region, unreachable endpoint) and
 // that the server enforces conditional writes (below).

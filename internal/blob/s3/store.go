@@ -44,7 +44,8 @@ type Store struct {
 	where  string // the bucket and endpoint, for messages
 }
 
-// Open parses rawURL (see ParseURL), loads credentials from the standard
+// Open parses rawURL (see ParseURL), loads credentials from the store's
+// own settings (CredentialsFromEnv) or else the standard
 // AWS chain (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE and
 // the shared config and credentials files, SSO, web identity, container
 // and EC2 instance roles) and checks that the bucket answers (HeadBucket)
@@ -66,18 +67,22 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 			t.ResponseHeaderTimeout = responseHeaderTimeout
 			t.MaxIdleConnsPerHost = maxIdleConns
 		})
-	awsCfg, err := config.LoadDefaultConfig(ctx,
+	creds, err := CredentialsFromEnv(nil)
+	if err != nil {
+		return nil, err
+	}
+	awsCfg, err := config.LoadDefaultConfig(ctx, append([]func(*config.LoadOptions) error{
 		config.WithRegion(c.Region),
 		config.WithHTTPClient(httpClient),
-	)
+	}, creds.opts...)...)
 	if err != nil {
-		return nil, fmt.Errorf("s3: loading the AWS configuration: %w", err)
+		return nil, fmt.Errorf("s3: loading the AWS configuration (credentials from %s): %w", creds.Source, err)
 	}
 	if awsCfg.Credentials == nil {
-		return nil, errors.New("s3: no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE")
+		return nil, errors.New("s3: no AWS credentials: set PERMAFROST_S3_ACCESS_KEY_ID and PERMAFROST_S3_SECRET_ACCESS_KEY (or PERMAFROST_S3_PROFILE, or the standard AWS_* settings)")
 	}
 	if _, err := awsCfg.Credentials.Retrieve(ctx); err != nil {
-		return nil, fmt.Errorf("s3: no AWS credentials (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE and ~/.aws/credentials): %w", err)
+		return nil, fmt.Errorf("s3: no AWS credentials from %s (set PERMAFROST_S3_ACCESS_KEY_ID and PERMAFROST_S3_SECRET_ACCESS_KEY, or PERMAFROST_S3_PROFILE, or the standard AWS_* settings): %w", creds.Source, err)
 	}
 	s.client = awss3.NewFromConfig(awsCfg, func(o *awss3.Options) {
 		if c.Endpoint != "" {

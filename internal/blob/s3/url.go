@@ -58,7 +58,7 @@ func ParseURL(raw string) (Config, error) {
 		return bad("want s3://bucket/prefix")
 	}
 	if u.User != nil {
-		return Config{}, fmt.Errorf("s3: invalid URL: credentials do not belong in the URL; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or use a profile of ~/.aws/credentials")
+		return Config{}, fmt.Errorf("s3: invalid URL: credentials do not belong in the URL; set PERMAFROST_S3_ACCESS_KEY_ID and PERMAFROST_S3_SECRET_ACCESS_KEY, or PERMAFROST_S3_PROFILE")
 	}
 	if u.Fragment != "" {
 		return bad("a fragment (#...) means nothing here")

@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) glacier.MetaStore) {
 		{"Accounts", testAccounts},
 		{"AccessKeys", testAccessKeys},
 		{"Settings", testSettings},
+		{"CreateSetting", testCreateSetting},
 		{"TimeRoundTrip", testTimeRoundTrip},
 
 		{"CreateVault", testCreateVault},

@@ -98,6 +98,9 @@ func Open(path string) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
+	if err := prepareFile(path); err != nil {
+		return nil, err
+	}
 
 	params := "_busy_timeout=" + strconv.FormatInt(busyTimeout.Milliseconds(), 10) +
 		"&_foreign_keys=on&_synchronous=FULL"
@@ -123,6 +126,11 @@ func Open(path string) (*DB, error) {
 	if err := migrate(ctx, w); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: migrate %s: %w", path, err)
+	}
+
+	if err := tightenFiles(path); err != nil { // a -wal or -shm of an older version
+		w.Close()
+		return nil, err
 	}
 
 	// The read pool opens after the writer has created the file and
