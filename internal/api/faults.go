@@ -65,9 +65,7 @@ type FaultRule struct {
 func faultCodes() map[string]int {
 	m := map[string]int{"ThrottlingException": http.StatusBadRequest}
 	for _, w := range kindCodes {
-		if _, ok := m[w.Code]; !ok || w.Code == "ServiceUnavailableException" {
-			m[w.Code] = w.Status
-		}
+		m[w.Code] = w.Status // ServiceUnavailableException: 500 for every kind
 	}
 	for _, w := range sigv4Codes {
 		m[w.Code] = w.Status
@@ -75,8 +73,6 @@ func faultCodes() map[string]int {
 	for _, code := range []string{"SerializationException", "UnrecognizedClientException"} {
 		m[code] = http.StatusBadRequest
 	}
-	// AWS answers ServiceUnavailableException with 500 (operations.md §2.2).
-	m["ServiceUnavailableException"] = http.StatusInternalServerError
 	return m
 }
 
@@ -273,10 +269,9 @@ func (s *Server) withFaults(name string, next http.HandlerFunc) http.HandlerFunc
 		}
 		switch {
 		case rule.Error != "":
-			// The body is read first, as AWS does, so the client sees the
-			// answer rather than a connection closed on its upload.
-			// writeError is not used: an injected 5xx is no server failure
-			// to log as one.
+			// The body is read first, so that the client sees the answer
+			// rather than a connection closed on its upload. writeError is
+			// not used: an injected 5xx is no server failure to log as one.
 			io.Copy(io.Discard, r.Body)
 			if info != nil {
 				info.errCode = rule.Error
