@@ -277,3 +277,16 @@ func TestFaultDeleteOne(t *testing.T) {
 		t.Fatalf("ListVaults after its rule was deleted: %v", err)
 	}
 }
+
+// TestFaultExhaustsRetries: three throttled attempts exhaust the standard
+// retryer, and the caller sees the error.
+func TestFaultExhaustsRetries(t *testing.T) {
+	srv := permafrosttest.New(t)
+	mustVault(t, client(srv, false), "v")
+	mustFault(t, srv, permafrosttest.Fault{Operation: "UploadArchive", Count: 3, Error: "ThrottlingException"})
+	_, err := client(srv, true).UploadArchive(t.Context(), &glacier.UploadArchiveInput{AccountId: aws.String("-"), VaultName: aws.String("v"), Body: bytes.NewReader([]byte("x"))})
+	wantAPIError(t, err, "ThrottlingException", 400)
+	if r := listFaults(t, srv); r[0].Applied != 3 || *r[0].Remaining != 0 {
+		t.Errorf("rule = %+v, want applied 3 times, none remaining", r[0])
+	}
+}
