@@ -16,6 +16,7 @@ import (
 	"github.com/permafrost/permafrost/internal/clock"
 	"github.com/permafrost/permafrost/internal/glacier"
 	"github.com/permafrost/permafrost/internal/jobs"
+	"github.com/permafrost/permafrost/internal/metrics"
 	"github.com/permafrost/permafrost/internal/notify"
 )
 
@@ -53,6 +54,10 @@ type Config struct {
 	ExpeditedSharedPool int
 	// PprofListen, if set, serves net/http/pprof on that address.
 	PprofListen string
+	// MetricsListen, if set, serves Prometheus metrics at /metrics there.
+	MetricsListen string
+	// TLSCert and TLSKey, if set, serve HTTPS on Listen (re-read on SIGHUP).
+	TLSCert, TLSKey string
 }
 
 // DefaultConfig returns the defaults of every serve flag.
@@ -99,6 +104,12 @@ func (c Config) Validate() error {
 	if _, err := parseJobDelays(c.JobDelays); err != nil {
 		return err
 	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return usageError{"--tls-cert and --tls-key (PERMAFROST_TLS_CERT, PERMAFROST_TLS_KEY) go together: set both or neither"}
+	}
+	if err := checkStoreSettings(c.storeFlags()); err != nil {
+		return err
+	}
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(c.LogLevel)); err != nil {
 		return usageError{fmt.Sprintf("--log-level: %v", err)}
@@ -129,6 +140,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	int64Flag(fs, &cfg.FreeTierBytesPerDay, "free-tier-bytes-per-day", 0, "daily allowance of the FreeTier retrieval policy; 0 means 5% of stored bytes over 30 days")
 	stringFlag(fs, &cfg.PprofListen, "pprof-listen", "", "serve Go profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060; off when empty")
 	intFlag(fs, &cfg.ExpeditedSharedPool, "expedited-shared-pool", cfg.ExpeditedSharedPool, "Expedited jobs per 5 minutes an account gets beyond 3 per provisioned unit; negative means unlimited")
+	stringFlag(fs, &cfg.MetricsListen, "metrics-listen", "", "serve Prometheus metrics at /metrics on this address, e.g. 127.0.0.1:9401; off when empty")
+	stringFlag(fs, &cfg.TLSCert, "tls-cert", "", "PEM certificate (chain) file: serve HTTPS on --listen; re-read on SIGHUP")
+	stringFlag(fs, &cfg.TLSKey, "tls-key", "", "PEM private key file of --tls-cert")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -161,15 +175,21 @@ type Main struct {
 	stop     context.CancelFunc
 	done     chan struct{}
 
-	pprof     *http.Server
-	scheduler *jobs.Scheduler
-	notifier  *notify.Deliverer
-	workers   sync.WaitGroup
+	pprof      *http.Server
+	metrics    *metrics.Metrics
+	metricsLn  net.Listener
+	metricsSrv *http.Server
+	certs      *certReloader // --tls-cert, nil without TLS
+	hupStop    chan struct{}
+	scheduler  *jobs.Scheduler
+	notifier   *notify.Deliverer
+	workers    sync.WaitGroup
 }
 
-// Open validates the configuration, opens the stores, recovers from any
-// interrupted work, and starts serving.
-func (m *Main) Open(ctx context.Context) error {
+// Open validates the configuration, binds the listeners, opens the
+// stores, recovers from any interrupted work, starts serving and then says
+// so (announce), printing a first-start key only at that point.
+func (m *Main) Open(ctx context.Context) (err error) {
 	if err := m.Config.Validate(); err != nil {
 		return err
 	}
@@ -180,14 +200,38 @@ func (m *Main) Open(ctx context.Context) error {
 		m.Stderr = io.Discard
 	}
 	m.logger = newLogger(m.Config, m.Stderr)
-	st, err := openStores(ctx, storeFlags{DataDir: m.Config.DataDir, Meta: m.Config.Meta, Blobs: m.Config.Blobs})
+	// The listeners are bound before anything is opened or created: a port
+	// in use fails the start before a first key is made (and lost).
+	ln, err := m.listen()
+	if err != nil {
+		return err
+	}
+	m.ln = ln
+	defer func() {
+		if err != nil {
+			ln.Close()
+			if m.metricsLn != nil {
+				m.metricsLn.Close()
+			}
+		}
+	}()
+	if m.Config.MetricsListen != "" {
+		if m.metricsLn, err = net.Listen("tcp", m.Config.MetricsListen); err != nil {
+			return fmt.Errorf("--metrics-listen %s: %w", m.Config.MetricsListen, err)
+		}
+	}
+	st, err := openStores(ctx, m.Config.storeFlags())
 	if err != nil {
 		return err
 	}
 	m.stores = st
-	if err := bootstrapCredentials(ctx, st.meta, m.Stdout, m.logger); err != nil {
+	firstKey, err := bootstrapCredentials(ctx, st.meta, m.logger)
+	if err != nil {
 		st.Close()
 		return err
+	}
+	if m.metricsLn != nil {
+		m.metrics = m.newMetrics() // wraps st.blobs: before the service takes it
 	}
 
 	var clk glacier.Clock = clock.Real{}
@@ -255,13 +299,11 @@ func (m *Main) Open(ctx context.Context) error {
 			return err
 		},
 		SyncClock: func() { clk.Now() },
+		Health:    m.newHealth(),
 	}
-	ln, err := net.Listen("tcp", m.Config.Listen)
-	if err != nil {
-		st.Close()
-		return err
+	if m.metrics != nil {
+		srv.Observe = m.observeRequest
 	}
-	m.ln = ln
 	m.http = &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 30 * time.Second,
@@ -287,7 +329,12 @@ func (m *Main) Open(ctx context.Context) error {
 			return fmt.Errorf("--pprof-listen: %w", err)
 		}
 	}
-	m.logger.Info("permafrost serving", "version", versionString(), "addr", ln.Addr().String(), "region", m.Config.Region, "data_dir", m.Config.DataDir, "test_clock", m.Config.TestClock)
+	if m.metrics != nil {
+		m.startMetrics(m.metricsLn)
+	}
+	m.hupStop = make(chan struct{})
+	m.watchSIGHUP(m.hupStop)
+	m.announce(ctx, firstKey)
 	return nil
 }
 
@@ -327,7 +374,12 @@ func (m *Main) sweepLoop(ctx context.Context) {
 func (m *Main) Addr() string { return m.ln.Addr().String() }
 
 // URL returns the server's base URL.
-func (m *Main) URL() string { return "http://" + m.Addr() }
+func (m *Main) URL() string {
+	if m.certs != nil {
+		return "https://" + m.Addr()
+	}
+	return "http://" + m.Addr()
+}
 
 // Close stops serving, waits for requests in flight (up to 30 s) and
 // closes the stores.
@@ -341,6 +393,13 @@ func (m *Main) Close() error {
 	if m.pprof != nil {
 		m.pprof.Close()
 	}
+	if m.metricsSrv != nil {
+		m.metricsSrv.Close()
+	}
+	if m.hupStop != nil {
+		close(m.hupStop)
+		m.hupStop = nil
+	}
 	if m.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
@@ -350,16 +409,6 @@ func (m *Main) Close() error {
 		err = errors.Join(err, m.stores.Close())
 	}
 	return err
-}
-
-func newLogger(c Config, w io.Writer) *slog.Logger {
-	var lvl slog.Level
-	lvl.UnmarshalText([]byte(c.LogLevel))
-	opts := &slog.HandlerOptions{Level: lvl}
-	if c.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 const clockOffsetSetting = "test_clock_offset_ns"

@@ -48,6 +48,12 @@ type Server struct {
 	// advanced, so that a node catches up with a clock shared through the
 	// database.
 	SyncClock func()
+
+	// Health, if set, answers GET /_permafrost/v1/health without
+	// authentication (load balancers, monitoring).
+	Health http.Handler
+	// Observe, if set, is told about every finished request (metrics).
+	Observe func(RequestStats)
 }
 
 // Handler returns the HTTP handler with all routes and middleware.
@@ -60,6 +66,9 @@ func (s *Server) Handler() http.Handler {
 	own := http.NewServeMux()
 	if s.TestClock != nil {
 		own.HandleFunc("/_permafrost/v1/clock", s.handleClock)
+	}
+	if s.Health != nil {
+		own.Handle("/_permafrost/v1/health", ownEndpoint("Health", true, s.Health))
 	}
 	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/_permafrost/") {
@@ -193,7 +202,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		s.logger().Error("request failed", "request_id", requestID(r.Context()), "err", err)
 	}
 	if info := requestInfoFrom(r.Context()); info != nil {
-		info.errCode = we.Code
+		info.errCode, info.err = we.Code, err
 	}
 	writeJSON(w, we.Status, errorBody{Code: we.Code, Message: msg, Type: errorType(we.Status)})
 }
