@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/glacier"
 	gtypes "github.com/aws/aws-sdk-go-v2/service/glacier/types"
 
+	"github.com/permafrost/permafrost/internal/testenv"
 	"github.com/permafrost/permafrost/internal/treehash"
 )
 
@@ -162,4 +163,95 @@ func TestBackupWhileUploadingThenRestore(t *testing.T) {
 			t.Fatalf("archive %s came back different (%d bytes)", id, len(b))
 		}
 	}
+}
+
+// TestPostgresBackupRestore follows docs/deployment.md for PostgreSQL +
+// S3: pg_dump while the node serves, more uploads, pg_restore into an
+// empty database, a node on the restored database and the same bucket.
+// The restored node has exactly the archives of the dump, with their
+// bytes.
+func TestPostgresBackupRestore(t *testing.T) {
+	for _, tool := range []string{"pg_dump", "pg_restore"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is needed (it comes with PostgreSQL's client package: apt-get install postgresql-client): %v", tool, err)
+		}
+	}
+	dir := t.TempDir()
+	cfg := testConfig(t, dir)
+	if cfg.Meta == "" {
+		cfg.Meta, cfg.Blobs = testenv.PostgresDSN(t), testenv.S3URL(t)
+	}
+	cfg.JobDelays = "none"
+	m := &Main{Config: cfg, Stderr: testLogWriter{t}}
+	if err := m.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ts := &testServer{Main: m}
+	ts.AccountID, ts.KeyID, ts.Secret = ts.mustCreateAccount(t, "")
+	c := ts.client()
+	ctx := context.Background()
+	vault := aws.String("dumped")
+	if _, err := c.CreateVault(ctx, &glacier.CreateVaultInput{VaultName: vault}); err != nil {
+		t.Fatal(err)
+	}
+	upload := func() (string, [32]byte) {
+		b := randomBytes(300_000)
+		out, err := c.UploadArchive(ctx, &glacier.UploadArchiveInput{VaultName: vault, Body: bytes.NewReader(b), Checksum: aws.String(treehash.Sum(b).String())})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return *out.ArchiveId, sha256.Sum256(b)
+	}
+	kept := map[string][32]byte{}
+	for range 3 {
+		id, sum := upload()
+		kept[id] = sum
+	}
+	dump := filepath.Join(dir, "permafrost.dump")
+	if out, err := exec.Command("pg_dump", "--format=custom", "--file="+dump, cfg.Meta).CombinedOutput(); err != nil {
+		t.Fatalf("pg_dump: %v\n%s", err, out)
+	}
+	after, _ := upload() // after the dump: not in the restore
+	m.Close()
+
+	restoredDSN := testenv.PostgresDSN(t)
+	if out, err := exec.Command("pg_restore", "--no-owner", "--dbname="+restoredDSN, dump).CombinedOutput(); err != nil {
+		t.Fatalf("pg_restore: %v\n%s", err, out)
+	}
+	cfg.Meta = restoredDSN
+	m2 := &Main{Config: cfg, Stderr: testLogWriter{t}}
+	if err := m2.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m2.Close() })
+	ts2 := &testServer{Main: m2, AccountID: ts.AccountID, KeyID: ts.KeyID, Secret: ts.Secret}
+	c = ts2.client()
+	d, err := c.DescribeVault(ctx, &glacier.DescribeVaultInput{VaultName: vault})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.NumberOfArchives != int64(len(kept)) {
+		t.Fatalf("restored vault holds %d archives, want the dump's %d", d.NumberOfArchives, len(kept))
+	}
+	for id, sum := range kept {
+		job, err := c.InitiateJob(ctx, &glacier.InitiateJobInput{VaultName: vault, JobParameters: &gtypes.JobParameters{Type: aws.String("archive-retrieval"), ArchiveId: aws.String(id), Tier: aws.String("Expedited")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitUntil(t, "the retrieval", func() bool {
+			dj, err := c.DescribeJob(ctx, &glacier.DescribeJobInput{VaultName: vault, JobId: job.JobId})
+			return err == nil && dj.Completed
+		})
+		out, err := c.GetJobOutput(ctx, &glacier.GetJobOutputInput{VaultName: vault, JobId: job.JobId})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(out.Body)
+		out.Body.Close()
+		if sha256.Sum256(b) != sum {
+			t.Fatalf("archive %s came back different", id)
+		}
+	}
+	_, err = c.InitiateJob(ctx, &glacier.InitiateJobInput{VaultName: vault, JobParameters: &gtypes.JobParameters{Type: aws.String("archive-retrieval"), ArchiveId: aws.String(after)}})
+	wantAPIError(t, err, "ResourceNotFoundException", 404)
 }
