@@ -15,6 +15,7 @@ import (
 	"github.com/permafrost/permafrost/internal/api"
 	"github.com/permafrost/permafrost/internal/clock"
 	"github.com/permafrost/permafrost/internal/glacier"
+	"github.com/permafrost/permafrost/internal/health"
 	"github.com/permafrost/permafrost/internal/jobs"
 	"github.com/permafrost/permafrost/internal/metrics"
 	"github.com/permafrost/permafrost/internal/notify"
@@ -179,7 +180,8 @@ type Main struct {
 	metrics    *metrics.Metrics
 	metricsLn  net.Listener
 	metricsSrv *http.Server
-	certs      *certReloader // --tls-cert, nil without TLS
+	health     *health.Checker // GET /_permafrost/v1/health; AddInfo extends it
+	certs      *certReloader   // --tls-cert, nil without TLS
 	hupStop    chan struct{}
 	scheduler  *jobs.Scheduler
 	notifier   *notify.Deliverer
@@ -299,8 +301,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 			return err
 		},
 		SyncClock: func() { clk.Now() },
-		Health:    m.newHealth(),
 	}
+	m.health = m.newHealth()
+	srv.Health = m.health
 	if m.metrics != nil {
 		srv.Observe = m.observeRequest
 	}
