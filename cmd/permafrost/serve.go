@@ -215,6 +215,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 			if m.metricsLn != nil {
 				m.metricsLn.Close()
 			}
+			if m.pprof != nil {
+				m.pprof.Close()
+			}
 		}
 	}()
 	if m.Config.MetricsListen != "" {
@@ -222,16 +225,16 @@ func (m *Main) Open(ctx context.Context) (err error) {
 			return fmt.Errorf("--metrics-listen %s: %w", m.Config.MetricsListen, err)
 		}
 	}
+	if m.Config.PprofListen != "" {
+		if err := m.startPprof(m.Config.PprofListen); err != nil {
+			return fmt.Errorf("--pprof-listen: %w", err)
+		}
+	}
 	st, err := openStores(ctx, m.Config.storeFlags())
 	if err != nil {
 		return err
 	}
 	m.stores = st
-	firstKey, err := bootstrapCredentials(ctx, st.meta, m.logger)
-	if err != nil {
-		st.Close()
-		return err
-	}
 	if m.metricsLn != nil {
 		m.metrics = m.newMetrics() // wraps st.blobs: before the service takes it
 	}
@@ -257,6 +260,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err != nil {
 		st.Close()
 		return err
+	}
+	for _, u := range endpoints {
+		registerURLSecrets(u) // a webhook URL may carry a password
 	}
 	m.service = &glacier.Service{
 		Meta: st.meta, Blobs: st.blobs, Clock: clk, Region: m.Config.Region, Logger: m.logger,
@@ -302,6 +308,13 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		},
 		SyncClock: func() { clk.Now() },
 	}
+	// The first key is made last, when nothing can fail the start any more,
+	// and printed once the server is serving (announce).
+	firstKey, err := bootstrapCredentials(ctx, st.meta, m.logger)
+	if err != nil {
+		st.Close()
+		return err
+	}
 	m.health = m.newHealth()
 	srv.Health = m.health
 	if m.metrics != nil {
@@ -326,12 +339,6 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.workers.Add(2)
 	go func() { defer m.workers.Done(); m.scheduler.Run(bg) }()
 	go func() { defer m.workers.Done(); m.notifier.Run(bg) }()
-	if m.Config.PprofListen != "" {
-		if err := m.startPprof(m.Config.PprofListen); err != nil {
-			m.Close()
-			return fmt.Errorf("--pprof-listen: %w", err)
-		}
-	}
 	if m.metrics != nil {
 		m.startMetrics(m.metricsLn)
 	}

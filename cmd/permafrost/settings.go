@@ -138,11 +138,24 @@ func registerURLSecrets(v string) {
 	}
 }
 
-// registerEnvSecrets registers the secret keys the process was given in
-// its environment.
+// registerEnvSecrets registers the secrets the process was given in its
+// environment: the AWS and libpq ones, and every PERMAFROST_* setting
+// whose name says it is a secret, password or token.
 func registerEnvSecrets() {
-	for _, name := range []string{"PERMAFROST_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "PGPASSWORD"} {
+	for _, name := range []string{"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "PGPASSWORD"} {
 		registerSecret(os.Getenv(name))
+	}
+	for _, kv := range os.Environ() {
+		k, v, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(k, "PERMAFROST_") {
+			continue
+		}
+		if u := strings.ToUpper(k); strings.Contains(u, "SECRET") || strings.Contains(u, "PASSWORD") || strings.Contains(u, "TOKEN") {
+			registerSecret(v)
+		}
+		if strings.Contains(v, "://") {
+			registerURLSecrets(v)
+		}
 	}
 }
 

@@ -291,6 +291,18 @@ func TestFirstKeyOnlyAfterBind(t *testing.T) {
 	if code == 0 || out != "" || !strings.Contains(errOut, "--listen") {
 		t.Fatalf("serve on a bad --listen: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
+	code, out, errOut = runProc(t, cwd, cleanEnv(), "serve", "--listen", "127.0.0.1:0", "--metrics-listen", busy.Addr().String(), "--data-dir", data)
+	if code == 0 || out != "" || !strings.Contains(errOut, "--metrics-listen") {
+		t.Fatalf("serve with a busy --metrics-listen: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if _, err := os.Stat(data); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a start that could not bind created %s (%v)", data, err)
+	}
+	// A start that fails after opening the stores makes no key either.
+	code, out, errOut = runProc(t, cwd, cleanEnv(), "serve", "--listen", "127.0.0.1:0", "--sns-topics-file", filepath.Join(cwd, "missing"), "--data-dir", data)
+	if code == 0 || out != "" || !strings.Contains(errOut, "--sns-topics-file") {
+		t.Fatalf("serve with a missing --sns-topics-file: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
 
 	p := startProc(t, cwd, cleanEnv(), "serve", "--listen", "127.0.0.1:0", "--data-dir", data, "--log-format", "json")
 	servingLine(t, p)
