@@ -123,6 +123,16 @@ func TestHealthWithStoppedEngines(t *testing.T) {
 	if !strings.Contains(logs.String(), "request failed") {
 		t.Errorf("the outage was not logged at all:\n%s", logs.String())
 	}
+	// The background loops poll twice a second each: their failures too
+	// are logged once per interval.
+	time.Sleep(2 * time.Second)
+	for _, msg := range []string{"scheduler pass failed", "notify: delivering notifications"} {
+		n := strings.Count(logs.String(), msg)
+		t.Logf("%q logged %d times during the outage", msg, n)
+		if n > 1 {
+			t.Errorf("%q logged %d times during a short outage, want at most 1", msg, n)
+		}
+	}
 	pg.Start(t)
 	wait("PostgreSQL back", 200, "")
 
