@@ -37,8 +37,8 @@ const (
 	DefaultCacheFor = time.Second
 )
 
-// Checker runs the registered checks. Register everything before the
-// first request; the zero value is ready to use.
+// Checker runs the registered checks; checks and infos may be added at any
+// time. The zero value is ready to use.
 type Checker struct {
 	// Timeout bounds each check; DefaultTimeout when zero.
 	Timeout time.Duration
@@ -67,12 +67,18 @@ type named[F any] struct {
 // AddCheck registers a check that decides the status: the store or
 // component called name answers when fn returns nil within the timeout.
 func (c *Checker) AddCheck(name string, fn func(ctx context.Context) error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.cached = nil
 	c.checks = append(c.checks, named[func(context.Context) error]{name, fn})
 }
 
 // AddInfo registers data reported under "info" → name; it never makes the
 // node unhealthy. An error is reported as {"error": "…"} in its place.
 func (c *Checker) AddInfo(name string, fn func(ctx context.Context) (any, error)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.cached = nil
 	c.infos = append(c.infos, named[func(context.Context) (any, error)]{name, fn})
 }
 
