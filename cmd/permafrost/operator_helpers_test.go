@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 )
 
 // mustInstall makes dir (and its test backend) an installation without
@@ -36,6 +37,14 @@ var builtBinary struct {
 func permafrostBinary(tb testing.TB) string {
 	tb.Helper()
 	builtBinary.once.Do(func() {
+		// Without a TestMain the binary outlives the test binary; earlier
+		// runs' copies are removed once they are surely unused.
+		old, _ := filepath.Glob(filepath.Join(os.TempDir(), "permafrost-bin-*"))
+		for _, d := range old {
+			if fi, err := os.Stat(d); err == nil && time.Since(fi.ModTime()) > 2*time.Hour {
+				os.RemoveAll(d)
+			}
+		}
 		dir, err := os.MkdirTemp("", "permafrost-bin-")
 		if err != nil {
 			builtBinary.err = err
