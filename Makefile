@@ -1,8 +1,10 @@
 .PHONY: build serve test bench bench-go clean
 
-# Build the single binary into ./bin.
+# Build the single binary into ./bin, stamped with the version (git
+# describe) and the VCS revision that `permafrost version` prints.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 build:
-	go build -o bin/permafrost ./cmd/permafrost
+	go build -buildvcs=true -ldflags "-X main.version=$(VERSION)" -o bin/permafrost ./cmd/permafrost
 
 # Start the server on the embedded default (SQLite + local files in ./permafrost-data).
 serve:

@@ -32,6 +32,10 @@ func runAccounts(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprint(stderr, accountsUsage)
 		return usageError{"accounts needs a subcommand: create or list"}
 	}
+	if isHelp(args[0]) {
+		fmt.Fprint(stdout, accountsUsage)
+		return nil
+	}
 	var accountID string
 	var asJSON bool
 	fs := flagSet("accounts "+args[0], "accounts "+args[0]+" [flags]")

@@ -132,6 +132,7 @@ type DescribeVaultJSON struct{ VaultName string }
 func TestAccountsAndKeysCommands(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
+	mustInstall(t, dir)
 	var out, errOut bytes.Buffer
 	if err := run(ctx, append([]string{"accounts", "create", "--account-id", "111122223333", "--json"}, storeArgs(t, dir)...), &out, &errOut); err != nil {
 		t.Fatalf("accounts create: %v (%s)", err, errOut.String())

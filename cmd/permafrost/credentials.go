@@ -60,61 +60,67 @@ func ensureAccount(ctx context.Context, meta glacier.MetaStore, id string) error
 // With PERMAFROST_ACCESS_KEY_ID and PERMAFROST_SECRET_ACCESS_KEY set, that
 // key is created (for PERMAFROST_ACCOUNT_ID, or a new account) unless it
 // exists. Without them, if no key exists at all, one is generated and
-// printed once as ready-to-paste export lines.
-func bootstrapCredentials(ctx context.Context, meta glacier.MetaStore, out io.Writer, log *slog.Logger) error {
+// returned: the caller prints it (printFirstKey) once the server is
+// listening, so a start that fails later never shows a key.
+func bootstrapCredentials(ctx context.Context, meta glacier.MetaStore, log *slog.Logger) (*glacier.AccessKey, error) {
 	keyID, secret := os.Getenv("PERMAFROST_ACCESS_KEY_ID"), os.Getenv("PERMAFROST_SECRET_ACCESS_KEY")
 	accountID := os.Getenv("PERMAFROST_ACCOUNT_ID")
 	if accountID != "" && !accountIDPattern.MatchString(accountID) {
-		return usageError{fmt.Sprintf("PERMAFROST_ACCOUNT_ID must be 12 digits, not %q", accountID)}
+		return nil, usageError{fmt.Sprintf("PERMAFROST_ACCOUNT_ID must be 12 digits, not %q", accountID)}
 	}
 	if (keyID == "") != (secret == "") {
-		return usageError{"set both PERMAFROST_ACCESS_KEY_ID and PERMAFROST_SECRET_ACCESS_KEY, or neither"}
+		return nil, usageError{"set both PERMAFROST_ACCESS_KEY_ID and PERMAFROST_SECRET_ACCESS_KEY, or neither"}
 	}
 	if keyID != "" {
 		if !keyIDPattern.MatchString(keyID) {
-			return usageError{"PERMAFROST_ACCESS_KEY_ID must be 16 to 128 upper-case letters and digits"}
+			return nil, usageError{"PERMAFROST_ACCESS_KEY_ID must be 16 to 128 upper-case letters and digits"}
 		}
 		if len(secret) < 16 {
-			return usageError{"PERMAFROST_SECRET_ACCESS_KEY must be at least 16 characters"}
+			return nil, usageError{"PERMAFROST_SECRET_ACCESS_KEY must be at least 16 characters"}
 		}
 		existing, err := meta.GetAccessKey(ctx, keyID)
 		if err == nil {
 			if existing.Secret != secret || accountID != "" && existing.AccountID != accountID {
 				log.Warn("PERMAFROST_ACCESS_KEY_ID already exists with another secret or account; keeping the stored key", "access_key_id", keyID, "account_id", existing.AccountID)
 			}
-			return nil
+			return nil, nil
 		}
 		if !glacier.IsNotFound(err) {
-			return err
+			return nil, err
 		}
 		if accountID == "" {
 			accountID = newAccountID()
 		}
 		if err := ensureAccount(ctx, meta, accountID); err != nil {
-			return err
+			return nil, err
 		}
 		k := glacier.AccessKey{ID: keyID, Secret: secret, AccountID: accountID, CreatedAt: time.Now().UTC()}
 		if err := meta.CreateAccessKey(ctx, k); err != nil && glacier.KindOf(err) != glacier.KindConflict {
-			return err
+			return nil, err
 		}
 		log.Info("created access key from the environment", "access_key_id", keyID, "account_id", accountID)
-		return nil
+		return nil, nil
 	}
 	keys, err := meta.ListAccessKeys(ctx, "")
 	if err != nil || len(keys) > 0 {
-		return err
+		return nil, err
 	}
 	if accountID == "" {
 		accountID = newAccountID()
 	}
 	if err := ensureAccount(ctx, meta, accountID); err != nil {
-		return err
+		return nil, err
 	}
 	k := newAccessKey(accountID, "", time.Now().UTC())
 	if err := meta.CreateAccessKey(ctx, k); err != nil {
-		return err
+		return nil, err
 	}
-	fmt.Fprintf(out, "# permafrost: first start; created account %s with this access key (shown only once):\n", accountID)
+	return &k, nil
+}
+
+// printFirstKey prints the key a first start created, once, as
+// ready-to-paste export lines.
+func printFirstKey(out io.Writer, k *glacier.AccessKey) {
+	fmt.Fprintf(out, "# permafrost: first start; created account %s with this access key (shown only once):\n", k.AccountID)
 	fmt.Fprintf(out, "export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s\n", k.ID, k.Secret)
-	return nil
 }

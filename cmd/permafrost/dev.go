@@ -86,30 +86,31 @@ func devKeyFromEnv() (glacier.AccessKey, error) {
 }
 
 // ensureDevKey creates the --dev key unless it exists; an existing key
-// stays as stored.
-func ensureDevKey(ctx context.Context, meta glacier.MetaStore, log *slog.Logger) error {
+// stays as stored. It returns no first key: runServe prints the --dev key
+// at every start (printDev).
+func ensureDevKey(ctx context.Context, meta glacier.MetaStore, log *slog.Logger) (*glacier.AccessKey, error) {
 	k, err := devKeyFromEnv()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	existing, err := meta.GetAccessKey(ctx, k.ID)
 	if err == nil {
 		if existing.Secret != k.Secret {
 			log.Warn("the --dev access key already exists with another secret; keeping the stored key", "access_key_id", k.ID)
 		}
-		return nil
+		return nil, nil
 	}
 	if !glacier.IsNotFound(err) {
-		return err
+		return nil, err
 	}
 	if err := ensureAccount(ctx, meta, k.AccountID); err != nil {
-		return err
+		return nil, err
 	}
 	k.CreatedAt = time.Now().UTC()
 	if err := meta.CreateAccessKey(ctx, k); err != nil && glacier.KindOf(err) != glacier.KindConflict {
-		return err
+		return nil, err
 	}
-	return nil
+	return nil, nil
 }
 
 // printDev writes the --dev banner and the ready export lines of the key,

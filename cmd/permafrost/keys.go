@@ -25,6 +25,10 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprint(stderr, keysUsage)
 		return usageError{"keys needs a subcommand: create, list or delete"}
 	}
+	if isHelp(args[0]) {
+		fmt.Fprint(stdout, keysUsage)
+		return nil
+	}
 	var accountID string
 	var asJSON bool
 	fs := flagSet("keys "+args[0], "keys "+args[0]+" [flags]")

@@ -27,7 +27,8 @@ Commands:
   users      create, list and delete IAM-style users with identity policies
   migrate    copy an embedded installation to PostgreSQL + S3-compatible storage
   policy     validate vault access, vault lock and identity policies
-  version    print the version
+  backup     write a consistent copy of an embedded installation's metadata
+  version    print the version, VCS revision and whether the tree was modified
 
 Run "permafrost <command> -h" for a command's flags. Every flag can also be
 set through the PERMAFROST_* environment variable named in its help.
@@ -36,19 +37,29 @@ set through the PERMAFROST_* environment variable named in its help.
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	registerEnvSecrets()
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(0)
 	}
 	var ue usageError
 	if errors.As(err, &ue) {
-		fmt.Fprintln(os.Stderr, "permafrost:", err)
+		fmt.Fprintln(os.Stderr, "permafrost:", redactString(err.Error()))
 		os.Exit(2)
 	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "permafrost:", err)
+		fmt.Fprintln(os.Stderr, "permafrost:", redactString(err.Error()))
 		os.Exit(1)
 	}
+}
+
+// isHelp reports whether arg asks for help.
+func isHelp(arg string) bool {
+	switch arg {
+	case "help", "-h", "--help", "-help":
+		return true
+	}
+	return false
 }
 
 // usageError is a mistake on the command line (exit status 2).
@@ -74,6 +85,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runMigrate(ctx, rest, stdout, stderr)
 	case "policy":
 		return runPolicy(ctx, rest, stdout, stderr)
+	case "backup":
+		return runBackup(ctx, rest, stdout, stderr)
 	case "version", "--version", "-version":
 		return runVersion(stdout)
 	case "help", "-h", "--help", "-help":

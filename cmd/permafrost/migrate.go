@@ -40,6 +40,12 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return usageError{"the target is the source: give --meta and --blobs (or another --data-dir)"}
 		}
 	}
+	if err := checkStoreSettings(to); err != nil {
+		return err
+	}
+	if err := checkInstallation(ctx, storeFlags{DataDir: from}); err != nil {
+		return fmt.Errorf("source: %w", err)
+	}
 	src, err := openStores(ctx, storeFlags{DataDir: from})
 	if err != nil {
 		return fmt.Errorf("source: %w", err)

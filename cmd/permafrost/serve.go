@@ -15,7 +15,9 @@ import (
 	"github.com/permafrost/permafrost/internal/api"
 	"github.com/permafrost/permafrost/internal/clock"
 	"github.com/permafrost/permafrost/internal/glacier"
+	"github.com/permafrost/permafrost/internal/health"
 	"github.com/permafrost/permafrost/internal/jobs"
+	"github.com/permafrost/permafrost/internal/metrics"
 	"github.com/permafrost/permafrost/internal/notify"
 )
 
@@ -60,6 +62,10 @@ type Config struct {
 	// MaxUnverifiedUploadBytes bounds the bytes of upload bodies whose
 	// signature is checked only at their end (0: api's default, 4 GiB).
 	MaxUnverifiedUploadBytes int64
+	// MetricsListen, if set, serves Prometheus metrics at /metrics there.
+	MetricsListen string
+	// TLSCert and TLSKey, if set, serve HTTPS on Listen (re-read on SIGHUP).
+	TLSCert, TLSKey string
 	// Dev is --dev (dev.go): the well-known key instead of a generated one.
 	Dev        bool
 	devTempDir bool // DataDir is --dev's temporary directory
@@ -114,6 +120,12 @@ func (c Config) Validate() error {
 	if err := checkPublicURL(c.PublicURL); err != nil {
 		return err
 	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return usageError{"--tls-cert and --tls-key (PERMAFROST_TLS_CERT, PERMAFROST_TLS_KEY) go together: set both or neither"}
+	}
+	if err := checkStoreSettings(c.storeFlags()); err != nil {
+		return err
+	}
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(c.LogLevel)); err != nil {
 		return usageError{fmt.Sprintf("--log-level: %v", err)}
@@ -146,6 +158,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	stringFlag(fs, &cfg.PublicURL, "public-url", "", "URL notification receivers reach this server at, for SigningCertURL and UnsubscribeURL; default: the listener's URL")
 	intFlag(fs, &cfg.ExpeditedSharedPool, "expedited-shared-pool", cfg.ExpeditedSharedPool, "Expedited jobs per 5 minutes an account gets beyond 3 per provisioned unit; negative means unlimited")
 	int64Flag(fs, &cfg.MaxUnverifiedUploadBytes, "max-unverified-upload-bytes", 0, "bytes of uploads sent without x-amz-content-sha256 (signature checked after the body) held at once, server-wide; 0 means 4 GiB")
+	stringFlag(fs, &cfg.MetricsListen, "metrics-listen", "", "serve Prometheus metrics at /metrics on this address, e.g. 127.0.0.1:9401; off when empty")
+	stringFlag(fs, &cfg.TLSCert, "tls-cert", "", "PEM certificate (chain) file: serve HTTPS on --listen; re-read on SIGHUP")
+	stringFlag(fs, &cfg.TLSKey, "tls-key", "", "PEM private key file of --tls-cert")
 	var dev bool
 	boolFlag(fs, &dev, "dev", false, devHelp)
 	if err := parseFlags(fs, args); err != nil {
@@ -192,16 +207,23 @@ type Main struct {
 	stop     context.CancelFunc
 	done     chan struct{}
 
-	pprof     *http.Server
-	scheduler *jobs.Scheduler
-	notifier  *notify.Deliverer
-	signer    *notify.Signer
-	workers   sync.WaitGroup
+	pprof      *http.Server
+	metrics    *metrics.Metrics
+	metricsLn  net.Listener
+	metricsSrv *http.Server
+	health     *health.Checker // GET /_permafrost/v1/health; AddInfo extends it
+	certs      *certReloader   // --tls-cert, nil without TLS
+	hupStop    chan struct{}
+	scheduler  *jobs.Scheduler
+	signer     *notify.Signer
+	notifier   *notify.Deliverer
+	workers    sync.WaitGroup
 }
 
-// Open validates the configuration, opens the stores, recovers from any
-// interrupted work, and starts serving.
-func (m *Main) Open(ctx context.Context) error {
+// Open validates the configuration, binds the listeners, opens the
+// stores, recovers from any interrupted work, starts serving and then says
+// so (announce), printing a first-start key only at that point.
+func (m *Main) Open(ctx context.Context) (err error) {
 	if err := m.Config.Validate(); err != nil {
 		return err
 	}
@@ -212,7 +234,35 @@ func (m *Main) Open(ctx context.Context) error {
 		m.Stderr = io.Discard
 	}
 	m.logger = newLogger(m.Config, m.Stderr)
-	st, err := openStores(ctx, storeFlags{DataDir: m.Config.DataDir, Meta: m.Config.Meta, Blobs: m.Config.Blobs})
+	// The listeners are bound before anything is opened or created: a port
+	// in use fails the start before a first key is made (and lost).
+	ln, err := m.listen()
+	if err != nil {
+		return err
+	}
+	m.ln = ln
+	defer func() {
+		if err != nil {
+			ln.Close()
+			if m.metricsLn != nil {
+				m.metricsLn.Close()
+			}
+			if m.pprof != nil {
+				m.pprof.Close()
+			}
+		}
+	}()
+	if m.Config.MetricsListen != "" {
+		if m.metricsLn, err = net.Listen("tcp", m.Config.MetricsListen); err != nil {
+			return fmt.Errorf("--metrics-listen %s: %w", m.Config.MetricsListen, err)
+		}
+	}
+	if m.Config.PprofListen != "" {
+		if err := m.startPprof(m.Config.PprofListen); err != nil {
+			return fmt.Errorf("--pprof-listen: %w", err)
+		}
+	}
+	st, err := openStores(ctx, m.Config.storeFlags())
 	if err != nil {
 		return err
 	}
@@ -221,15 +271,8 @@ func (m *Main) Open(ctx context.Context) error {
 		st.Close()
 		return err
 	}
-	bootstrap := bootstrapCredentials
-	if m.Config.Dev {
-		bootstrap = func(ctx context.Context, meta glacier.MetaStore, _ io.Writer, log *slog.Logger) error {
-			return ensureDevKey(ctx, meta, log)
-		}
-	}
-	if err := bootstrap(ctx, st.meta, m.Stdout, m.logger); err != nil {
-		st.Close()
-		return err
+	if m.metricsLn != nil {
+		m.metrics = m.newMetrics() // wraps st.blobs: before the service takes it
 	}
 
 	var clk glacier.Clock = clock.Real{}
@@ -253,6 +296,9 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		st.Close()
 		return err
+	}
+	for _, u := range endpoints.Endpoints {
+		registerURLSecrets(u) // a webhook URL may carry a password
 	}
 	m.service = &glacier.Service{
 		Meta: st.meta, Blobs: st.blobs, Clock: clk, Region: m.Config.Region, Logger: m.logger,
@@ -302,15 +348,25 @@ func (m *Main) Open(ctx context.Context) error {
 		SNS:                      m.signer,
 		MaxUnverifiedUploadBytes: m.Config.MaxUnverifiedUploadBytes,
 	}
-	ln, err := net.Listen("tcp", m.Config.Listen)
+	// The first key is made last, when nothing can fail the start any more,
+	// and printed once the server is serving (announce).
+	bootstrap := bootstrapCredentials
+	if m.Config.Dev {
+		bootstrap = ensureDevKey // dev.go: the well-known key, printed by runServe
+	}
+	firstKey, err := bootstrap(ctx, st.meta, m.logger)
 	if err != nil {
 		st.Close()
 		return err
 	}
-	m.ln = ln
 	m.signer.BaseURL = m.Config.PublicURL
 	if m.signer.BaseURL == "" {
 		m.signer.BaseURL = m.URL()
+	}
+	m.health = m.newHealth()
+	srv.Health = m.health
+	if m.metrics != nil {
+		srv.Observe = m.observeRequest
 	}
 	m.http = &http.Server{
 		Handler:           srv.Handler(),
@@ -331,16 +387,12 @@ func (m *Main) Open(ctx context.Context) error {
 	m.workers.Add(2)
 	go func() { defer m.workers.Done(); m.scheduler.Run(bg) }()
 	go func() { defer m.workers.Done(); m.notifier.Run(bg) }()
-	if m.Config.PprofListen != "" {
-		if err := m.startPprof(m.Config.PprofListen); err != nil {
-			m.Close()
-			return fmt.Errorf("--pprof-listen: %w", err)
-		}
+	if m.metrics != nil {
+		m.startMetrics(m.metricsLn)
 	}
-	if m.Config.TestClock {
-		m.logger.Warn("--test-clock is on: anyone who can reach the listener can move this server's clock forward (POST /_permafrost/v1/clock), so this installation carries no retention guarantee; never use it for real data")
-	}
-	m.logger.Info("permafrost serving", "version", versionString(), "addr", ln.Addr().String(), "region", m.Config.Region, "data_dir", m.Config.DataDir, "test_clock", m.Config.TestClock)
+	m.hupStop = make(chan struct{})
+	m.watchSIGHUP(m.hupStop)
+	m.announce(ctx, firstKey)
 	return nil
 }
 
@@ -380,7 +432,12 @@ func (m *Main) sweepLoop(ctx context.Context) {
 func (m *Main) Addr() string { return m.ln.Addr().String() }
 
 // URL returns the server's base URL.
-func (m *Main) URL() string { return "http://" + m.Addr() }
+func (m *Main) URL() string {
+	if m.certs != nil {
+		return "https://" + m.Addr()
+	}
+	return "http://" + m.Addr()
+}
 
 // Close stops serving, waits for requests in flight (up to 30 s) and
 // closes the stores.
@@ -394,6 +451,13 @@ func (m *Main) Close() error {
 	if m.pprof != nil {
 		m.pprof.Close()
 	}
+	if m.metricsSrv != nil {
+		m.metricsSrv.Close()
+	}
+	if m.hupStop != nil {
+		close(m.hupStop)
+		m.hupStop = nil
+	}
 	if m.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
@@ -403,16 +467,6 @@ func (m *Main) Close() error {
 		err = errors.Join(err, m.stores.Close())
 	}
 	return err
-}
-
-func newLogger(c Config, w io.Writer) *slog.Logger {
-	var lvl slog.Level
-	lvl.UnmarshalText([]byte(c.LogLevel))
-	opts := &slog.HandlerOptions{Level: lvl}
-	if c.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 const clockOffsetSetting = "test_clock_offset_ns"

@@ -41,8 +41,12 @@ func (f *storeFlags) bind(fs *flag.FlagSet) {
 	stringFlag(fs, &f.Blobs, "blobs", "", "archive byte store: s3://bucket/prefix?endpoint=URL&region=R&storage-class=C&path-style=true, or file:///path; empty for files in --data-dir")
 }
 
-// openMetaStore opens only the metadata store (the operator commands).
+// openMetaStore opens only the metadata store of an existing installation
+// (the operator commands); it creates nothing.
 func openMetaStore(ctx context.Context, f storeFlags) (*stores, error) {
+	if err := checkInstallation(ctx, f); err != nil {
+		return nil, err
+	}
 	meta, shared, err := openMeta(ctx, f)
 	if err != nil {
 		return nil, err
@@ -68,6 +72,9 @@ func openStores(ctx context.Context, f storeFlags) (*stores, error) {
 }
 
 func openMeta(ctx context.Context, f storeFlags) (glacier.MetaStore, bool, error) {
+	if err := checkStoreSettings(storeFlags{Meta: f.Meta}); err != nil {
+		return nil, false, err
+	}
 	switch scheme(f.Meta) {
 	case "":
 		if err := os.MkdirAll(f.DataDir, 0o700); err != nil {
@@ -91,6 +98,9 @@ func openMeta(ctx context.Context, f storeFlags) (glacier.MetaStore, bool, error
 }
 
 func openBlobs(ctx context.Context, f storeFlags) (glacier.BlobStore, error) {
+	if err := checkStoreSettings(storeFlags{Blobs: f.Blobs}); err != nil {
+		return nil, err
+	}
 	dir := ""
 	switch scheme(f.Blobs) {
 	case "":

@@ -14,7 +14,7 @@ import (
 func openPostgres(ctx context.Context, dsn string) (glacier.MetaStore, bool, error) {
 	db, err := postgres.Open(ctx, dsn)
 	if err != nil {
-		return nil, false, fmt.Errorf("metadata store %s: %w", redact(dsn), err)
+		return nil, false, redactedError{fmt.Errorf("metadata store %s: %w", redact(dsn), err)}
 	}
 	return db, true, nil
 }
@@ -23,7 +23,7 @@ func openPostgres(ctx context.Context, dsn string) (glacier.MetaStore, bool, err
 func openS3(ctx context.Context, rawURL string) (glacier.BlobStore, error) {
 	st, err := s3.Open(ctx, rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("archive store: %w", err)
+		return nil, redactedError{fmt.Errorf("archive store: %w", err)}
 	}
 	return st, nil
 }

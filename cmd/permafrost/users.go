@@ -46,6 +46,10 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprint(stderr, usersUsage)
 		return usageError{"users needs a subcommand: create, list or delete"}
 	}
+	if isHelp(args[0]) {
+		fmt.Fprint(stdout, usersUsage)
+		return nil
+	}
 	var accountID, name, policyFile string
 	var asJSON bool
 	fs := flagSet("users "+args[0], "users "+args[0]+" [flags]")

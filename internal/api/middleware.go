@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"runtime/debug"
 	"time"
@@ -22,6 +23,8 @@ type requestInfo struct {
 	op        string
 	principal string
 	errCode   string
+	err       error  // the error behind errCode, for Server.Observe
+	quiet     bool   // log at debug level (health probes)
 	fault     string // the fault rule that fired (faults.go)
 }
 
@@ -102,8 +105,16 @@ func (s *Server) withLogging(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
+		body := &countingBody{ReadCloser: r.Body}
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = body
+		}
 		next.ServeHTTP(sw, r)
 		info := requestInfoFrom(r.Context())
+		if s.Observe != nil {
+			s.Observe(RequestStats{Operation: info.op, Status: sw.status, Code: info.errCode, Err: info.err,
+				Duration: time.Since(start), BytesIn: body.n, BytesOut: sw.bytes})
+		}
 		attrs := []any{
 			"request_id", info.id,
 			"op", info.op,
@@ -124,7 +135,11 @@ func (s *Server) withLogging(next http.Handler) http.Handler {
 		if info.fault != "" {
 			attrs = append(attrs, "fault", info.fault)
 		}
-		s.logger().Info("request", attrs...)
+		level := slog.LevelInfo
+		if info.quiet {
+			level = slog.LevelDebug
+		}
+		s.logger().Log(r.Context(), level, "request", attrs...)
 	})
 }
 

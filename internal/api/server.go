@@ -63,6 +63,12 @@ type Server struct {
 	unverified  *byteBudget // deferred-signature upload bodies
 	smallBodies *byteBudget // small bodies buffered for their signature check
 
+	// Health, if set, answers GET /_permafrost/v1/health without
+	// authentication (load balancers, monitoring).
+	Health http.Handler
+	// Observe, if set, is told about every finished request (metrics).
+	Observe func(RequestStats)
+
 	faults faultSet // fault rules (faults.go), served with the test clock
 }
 
@@ -81,7 +87,10 @@ func (s *Server) Handler() http.Handler {
 		own.HandleFunc("/_permafrost/v1/faults/", s.handleFaults)
 	}
 	if s.SNS != nil {
-		own.Handle("/_permafrost/v1/sns/", s.SNS)
+		own.Handle("/_permafrost/v1/sns/", ownEndpoint("SNS", false, s.SNS))
+	}
+	if s.Health != nil {
+		own.Handle("/_permafrost/v1/health", ownEndpoint("Health", true, s.Health))
 	}
 	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/_permafrost/") {
@@ -230,7 +239,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		s.logger().Error("request failed", "request_id", requestID(r.Context()), "err", err)
 	}
 	if info := requestInfoFrom(r.Context()); info != nil {
-		info.errCode = we.Code
+		info.errCode, info.err = we.Code, err
 	}
 	writeJSON(w, we.Status, errorBody{Code: we.Code, Message: msg, Type: errorType(we.Status)})
 }
