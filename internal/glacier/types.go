@@ -239,6 +239,9 @@ type Job struct {
 	OutputKey     string // blob holding the output
 	OutputSize    int64
 	InventoryDate time.Time
+
+	// Select jobs: the query and where its results go; nil for others.
+	Select *SelectJob
 }
 
 // RetrievalBytes is how many bytes an archive job retrieves.
