@@ -53,6 +53,10 @@ type Config struct {
 	ExpeditedSharedPool int
 	// PprofListen, if set, serves net/http/pprof on that address.
 	PprofListen string
+	// SelectOutput is --select-output: the S3-compatible endpoint select
+	// jobs write to (s3://?endpoint=URL&region=R); "" uses the blob
+	// store's when it is S3, else select jobs are refused.
+	SelectOutput string
 }
 
 // DefaultConfig returns the defaults of every serve flag.
@@ -129,6 +133,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	int64Flag(fs, &cfg.FreeTierBytesPerDay, "free-tier-bytes-per-day", 0, "daily allowance of the FreeTier retrieval policy; 0 means 5% of stored bytes over 30 days")
 	stringFlag(fs, &cfg.PprofListen, "pprof-listen", "", "serve Go profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060; off when empty")
 	intFlag(fs, &cfg.ExpeditedSharedPool, "expedited-shared-pool", cfg.ExpeditedSharedPool, "Expedited jobs per 5 minutes an account gets beyond 3 per provisioned unit; negative means unlimited")
+	stringFlag(fs, &cfg.SelectOutput, "select-output", "", "S3-compatible endpoint for select job results: s3://?endpoint=URL&region=R&path-style=B, credentials from PERMAFROST_SELECT_ACCESS_KEY_ID and PERMAFROST_SELECT_SECRET_ACCESS_KEY; empty uses the --blobs endpoint when it is s3://, else select jobs are refused")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -221,6 +226,10 @@ func (m *Main) Open(ctx context.Context) error {
 		ExpeditedSharedPool: m.Config.ExpeditedSharedPool,
 	}
 	m.service.JobMessage = api.JobMessage(m.service)
+	if m.service.SelectOutput, err = m.openSelectOutput(ctx); err != nil {
+		st.Close()
+		return err
+	}
 	m.scheduler = jobs.New(m.service, 0, m.logger)
 	// The outbox is scheduled on the service clock, like everything else:
 	// a notification is due at its job's completion time.
