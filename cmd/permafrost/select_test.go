@@ -270,23 +270,33 @@ func TestSelectJob(t *testing.T) {
 			_, err := jobInitiateErr(c, "sel", p)
 			return err
 		}
-		err := bad(func(p *types.JobParameters) { p.SelectParameters.Expression = aws.String("SELECT * FROM ARCHIVE LIMIT 10") })
+		err := bad(func(p *types.JobParameters) {
+			p.SelectParameters.Expression = aws.String("SELECT * FROM ARCHIVE LIMIT 10")
+		})
 		wantAPIError(t, err, "InvalidParameterValueException", 400)
 		if !strings.Contains(err.Error(), "LIMIT is not supported") || !strings.Contains(err.Error(), "line 1, column 23") {
 			t.Errorf("LIMIT: %v", err)
 		}
 		for name, mod := range map[string]func(*types.JobParameters){
-			"syntax":        func(p *types.JobParameters) { p.SelectParameters.Expression = aws.String("SELECT _1 FROM ARCHIVE WHERE") },
-			"aggregate":     func(p *types.JobParameters) { p.SelectParameters.Expression = aws.String("SELECT COUNT(*) FROM ARCHIVE") },
+			"syntax": func(p *types.JobParameters) {
+				p.SelectParameters.Expression = aws.String("SELECT _1 FROM ARCHIVE WHERE")
+			},
+			"aggregate": func(p *types.JobParameters) {
+				p.SelectParameters.Expression = aws.String("SELECT COUNT(*) FROM ARCHIVE")
+			},
 			"storage class": func(p *types.JobParameters) { p.OutputLocation.S3.StorageClass = "GLACIER" },
 			"canned acl":    func(p *types.JobParameters) { p.OutputLocation.S3.CannedACL = "everyone" },
-			"header info":   func(p *types.JobParameters) { p.SelectParameters.InputSerialization = &types.InputSerialization{Csv: &types.CSVInput{FileHeaderInfo: "MAYBE"}} },
-			"delimiter":     func(p *types.JobParameters) { p.SelectParameters.InputSerialization = &types.InputSerialization{Csv: &types.CSVInput{FieldDelimiter: aws.String(",,")}} },
-			"range":         func(p *types.JobParameters) { p.RetrievalByteRange = aws.String("0-1048575") },
-			"tier":          func(p *types.JobParameters) { p.Tier = aws.String("Fast") },
-			"bucket name":   func(p *types.JobParameters) { p.OutputLocation.S3.BucketName = aws.String("Bad_Bucket") },
-			"long prefix":   func(p *types.JobParameters) { p.OutputLocation.S3.Prefix = aws.String(strings.Repeat("p", 513)) },
-			"no bucket":     func(p *types.JobParameters) { p.OutputLocation.S3.BucketName = aws.String("no-such-bucket-here") },
+			"header info": func(p *types.JobParameters) {
+				p.SelectParameters.InputSerialization = &types.InputSerialization{Csv: &types.CSVInput{FileHeaderInfo: "MAYBE"}}
+			},
+			"delimiter": func(p *types.JobParameters) {
+				p.SelectParameters.InputSerialization = &types.InputSerialization{Csv: &types.CSVInput{FieldDelimiter: aws.String(",,")}}
+			},
+			"range":       func(p *types.JobParameters) { p.RetrievalByteRange = aws.String("0-1048575") },
+			"tier":        func(p *types.JobParameters) { p.Tier = aws.String("Fast") },
+			"bucket name": func(p *types.JobParameters) { p.OutputLocation.S3.BucketName = aws.String("Bad_Bucket") },
+			"long prefix": func(p *types.JobParameters) { p.OutputLocation.S3.Prefix = aws.String(strings.Repeat("p", 513)) },
+			"no bucket":   func(p *types.JobParameters) { p.OutputLocation.S3.BucketName = aws.String("no-such-bucket-here") },
 		} {
 			wantAPIError(t, bad(mod), "InvalidParameterValueException", 400)
 			_ = name
@@ -437,7 +447,15 @@ func TestSelectJobBoto3(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := exec.Command("python3", script)
-	cmd.Env = append(os.Environ(),
+	// The script gets its keys explicitly; none of the test's AWS_*
+	// settings (an empty AWS_PROFILE upsets botocore).
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_") {
+			env = append(env, kv)
+		}
+	}
+	cmd.Env = append(env,
 		"PF_ENDPOINT="+ts.URL(), "PF_KEY="+ts.KeyID, "PF_SECRET="+ts.Secret,
 		"S3_ENDPOINT="+b.Endpoint, "S3_KEY="+b.AccessKey, "S3_SECRET="+b.SecretKey, "S3_BUCKET="+b.Name,
 		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true")
