@@ -43,8 +43,9 @@ type SelectOutput interface {
 	Put(ctx context.Context, loc S3Location, key string, body []byte) error
 }
 
-// SelectParameters is the select job's query and formats (the model's
-// shape, also the JSON stored with the job).
+// SelectParameters is the select job's query and formats. The select
+// types follow the model's shapes; their JSON tags are the form stored with
+// the job (EncodeSelectJob), not the wire, which internal/api owns.
 type SelectParameters struct {
 	InputSerialization  *InputSerialization  `json:",omitempty"`
 	ExpressionType      string               `json:",omitempty"`
