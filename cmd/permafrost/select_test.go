@@ -579,3 +579,30 @@ func TestSelectJobLargeArchive(t *testing.T) {
 		t.Errorf("results: %d bytes, want %d", len(got), want.Len())
 	}
 }
+
+// TestSelectJobResumesAfterShutdown stops the server while a select job is
+// running; the restarted server runs the job again from the start and
+// completes it, with the same results.
+func TestSelectJobResumesAfterShutdown(t *testing.T) {
+	b := newSelectBucket(t)
+	set := func(c *Config) { c.JobDelays = "none"; c.SelectOutput = b.selectOutputURL(t) }
+	ts := jobServe(t, set)
+	c := ts.client()
+	mustCreateVault(t, c, "v")
+	var data strings.Builder
+	for i := range 1_500_000 {
+		fmt.Fprintf(&data, "%d,row %d\n", i, i)
+	}
+	archive := jobUploadMultipart(t, c, "v", "", []byte(data.String()), 4<<20)
+	p := selectParams(archive, b.Name, "resume", "SELECT _2 FROM ARCHIVE WHERE CAST(_1 AS INT) % 300000 = 7", nil, nil)
+	id := ts.jobInitiate(t, c, "v", p)
+	time.Sleep(300 * time.Millisecond) // the scheduler has started the job
+	stopped := time.Now()
+	ts = ts.jobRestart(t, set)
+	t.Logf("stopped and restarted in %v", time.Since(stopped).Round(time.Millisecond))
+	c = ts.client()
+	jobWait(t, c, "v", id, types.StatusCodeSucceeded)
+	if got := b.results(t, "resume/"+id+"/"); got != "row 7\nrow 300007\nrow 600007\nrow 900007\nrow 1200007\n" {
+		t.Errorf("results %q", got)
+	}
+}

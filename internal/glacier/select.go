@@ -411,19 +411,20 @@ func (s *Service) runSelectJob(ctx context.Context, j *Job) error {
 	// while it runs. A store without leases runs it anyway: the outputs
 	// are the same objects, and FinishJob completes the job once.
 	if cl, ok := s.Meta.(jobClaimer); ok {
-		due := j.DueAt
 		until := s.Clock.Now().Add(selectClaim)
-		claimed, err := cl.ClaimJob(ctx, j.ID, due, until)
+		claimed, err := cl.ClaimJob(ctx, j.ID, j.DueAt, until)
 		if err != nil {
 			return err
 		}
 		if !claimed {
 			return Errorf(KindConflict, "running on another node")
 		}
+		parent := ctx
 		runCtx, cancel := context.WithCancel(ctx)
-		defer cancel()
+		renewed := make(chan time.Time, 1)
 		go func() {
-			t := time.NewTicker(selectClaim / 3)
+			defer func() { renewed <- until }()
+			t := time.NewTicker(selectClaim / 4)
 			defer t.Stop()
 			for {
 				select {
@@ -440,6 +441,17 @@ func (s *Service) runSelectJob(ctx context.Context, j *Job) error {
 						return
 					}
 					until = next
+				}
+			}
+		}()
+		defer func() {
+			cancel()
+			last := <-renewed
+			// Stopped by a shutdown: hand the job back at its due time, so
+			// that the next node (or this one restarted) resumes it at once.
+			if parent.Err() != nil {
+				if _, err := cl.ClaimJob(context.WithoutCancel(parent), j.ID, last, j.DueAt); err != nil {
+					s.logger().Warn("releasing the select job's lease failed; it resumes when the lease ends", "job_id", j.ID, "err", err)
 				}
 			}
 		}()
@@ -517,6 +529,9 @@ type blobsReader struct {
 }
 
 func (r *blobsReader) Read(p []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, err // stopping: the job stays in progress
+	}
 	for {
 		if r.cur == nil {
 			if len(r.segs) == 0 {
