@@ -27,6 +27,7 @@ type parser struct {
 	q    *Query
 	// starQual is the qualifier of SELECT alias.*.
 	starQual *token
+	depth    int
 }
 
 // MaxExpressionLen is the longest expression Glacier Select accepts.
@@ -261,7 +262,26 @@ func (p *parser) selectItem() (selectItem, error) {
 //	add:     mul {+|- mul}
 //	mul:     unary {*|/|% unary}
 //	unary:   -unary | +unary | primary
-func (p *parser) expr() (expr, error) { return p.or() }
+func (p *parser) expr() (expr, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer p.leave()
+	return p.or()
+}
+
+// maxDepth bounds the nesting of expressions.
+const maxDepth = 200
+
+func (p *parser) enter() error {
+	p.depth++
+	if p.depth > maxDepth {
+		return p.errAt(p.peek(), "expression nested more than %d levels deep", maxDepth)
+	}
+	return nil
+}
+
+func (p *parser) leave() { p.depth-- }
 
 func (p *parser) or() (expr, error) {
 	l, err := p.and()
@@ -287,6 +307,10 @@ func (p *parser) and() (expr, error) {
 
 func (p *parser) not() (expr, error) {
 	if p.accept("NOT") {
+		if err := p.enter(); err != nil {
+			return nil, err
+		}
+		defer p.leave()
 		e, err := p.not()
 		if err != nil {
 			return nil, err
@@ -428,6 +452,10 @@ func (p *parser) mul() (expr, error) {
 
 func (p *parser) unary() (expr, error) {
 	if p.accept("-") {
+		if err := p.enter(); err != nil {
+			return nil, err
+		}
+		defer p.leave()
 		e, err := p.unary()
 		if err != nil {
 			return nil, err
@@ -439,6 +467,10 @@ func (p *parser) unary() (expr, error) {
 		return &arith{op: '-', l: &constant{intV(0)}, r: e}, nil
 	}
 	if p.accept("+") {
+		if err := p.enter(); err != nil {
+			return nil, err
+		}
+		defer p.leave()
 		return p.unary()
 	}
 	return p.primary()
