@@ -40,3 +40,14 @@ func (m *Main) openSelectOutput(ctx context.Context) (glacier.SelectOutput, erro
 	m.logger.Info("select jobs enabled", "output_endpoint", where, "static_credentials", c.AccessKeyID != "")
 	return w, nil
 }
+
+// validateSelectOutput checks --select-output before anything is opened.
+func validateSelectOutput(v string) error {
+	if v == "" {
+		return nil
+	}
+	if _, err := selectout.ParseURL(v); err != nil {
+		return usageError{fmt.Sprintf("--select-output: %v", err)}
+	}
+	return nil
+}

@@ -103,6 +103,9 @@ func (c Config) Validate() error {
 	if _, err := parseJobDelays(c.JobDelays); err != nil {
 		return err
 	}
+	if err := validateSelectOutput(c.SelectOutput); err != nil {
+		return err
+	}
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(c.LogLevel)); err != nil {
 		return usageError{fmt.Sprintf("--log-level: %v", err)}
