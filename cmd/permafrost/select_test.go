@@ -606,3 +606,36 @@ func TestSelectJobResumesAfterShutdown(t *testing.T) {
 		t.Errorf("results %q", got)
 	}
 }
+
+// TestSelectJobRetrievalControls: select jobs pass the same admission as
+// archive retrievals: the data retrieval policy counts the archive's bytes
+// for Standard jobs, and Expedited jobs need capacity.
+func TestSelectJobRetrievalControls(t *testing.T) {
+	b := newSelectBucket(t)
+	ts := jobServe(t, func(c *Config) { c.ExpeditedSharedPool = 1; c.SelectOutput = b.selectOutputURL(t) })
+	c := ts.client()
+	mustCreateVault(t, c, "v")
+	archive := jobUpload(t, c, "v", "", []byte(strings.Repeat("x,y\n", 1000)))
+	sel := func(tier string) *types.JobParameters {
+		p := selectParams(archive, b.Name, "ctl", "SELECT * FROM ARCHIVE", nil, nil)
+		p.Tier = aws.String(tier)
+		return p
+	}
+	// One Expedited job per 5 minutes from the shared pool, select or not.
+	ts.jobInitiate(t, c, "v", sel("Expedited"))
+	_, err := jobInitiateErr(c, "v", sel("Expedited"))
+	wantAPIError(t, err, "InsufficientCapacityException", 503)
+	_, err = jobInitiateErr(c, "v", jobArchiveParams(archive, "Expedited", ""))
+	wantAPIError(t, err, "InsufficientCapacityException", 503)
+
+	// 4000 bytes in flight over 4 hours is more than 100 bytes an hour.
+	retrMustSet(t, c, types.DataRetrievalRule{Strategy: aws.String("BytesPerHour"), BytesPerHour: aws.Int64(100)})
+	_, err = jobInitiateErr(c, "v", sel("Standard"))
+	wantAPIError(t, err, "PolicyEnforcedException", 400)
+	retrMustSet(t, c, types.DataRetrievalRule{Strategy: aws.String("BytesPerHour"), BytesPerHour: aws.Int64(1500)})
+	ts.jobInitiate(t, c, "v", sel("Standard"))
+	// Now 4000 bytes are in flight: an archive job of the same size is over.
+	_, err = jobInitiateErr(c, "v", jobArchiveParams(archive, "Standard", ""))
+	wantAPIError(t, err, "PolicyEnforcedException", 400)
+	ts.jobInitiate(t, c, "v", sel("Bulk"))
+}

@@ -244,9 +244,10 @@ type Job struct {
 	Select *SelectJob
 }
 
-// RetrievalBytes is how many bytes an archive job retrieves.
+// RetrievalBytes is how many bytes an archive job retrieves (a select
+// job: the whole archive, which it reads).
 func (j Job) RetrievalBytes() int64 {
-	if j.Action != ArchiveRetrieval {
+	if j.Action != ArchiveRetrieval && j.Action != SelectJobAction {
 		return 0
 	}
 	return j.RangeEnd - j.RangeStart + 1

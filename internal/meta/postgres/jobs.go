@@ -272,14 +272,14 @@ func (db *DB) PurgeJobs(ctx context.Context, before time.Time) ([]string, error)
 	return orphans, err
 }
 
-// JobsSince counts the account's archive jobs of a tier created at or
-// after since and sums their bytes.
+// JobsSince counts the account's archive and select jobs of a tier
+// created at or after since and sums their bytes.
 func (db *DB) JobsSince(ctx context.Context, accountID, tier string, since time.Time, inProgress bool) (int, int64, error) {
 	var n int
 	var bytes int64
 	err := db.view(ctx, "jobs since", func(tx pgx.Tx) error {
 		return tx.QueryRow(ctx, `SELECT count(*), coalesce(sum(range_end - range_start + 1), 0)::bigint FROM jobs
-			WHERE account_id = $1 AND action = 'ArchiveRetrieval' AND tier = $2 AND created_at >= $3
+			WHERE account_id = $1 AND action IN ('ArchiveRetrieval', 'Select') AND tier = $2 AND created_at >= $3
 			AND (NOT $4::boolean OR status = 'InProgress')`, accountID, tier, since.UnixMilli(), inProgress).Scan(&n, &bytes)
 	})
 	return n, bytes, err

@@ -301,14 +301,14 @@ func (db *DB) PurgeJobs(ctx context.Context, before time.Time) ([]string, error)
 	return orphans, err
 }
 
-// JobsSince counts the account's archive jobs of a tier created at or
-// after since and sums their bytes.
+// JobsSince counts the account's archive and select jobs of a tier
+// created at or after since and sums their bytes.
 func (db *DB) JobsSince(ctx context.Context, accountID, tier string, since time.Time, inProgress bool) (int, int64, error) {
 	var n int
 	var bytes int64
 	err := db.view(ctx, "jobs since", func(tx *txn) error {
 		return tx.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(range_end - range_start + 1), 0) FROM jobs
-			WHERE account_id = ? AND action = 'ArchiveRetrieval' AND tier = ? AND created_at >= ?
+			WHERE account_id = ? AND action IN ('ArchiveRetrieval', 'Select') AND tier = ? AND created_at >= ?
 			AND (NOT ? OR status = 'InProgress')`, accountID, tier, since.UnixMilli(), inProgress).Scan(&n, &bytes)
 	})
 	return n, bytes, err
