@@ -244,6 +244,22 @@ func TestSelectJob(t *testing.T) {
 		}
 	})
 
+	t.Run("encryption and ACLs passed through or dropped", func(t *testing.T) {
+		p := selectParams(archive, b.Name, "acl", "SELECT id FROM ARCHIVE WHERE id = '2'", &types.CSVInput{FileHeaderInfo: types.FileHeaderInfoUse}, nil)
+		p.OutputLocation.S3.Encryption = &types.Encryption{EncryptionType: types.EncryptionTypeS3}
+		p.OutputLocation.S3.CannedACL = types.CannedACLBucketOwnerFullControl
+		p.OutputLocation.S3.AccessControlList = []types.Grant{{Grantee: &types.Grantee{Type: types.TypeCanonicalUser, ID: aws.String(b.AccessKey)}, Permission: types.PermissionRead}}
+		id, path := run(t, p)
+		jobWait(t, c, "sel", id, types.StatusCodeSucceeded)
+		if got := b.results(t, path); got != "2\n" {
+			t.Errorf("results %q", got)
+		}
+		d := jobDescribe(t, c, "sel", id)
+		if e := d.OutputLocation.S3.Encryption; e == nil || e.EncryptionType != types.EncryptionTypeS3 || len(d.OutputLocation.S3.AccessControlList) != 1 {
+			t.Errorf("OutputLocation %+v", d.OutputLocation.S3)
+		}
+	})
+
 	t.Run("listed", func(t *testing.T) {
 		out, err := c.ListJobs(ctx, &glacier.ListJobsInput{VaultName: aws.String("sel")})
 		if err != nil {
