@@ -47,7 +47,8 @@ const (
 	tString
 	tInt
 	tFloat
-	tOp // punctuation and operators
+	tOp   // punctuation and operators
+	tTime // `timestamp`
 )
 
 type token struct {
@@ -62,6 +63,8 @@ func (t token) String() string {
 		return "end of expression"
 	case tString:
 		return "'" + t.text + "'"
+	case tTime:
+		return "`" + t.text + "`"
 	case tQuotedIdent:
 		return `"` + t.text + `"`
 	}
@@ -112,6 +115,14 @@ func lex(src string) ([]token, error) {
 				i++
 			}
 			toks = append(toks, token{tString, b.String(), start})
+		case c == '`':
+			// An Ion timestamp literal, as in `2010-01-01T`.
+			end := strings.IndexByte(src[i+1:], '`')
+			if end < 0 {
+				return nil, newSyntaxError(src, i, "unterminated timestamp literal")
+			}
+			toks = append(toks, token{tTime, src[i+1 : i+1+end], i})
+			i += end + 2
 		case c == '"':
 			start := i
 			var b strings.Builder

@@ -496,6 +496,12 @@ func (p *parser) primary() (expr, error) {
 		return &constant{floatV(f)}, nil
 	case tQuotedIdent:
 		return p.column(t)
+	case tTime:
+		ts, err := parseTimestamp(t.text)
+		if err != nil {
+			return nil, p.errAt(t, "invalid timestamp literal %s", t)
+		}
+		return &constant{timeV(ts)}, nil
 	case tOp:
 		if t.text == "(" {
 			if s := p.peek(); s.is("SELECT") {

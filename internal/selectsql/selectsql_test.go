@@ -69,6 +69,8 @@ func TestQueries(t *testing.T) {
 			"2021,2022-01-01T23:59:59Z,0,\"December 31, 2021 11:59 PM\"\n"},
 		{"date filter", "SELECT name FROM ARCHIVE WHERE TO_TIMESTAMP(joined) < TO_TIMESTAMP('2020T')", use, CSVOutput{}, people, "bob\nDan\n"},
 		{"date diff and extract", "SELECT DATE_DIFF(day, TO_TIMESTAMP('2020-01-01T'), TO_TIMESTAMP('2020-03-01T')), DATE_DIFF(month, TO_TIMESTAMP('2020-01-31T'), TO_TIMESTAMP('2020-03-01T')), EXTRACT(TIMEZONE_HOUR FROM TO_TIMESTAMP('2020-01-01T10:00-05:30')), EXTRACT(TIMEZONE_MINUTE FROM TO_TIMESTAMP('2020-01-01T10:00-05:30')) FROM ARCHIVE", CSVInput{}, CSVOutput{}, "x\n", "60,1,-5,-30\n"},
+		{"timestamp literals", "SELECT DATE_DIFF(year, `2010-01-01T`, `2011-01-01T`), DATE_DIFF(month, `2010T`, `2010-05T`), DATE_DIFF(day, `2010-01-01T23:00Z`, `2010-01-02T01:00Z`), DATE_ADD(hour, 2, `2010-01-01T23:00+05:30`), EXTRACT(MINUTE FROM `2017-01-02T03:04:05.006Z`) FROM ARCHIVE", CSVInput{}, CSVOutput{}, "x\n",
+			"1,4,0,2010-01-02T01:00:00+05:30,4\n"},
 		{"utcnow", "SELECT UTCNOW() > TO_TIMESTAMP('2026-01-01T'), TO_STRING(UTCNOW(), 'yyyy-MM-dd''T''HH:mmXXX') FROM ARCHIVE", CSVInput{}, CSVOutput{}, "x\n", "true,2026-12-07T12:00Z\n"},
 		{"three-valued logic", "SELECT _1 FROM ARCHIVE WHERE _5 = 'x' OR _1 = 'a'", CSVInput{}, CSVOutput{}, "a\nb\n", "a\n"},
 		{"not", "SELECT _1 FROM ARCHIVE WHERE NOT (_1 = 'a')", CSVInput{}, CSVOutput{}, "a\nb\n", "b\n"},
@@ -124,6 +126,7 @@ func TestSyntaxErrors(t *testing.T) {
 		{"SELECT CAST(_1 AS BLOB) FROM ARCHIVE", "expected a type", 1, 19},
 		{"SELECT _1 FROM ARCHIVE WHERE _1 LIKE 'a' ESCAPE 'xy'", "single character", 1, 33},
 		{"", "expected SELECT", 1, 1},
+		{"SELECT `2010-13T` FROM ARCHIVE", "invalid timestamp literal", 1, 8},
 		{"SELECT " + strings.Repeat("(", 300) + "1" + strings.Repeat(")", 300) + " FROM ARCHIVE", "nested more than 200", 1, 208},
 		{"SELECT " + strings.Repeat("NOT ", 300) + "TRUE FROM ARCHIVE", "nested more than 200", 1, 808},
 	}
