@@ -655,3 +655,53 @@ func TestSelectJobRetrievalControls(t *testing.T) {
 	wantAPIError(t, err, "PolicyEnforcedException", 400)
 	ts.jobInitiate(t, c, "v", sel("Bulk"))
 }
+
+// TestSelectJobGoneAtRunTime: a select job whose archive is deleted, or
+// whose bucket is removed, before it runs fails with a message instead of
+// retrying for ever; with a bucket, the error report is written.
+func TestSelectJobGoneAtRunTime(t *testing.T) {
+	b := newSelectBucket(t)
+	ctx := context.Background()
+	// A bucket of the test's own, deleted while the job waits.
+	gone := b
+	gone.Name = fmt.Sprintf("pf-select-gone-%x", randomBytes(4))
+	if _, err := b.s3.CreateBucket(ctx, &awss3.CreateBucketInput{Bucket: aws.String(gone.Name)}); err != nil {
+		t.Fatal(err)
+	}
+	ts := jobServe(t, func(c *Config) { c.SelectOutput = b.selectOutputURL(t) })
+	c := ts.client()
+	mustCreateVault(t, c, "v")
+	a1 := jobUpload(t, c, "v", "", []byte("1,a\n"))
+	a2 := jobUpload(t, c, "v", "", []byte("2,b\n"))
+	p1 := selectParams(a1, b.Name, "gone", "SELECT * FROM ARCHIVE", nil, nil)
+	p1.Tier = aws.String("Bulk")
+	j1 := ts.jobInitiate(t, c, "v", p1)
+	p2 := selectParams(a2, gone.Name, "gone", "SELECT * FROM ARCHIVE", nil, nil)
+	p2.Tier = aws.String("Bulk")
+	j2 := ts.jobInitiate(t, c, "v", p2)
+
+	if _, err := c.DeleteArchive(ctx, &glacier.DeleteArchiveInput{VaultName: aws.String("v"), ArchiveId: aws.String(a1)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range gone.list(t, "") {
+		if _, err := gone.s3.DeleteObject(ctx, &awss3.DeleteObjectInput{Bucket: aws.String(gone.Name), Key: aws.String(k)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := gone.s3.DeleteBucket(ctx, &awss3.DeleteBucketInput{Bucket: aws.String(gone.Name)}); err != nil {
+		t.Fatal(err)
+	}
+	ts.advance(t, 6*time.Hour)
+
+	d := jobWait(t, c, "v", j1, types.StatusCodeFailed)
+	if !strings.Contains(aws.ToString(d.StatusMessage), "archive was deleted") {
+		t.Errorf("StatusMessage %q", aws.ToString(d.StatusMessage))
+	}
+	if m, _ := b.get(t, "gone/"+j1+"/error_manifest.txt"); !strings.Contains(m, "gone/"+j1+"/errors/") {
+		t.Errorf("error manifest %q", m)
+	}
+	d = jobWait(t, c, "v", j2, types.StatusCodeFailed)
+	if msg := aws.ToString(d.StatusMessage); !strings.Contains(msg, "does not exist") || !strings.Contains(msg, gone.Name) {
+		t.Errorf("StatusMessage %q", msg)
+	}
+}

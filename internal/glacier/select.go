@@ -472,7 +472,7 @@ func (s *Service) runSelectJob(ctx context.Context, j *Job) error {
 	a, err := s.Meta.GetArchive(ctx, j.ArchiveID)
 	if IsNotFound(err) {
 		j.Status, j.StatusMessage = JobFailed, "The archive was deleted before the job completed: "+j.ArchiveID
-		return s.selectFailed(ctx, j)
+		return s.reportFailure(ctx, j)
 	}
 	if err != nil {
 		return err
@@ -490,22 +490,57 @@ func (s *Service) runSelectJob(ctx context.Context, j *Job) error {
 	}
 	if runErr != nil {
 		var outErr *selectOutputError
-		if errors.As(runErr, &outErr) || errors.Is(runErr, errArchiveRead) {
+		if errors.As(runErr, &outErr) && outputGone(outErr.err) {
+			return s.selectUnwritable(j, outErr.err)
+		}
+		if outErr != nil || errors.Is(runErr, errArchiveRead) {
 			return runErr // the stores failed: try again later
 		}
 		j.Status, j.StatusMessage = JobFailed, "Select failed: "+runErr.Error()
-		return s.selectFailed(ctx, j)
+		return s.reportFailure(ctx, j)
 	}
 	var manifest strings.Builder
 	for _, k := range parts.keys {
 		manifest.WriteString(k + "\n")
 	}
-	if err := s.putSelectObject(ctx, *j, "result_manifest.txt", []byte(manifest.String())); err != nil {
+	if err := s.putSelectObject(ctx, *j, "result_manifest.txt", []byte(manifest.String())); outputGone(err) {
+		return s.selectUnwritable(j, err)
+	} else if err != nil {
 		return err
 	}
 	j.Status, j.StatusMessage = JobSucceeded, "Succeeded"
 	s.logger().Info("select job done", "job_id", j.ID, "records_read", st.RecordsRead, "records_written", st.RecordsWritten, "bytes_read", st.BytesRead)
 	return nil
+}
+
+// outputGone reports whether writing failed for a reason retries do not
+// fix: the bucket is gone or no longer writable.
+func outputGone(err error) bool {
+	k := KindOf(err)
+	return err != nil && (k == KindNotFound || k == KindAccessDenied)
+}
+
+// selectUnwritable fails a job whose output location refuses its writes;
+// there is nowhere to put an error report.
+func (s *Service) selectUnwritable(j *Job, err error) error {
+	msg := MessageOf(err)
+	if msg == "" {
+		msg = err.Error()
+	}
+	j.Status, j.StatusMessage = JobFailed, "Select failed: writing the output failed: "+msg
+	s.logger().Warn("select job output refused", "job_id", j.ID, "err", err)
+	return nil
+}
+
+// reportFailure writes the error report of a failed job; an output
+// location that refuses it leaves the job failed without one.
+func (s *Service) reportFailure(ctx context.Context, j *Job) error {
+	err := s.selectFailed(ctx, j)
+	if outputGone(err) {
+		s.logger().Warn("select job error report refused", "job_id", j.ID, "err", err)
+		return nil
+	}
+	return err
 }
 
 // selectFailed writes the error report of a failed select job.

@@ -195,7 +195,19 @@ func (w *Writer) Put(ctx context.Context, loc glacier.S3Location, key string, bo
 		_, err = w.client.PutObject(ctx, in)
 	}
 	if err != nil {
-		return fmt.Errorf("s3://%s/%s at %s: %w", loc.BucketName, key, w.where, err)
+		msg := fmt.Sprintf("s3://%s/%s at %s", loc.BucketName, key, w.where)
+		// Errors a retry will not fix are classified for the job runner,
+		// which fails the job instead of trying again.
+		var ae smithy.APIError
+		if errors.As(err, &ae) {
+			switch ae.ErrorCode() {
+			case "NoSuchBucket":
+				return glacier.Wrap(glacier.KindNotFound, err, msg+": the bucket does not exist")
+			case "AccessDenied", "AllAccessDisabled", "InvalidAccessKeyId", "SignatureDoesNotMatch":
+				return glacier.Wrap(glacier.KindAccessDenied, err, msg+": access denied")
+			}
+		}
+		return fmt.Errorf("%s: %w", msg, err)
 	}
 	return nil
 }
