@@ -705,3 +705,41 @@ func TestSelectJobGoneAtRunTime(t *testing.T) {
 		t.Errorf("StatusMessage %q", msg)
 	}
 }
+
+// TestSelectJobLeaseTakeover: a node that claimed a select job and died
+// (simulated by a claim written straight to the store) holds it until its
+// lease ends; then another scheduler takes the job over and completes it.
+func TestSelectJobLeaseTakeover(t *testing.T) {
+	b := newSelectBucket(t)
+	ts := jobServe(t, func(c *Config) { c.SelectOutput = b.selectOutputURL(t) })
+	c := ts.client()
+	ctx := context.Background()
+	mustCreateVault(t, c, "v")
+	archive := jobUpload(t, c, "v", "", []byte("1,a\n2,b\n"))
+	p := selectParams(archive, b.Name, "lease", "SELECT _2 FROM ARCHIVE WHERE _1 = '2'", nil, nil)
+	p.Tier = aws.String("Bulk")
+	id := ts.jobInitiate(t, c, "v", p)
+	j, err := ts.stores.meta.GetJob(ctx, ts.AccountID, "v", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claimer, ok := ts.stores.meta.(interface {
+		ClaimJob(ctx context.Context, id string, due, until time.Time) (bool, error)
+	})
+	if !ok {
+		t.Fatalf("%T has no ClaimJob", ts.stores.meta)
+	}
+	if ok, err := claimer.ClaimJob(ctx, id, j.DueAt, j.DueAt.Add(2*time.Minute)); err != nil || !ok {
+		t.Fatalf("ClaimJob: %v %v", ok, err)
+	}
+	ts.advance(t, 5*time.Hour+time.Minute) // due, but leased by the "dead" node
+	time.Sleep(time.Second)
+	if d := jobDescribe(t, c, "v", id); d.StatusCode != types.StatusCodeInProgress {
+		t.Fatalf("leased job ran: %s", d.StatusCode)
+	}
+	ts.advance(t, 2*time.Minute)
+	jobWait(t, c, "v", id, types.StatusCodeSucceeded)
+	if got := b.results(t, "lease/"+id+"/"); got != "b\n" {
+		t.Errorf("results %q", got)
+	}
+}
