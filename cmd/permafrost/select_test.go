@@ -453,8 +453,11 @@ func TestSelectJobBoto3(t *testing.T) {
 	if _, err := exec.LookPath("python3"); err != nil {
 		t.Fatalf("python3 is required: %v", err)
 	}
-	if out, err := exec.Command("python3", "-c", "import boto3").CombinedOutput(); err != nil {
-		t.Fatalf("boto3 is required (pip install boto3): %v\n%s", err, out)
+	if exec.Command("python3", "-c", "import boto3").Run() != nil {
+		t.Log("installing boto3 (pip install boto3)")
+		if out, err := exec.Command("python3", "-m", "pip", "install", "--quiet", "boto3").CombinedOutput(); err != nil {
+			t.Fatalf("boto3 is required and pip install boto3 failed: %v\n%s", err, out)
+		}
 	}
 	b := newSelectBucket(t)
 	ts := jobServe(t, func(c *Config) { c.JobDelays = "none"; c.SelectOutput = b.selectOutputURL(t) })
