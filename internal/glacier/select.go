@@ -405,7 +405,9 @@ func (s *Service) runSelectJob(ctx context.Context, j *Job) error {
 		return nil
 	}
 	if s.SelectOutput == nil {
-		return errors.New("select jobs are not enabled on this node (no --select-output)")
+		// A node without an output store leaves the job to the nodes
+		// that have one (the one that accepted it did).
+		return Errorf(KindConflict, "select jobs are not enabled on this node")
 	}
 	// Lease the job so that other nodes do not run it too; renew the lease
 	// while it runs. A store without leases runs it anyway: the outputs
