@@ -38,14 +38,14 @@ const MaxRecordSize = 1 << 20
 const MaxColumns = 1 << 20
 
 func oneChar(name, v string) error {
-	if v != "" && utf8.RuneCountInString(v) != 1 {
+	if v != "" && (utf8.RuneCountInString(v) != 1 || !utf8.ValidString(v)) {
 		return fmt.Errorf("%s must be a single character, not %q", name, v)
 	}
 	return nil
 }
 
 func recordDelim(name, v string) error {
-	if v != "" && (len(v) > 2 || utf8.RuneCountInString(v) > 2) {
+	if v != "" && (utf8.RuneCountInString(v) > 2 || !utf8.ValidString(v)) {
 		return fmt.Errorf("%s must be one or two characters, not %q", name, v)
 	}
 	return nil
@@ -72,10 +72,20 @@ func (c CSVInput) Normalize() (CSVInput, error) {
 	c.FieldDelimiter = def(c.FieldDelimiter, ",")
 	c.QuoteCharacter = def(c.QuoteCharacter, `"`)
 	c.QuoteEscapeCharacter = def(c.QuoteEscapeCharacter, c.QuoteCharacter)
-	if c.FieldDelimiter == c.QuoteCharacter || c.FieldDelimiter == c.RecordDelimiter {
-		return c, fmt.Errorf("FieldDelimiter %q must differ from QuoteCharacter and RecordDelimiter", c.FieldDelimiter)
+	return c, distinct(c.FieldDelimiter, c.RecordDelimiter, c.QuoteCharacter, c.QuoteEscapeCharacter)
+}
+
+// distinct checks that the delimiters, the quote and the escape can be
+// told apart: none is part of the record delimiter or equal to another
+// (but the escape may be the quote, which then escapes itself).
+func distinct(fld, rec, quote, esc string) error {
+	if fld == quote || fld == esc || strings.Contains(rec, fld) {
+		return fmt.Errorf("FieldDelimiter %q must differ from QuoteCharacter, QuoteEscapeCharacter and RecordDelimiter", fld)
 	}
-	return c, nil
+	if strings.Contains(rec, quote) || strings.Contains(rec, esc) {
+		return fmt.Errorf("RecordDelimiter %q must not contain the QuoteCharacter or QuoteEscapeCharacter", rec)
+	}
+	return nil
 }
 
 // Normalize checks the output options and fills in the defaults.
@@ -99,7 +109,7 @@ func (c CSVOutput) Normalize() (CSVOutput, error) {
 	c.FieldDelimiter = def(c.FieldDelimiter, ",")
 	c.QuoteCharacter = def(c.QuoteCharacter, `"`)
 	c.QuoteEscapeCharacter = def(c.QuoteEscapeCharacter, c.QuoteCharacter)
-	return c, nil
+	return c, distinct(c.FieldDelimiter, c.RecordDelimiter, c.QuoteCharacter, c.QuoteEscapeCharacter)
 }
 
 func def(v, d string) string {
@@ -119,16 +129,24 @@ type Reader struct {
 	ends                       []int
 	n                          int64 // records read, including the header
 	stripCR                    bool
+	// special marks the bytes that may start a delimiter, quote or escape.
+	special [256]bool
 }
 
 // NewReader reads records with the (normalized) options.
-func NewReader(r io.Reader, opt CSVInput) *Reader {
-	return &Reader{
-		r: bufio.NewReaderSize(r, 1<<16), opt: opt,
+func NewReader(rd io.Reader, opt CSVInput) *Reader {
+	r := &Reader{
+		r: bufio.NewReaderSize(rd, 1<<16), opt: opt,
 		rec: []byte(opt.RecordDelimiter), fld: []byte(opt.FieldDelimiter), quote: []byte(opt.QuoteCharacter),
 		esc: []byte(opt.QuoteEscapeCharacter), comm: []byte(opt.Comments),
 		stripCR: opt.RecordDelimiter == "\n",
 	}
+	for _, d := range []string{opt.RecordDelimiter, opt.FieldDelimiter, opt.QuoteCharacter, opt.QuoteEscapeCharacter, opt.Comments} {
+		if d != "" {
+			r.special[d[0]] = true
+		}
+	}
+	return r
 }
 
 // Line is the number of the last record read (1-based, counting the
@@ -197,8 +215,8 @@ func (r *Reader) read() (fields []string, blank bool, err error) {
 		}
 	}
 	quoted, inQuotes, atStart := false, false, true
-	endField := func() error {
-		if !quoted && r.stripCR && len(r.buf) > 0 && r.buf[len(r.buf)-1] == '\r' && (len(r.ends) == 0 || r.ends[len(r.ends)-1] < len(r.buf)) {
+	endField := func(last bool) error {
+		if last && !quoted && r.stripCR && len(r.buf) > 0 && r.buf[len(r.buf)-1] == '\r' && (len(r.ends) == 0 || r.ends[len(r.ends)-1] < len(r.buf)) {
 			r.buf = r.buf[:len(r.buf)-1]
 		}
 		r.ends = append(r.ends, len(r.buf))
@@ -209,6 +227,26 @@ func (r *Reader) read() (fields []string, blank bool, err error) {
 		return nil
 	}
 	for {
+		// Fast path: copy the run of bytes that cannot start a delimiter,
+		// a quote or an escape straight from the buffer.
+		if n := r.r.Buffered(); n > 0 {
+			chunk, _ := r.r.Peek(n)
+			i := 0
+			for i < len(chunk) && !r.special[chunk[i]] {
+				i++
+			}
+			if i > 0 {
+				r.buf = append(r.buf, chunk[:i]...)
+				r.r.Discard(i)
+				if !inQuotes {
+					atStart = false
+				}
+				if len(r.buf) > MaxRecordSize {
+					return nil, false, fmt.Errorf("record %d is larger than %d bytes", r.n, MaxRecordSize)
+				}
+				continue
+			}
+		}
 		c, err := r.r.ReadByte()
 		if err == io.EOF {
 			if inQuotes {
@@ -247,7 +285,7 @@ func (r *Reader) read() (fields []string, blank bool, err error) {
 		}
 		switch {
 		case r.at(c, r.fld):
-			if err := endField(); err != nil {
+			if err := endField(false); err != nil {
 				return nil, false, err
 			}
 			continue
@@ -261,10 +299,10 @@ func (r *Reader) read() (fields []string, blank bool, err error) {
 		r.buf = append(r.buf, c)
 	}
 done:
-	if len(r.ends) == 0 && len(r.buf) == 0 && !quoted || len(r.ends) == 0 && r.stripCR && string(r.buf) == "\r" {
+	if len(r.ends) == 0 && !quoted && (len(r.buf) == 0 || r.stripCR && string(r.buf) == "\r") {
 		return nil, true, nil
 	}
-	if err := endField(); err != nil {
+	if err := endField(true); err != nil {
 		return nil, false, err
 	}
 	// One string for the record, sliced into fields.
@@ -288,11 +326,17 @@ type Writer struct {
 }
 
 // NewWriter writes records with the (normalized) options.
-func NewWriter(w io.Writer, opt CSVOutput) *Writer {
-	return &Writer{
-		w: bufio.NewWriterSize(w, 1<<16), opt: opt, always: opt.QuoteFields == "ALWAYS",
-		special: []string{opt.FieldDelimiter, opt.QuoteCharacter, opt.QuoteEscapeCharacter, opt.RecordDelimiter, "\n", "\r"},
+func NewWriter(out io.Writer, opt CSVOutput) *Writer {
+	w := &Writer{
+		w: bufio.NewWriterSize(out, 1<<16), opt: opt, always: opt.QuoteFields == "ALWAYS",
+		special: []string{opt.FieldDelimiter, opt.QuoteCharacter, opt.QuoteEscapeCharacter, "\n", "\r"},
 	}
+	// Any character of the record delimiter: a field ending with the
+	// first of two would otherwise run into the delimiter.
+	for _, c := range opt.RecordDelimiter {
+		w.special = append(w.special, string(c))
+	}
+	return w
 }
 
 // Write writes one record.

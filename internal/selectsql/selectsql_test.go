@@ -77,6 +77,7 @@ func TestQueries(t *testing.T) {
 		{"modulo and negative", "SELECT -_1 % 3, 7 / 2, 7.0 / 2, 2 - -3 FROM ARCHIVE", CSVInput{}, CSVOutput{}, "10\n", "-1,3,3.5,5\n"},
 		{"comments and blank lines", "SELECT _1 FROM ARCHIVE", CSVInput{Comments: "#"}, CSVOutput{}, "#skip,me\na\n\nb\n#x\n", "a\nb\n"},
 		{"crlf", "SELECT _2 FROM ARCHIVE", CSVInput{}, CSVOutput{}, "a,b\r\nc,d\r\n", "b\nd\n"},
+		{"cr inside a record", "SELECT CHAR_LENGTH(_1), _2 FROM ARCHIVE", CSVInput{}, CSVOutput{}, "a\r,b\r\n", "2,b\n"},
 		{"delimiters in and out", "SELECT _2, _1 FROM ARCHIVE", CSVInput{FieldDelimiter: "|", RecordDelimiter: ";"}, CSVOutput{FieldDelimiter: "\t", RecordDelimiter: "\r\n"},
 			"a|b;c|d e;", "b\ta\r\nd e\tc\r\n"},
 		{"quote and escape in", "SELECT _1, _2 FROM ARCHIVE", CSVInput{QuoteCharacter: "'", QuoteEscapeCharacter: `\`}, CSVOutput{}, `'it\'s, ok',x` + "\n" + `'a\\b',y` + "\n",
