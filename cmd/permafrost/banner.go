@@ -55,6 +55,9 @@ func (m *Main) announce(ctx context.Context, firstKey *glacier.AccessKey) {
 		attrs = append(attrs, "metrics", "http://"+m.metricsLn.Addr().String()+"/metrics")
 	}
 	m.logger.Info("permafrost serving", attrs...)
+	if c.TestClock {
+		m.logger.Warn("--test-clock is on: anyone who can reach the listener can move this server's clock forward (POST /_permafrost/v1/clock), so this installation carries no retention guarantee; never use it for real data")
+	}
 
 	if isTerminal(m.Stderr) {
 		var b strings.Builder

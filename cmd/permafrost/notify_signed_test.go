@@ -152,11 +152,12 @@ func TestSignedNotificationsVerify(t *testing.T) {
 		httputil.NewSingleHostReverseProxy(u).ServeHTTP(w, r)
 	}))
 	defer front.Close()
-	ts = jobServe(t, func(c *Config) {
+	ts = jobServeDir(t, t.TempDir(), func(c *Config) {
 		c.JobDelays = "none"
 		c.PublicURL = front.URL
 		c.SNSEndpoints = []string{notifVaultTopic + "=" + recv.URL + "/vault"}
 	})
+	ts.AccountID, ts.KeyID, ts.Secret = ts.mustCreateAccount(t, notifAccount) // the topic's own account
 	caFile := filepath.Join(t.TempDir(), "front.pem")
 	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: front.Certificate().Raw}), 0o644); err != nil {
 		t.Fatal(err)

@@ -66,6 +66,10 @@ type Config struct {
 	MetricsListen string
 	// TLSCert and TLSKey, if set, serve HTTPS on Listen (re-read on SIGHUP).
 	TLSCert, TLSKey string
+	// SelectOutput is --select-output: the S3-compatible endpoint select
+	// jobs write to (s3://?endpoint=URL&region=R); "" uses the blob
+	// store's when it is S3, else select jobs are refused.
+	SelectOutput string
 	// Dev is --dev (dev.go): the well-known key instead of a generated one.
 	Dev        bool
 	devTempDir bool // DataDir is --dev's temporary directory
@@ -126,6 +130,9 @@ func (c Config) Validate() error {
 	if err := checkStoreSettings(c.storeFlags()); err != nil {
 		return err
 	}
+	if err := validateSelectOutput(c.SelectOutput); err != nil {
+		return err
+	}
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(c.LogLevel)); err != nil {
 		return usageError{fmt.Sprintf("--log-level: %v", err)}
@@ -161,6 +168,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	stringFlag(fs, &cfg.MetricsListen, "metrics-listen", "", "serve Prometheus metrics at /metrics on this address, e.g. 127.0.0.1:9401; off when empty")
 	stringFlag(fs, &cfg.TLSCert, "tls-cert", "", "PEM certificate (chain) file: serve HTTPS on --listen; re-read on SIGHUP")
 	stringFlag(fs, &cfg.TLSKey, "tls-key", "", "PEM private key file of --tls-cert")
+	stringFlag(fs, &cfg.SelectOutput, "select-output", "", "S3-compatible endpoint for select job results: s3://?endpoint=URL&region=R&path-style=B, credentials from PERMAFROST_SELECT_ACCESS_KEY_ID and PERMAFROST_SELECT_SECRET_ACCESS_KEY; empty uses the --blobs endpoint when it is s3://, else select jobs are refused")
 	var dev bool
 	boolFlag(fs, &dev, "dev", false, devHelp)
 	if err := parseFlags(fs, args); err != nil {
@@ -310,6 +318,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		TopicAccounts:       endpoints.Accounts,
 	}
 	m.service.JobMessage = api.JobMessage(m.service)
+	if m.service.SelectOutput, err = m.openSelectOutput(ctx); err != nil {
+		st.Close()
+		return err
+	}
 	m.scheduler = jobs.New(m.service, 0, m.logger)
 	// The outbox is scheduled on the service clock, like everything else:
 	// a notification is due at its job's completion time.

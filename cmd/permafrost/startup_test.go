@@ -255,7 +255,7 @@ func TestStartupBanner(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	shell := permafrostBinary(t) + " serve --listen 127.0.0.1:0 --data-dir " + data + " --test-clock & pid=$!; sleep 3; kill $pid; wait $pid"
+	shell := permafrostBinary(t) + " serve --listen 127.0.0.1:0 --data-dir " + data + " --region eu-west-1 --test-clock & pid=$!; sleep 3; kill $pid; wait $pid"
 	cmd := exec.CommandContext(ctx, script, "-qec", shell, "/dev/null")
 	cmd.Env = cleanEnv()
 	out, err := cmd.CombinedOutput()

@@ -120,6 +120,8 @@ func JobDescription(svc *glacier.Service, j glacier.Job) GlacierJobDescription {
 			p.Marker = optString(j.Marker)
 		}
 		d.InventoryRetrievalParameters = p
+	case glacier.SelectJobAction:
+		describeSelect(&d, j)
 	}
 	return d
 }
@@ -155,12 +157,18 @@ func (s *Server) handleInitiateJob(w http.ResponseWriter, r *http.Request, c *ca
 	if p := in.InventoryRetrievalParameters; p != nil {
 		req.Inventory = &glacier.InventoryParams{StartDate: p.StartDate, EndDate: p.EndDate, Limit: p.Limit, Marker: p.Marker}
 	}
+	if err := decodeSelect(in, &req); err != nil {
+		return err
+	}
 	j, err := s.Service.InitiateJob(r.Context(), c.caller, c.account, r.PathValue("vault"), req)
 	if err != nil {
 		return err
 	}
 	w.Header().Set("Location", "/"+j.AccountID+"/vaults/"+j.VaultName+"/jobs/"+j.ID)
 	w.Header().Set("x-amz-job-id", j.ID)
+	if p := j.OutputPath(); p != "" {
+		w.Header().Set("x-amz-job-output-path", p)
+	}
 	writeEmpty(w, http.StatusAccepted)
 	return nil
 }

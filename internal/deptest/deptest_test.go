@@ -58,7 +58,7 @@ func imports(t *testing.T, pkg string) []string {
 // that a pure core itself never does I/O, so its direct imports are checked.
 func TestPureCoresUseNoOSOrNetwork(t *testing.T) {
 	for _, pkg := range []string{"internal/treehash", "internal/sigv4", "internal/clock", "internal/policy",
-		"internal/vaultlock", "internal/inventory"} {
+		"internal/vaultlock", "internal/inventory", "internal/selectsql"} {
 		for _, imp := range imports(t, pkg) {
 			// net/url and net/netip are pure parsing (URLs, CIDRs).
 			netOK := imp == "net/url" || imp == "net/netip"

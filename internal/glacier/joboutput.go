@@ -40,6 +40,9 @@ func (s *Service) GetJobOutput(ctx context.Context, c *Caller, accountID, vault,
 	if j.Status != JobSucceeded {
 		return JobOutput{}, Errorf(KindInvalidParameter, "The job is not currently available for download: %s", id)
 	}
+	if j.Action == SelectJobAction {
+		return JobOutput{}, Errorf(KindInvalidParameter, "Select jobs write their output to Amazon S3, under %s in bucket %s: %s", j.OutputPath(), j.Select.OutputLocation.S3.BucketName, id)
+	}
 	out := JobOutput{Job: j, Total: j.OutputSize, Last: j.OutputSize - 1}
 	if j.Action == ArchiveRetrieval {
 		out.Total = j.RetrievalBytes()

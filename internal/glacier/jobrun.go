@@ -65,6 +65,12 @@ func (s *Service) finishJob(ctx context.Context, j Job) error {
 			return err
 		}
 	}
+	if j.Action == SelectJobAction {
+		if err := s.runSelectJob(ctx, &j); err != nil {
+			return ignoreConflict(err)
+		}
+		j.CompletedAt = s.Clock.Now()
+	}
 	err := s.Meta.FinishJob(ctx, j, s.jobNotifications(ctx, j))
 	if j.Action == ArchiveRetrieval && IsNotFound(err) {
 		j.Status, j.StatusMessage = JobFailed, "The archive was deleted before the job completed: "+j.ArchiveID
@@ -94,7 +100,7 @@ func (s *Service) jobNotifications(ctx context.Context, j Job) []Notification {
 	if j.Action == InventoryRetrieval {
 		event = "InventoryRetrievalCompleted"
 	}
-	if cfg, err := s.Meta.GetNotificationConfig(ctx, j.AccountID, j.VaultName); err == nil &&
+	if cfg, err := s.Meta.GetNotificationConfig(ctx, j.AccountID, j.VaultName); err == nil && j.Action != SelectJobAction &&
 		slices.Contains(cfg.Events, event) && !slices.Contains(topics, cfg.SNSTopic) {
 		topics = append(topics, cfg.SNSTopic)
 	}

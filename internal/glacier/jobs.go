@@ -44,6 +44,9 @@ type JobRequest struct {
 	Inventory *InventoryParams
 	// Select is set when SelectParameters or OutputLocation were given.
 	Select bool
+	// SelectParameters and OutputLocation of select jobs; nil when absent.
+	SelectParameters *SelectParameters
+	OutputLocation   *OutputLocation
 }
 
 // InventoryParams are the filters of an inventory job, as strings.
@@ -100,11 +103,11 @@ func (s *Service) InitiateJob(ctx context.Context, c *Caller, accountID, vault s
 	case "inventory-retrieval":
 		return s.initiateInventoryJob(ctx, c, j, r)
 	case "select":
-		return Job{}, Errorf(KindInvalidParameter, "Invalid job type: select jobs are not enabled on this server")
+		return s.initiateSelectJob(ctx, c, j, r)
 	case "":
 		return Job{}, Errorf(KindMissingParameter, "Required parameter missing: Type")
 	}
-	return Job{}, Errorf(KindInvalidParameter, "Invalid job type: %q. It must be archive-retrieval or inventory-retrieval", r.Type)
+	return Job{}, Errorf(KindInvalidParameter, "Invalid job type: %q. It must be archive-retrieval, inventory-retrieval or select", r.Type)
 }
 
 func (s *Service) initiateArchiveJob(ctx context.Context, c *Caller, j Job, r JobRequest) (Job, error) {

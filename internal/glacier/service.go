@@ -64,6 +64,8 @@ type Service struct {
 	// Wake, if set, asks the scheduler to look for due work now; Notify,
 	// if set, tells the notifier that the outbox has new messages.
 	Wake, Notify func()
+	// SelectOutput writes the results of select jobs; nil refuses them.
+	SelectOutput SelectOutput
 
 	policies policyCache
 }

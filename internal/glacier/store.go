@@ -173,7 +173,7 @@ type MetaStore interface {
 	// the blob keys nothing references any more (inventory outputs,
 	// segments of deleted archives that only those jobs pinned).
 	PurgeJobs(ctx context.Context, before time.Time) (orphans []string, err error)
-	// JobsSince counts the account's archive-retrieval jobs of a tier
+	// JobsSince counts the account's archive-retrieval and select jobs of a tier
 	// created at or after since (only in-progress ones when inProgress),
 	// and sums the bytes they retrieve.
 	JobsSince(ctx context.Context, accountID, tier string, since time.Time, inProgress bool) (count int, bytes int64, err error)

@@ -241,11 +241,15 @@ type Job struct {
 	OutputKey     string // blob holding the output
 	OutputSize    int64
 	InventoryDate time.Time
+
+	// Select jobs: the query and where its results go; nil for others.
+	Select *SelectJob
 }
 
-// RetrievalBytes is how many bytes an archive job retrieves.
+// RetrievalBytes is how many bytes an archive job retrieves (a select
+// job: the whole archive, which it reads).
 func (j Job) RetrievalBytes() int64 {
-	if j.Action != ArchiveRetrieval {
+	if j.Action != ArchiveRetrieval && j.Action != SelectJobAction {
 		return 0
 	}
 	return j.RangeEnd - j.RangeStart + 1

@@ -13,7 +13,8 @@ import (
 
 const jobColumns = `id, account_id, action, description, sns_topic, tier, created_at, due_at, completed_at, status,
 	status_message, archive_id, archive_size, archive_tree_hash, archive_description, range_start, range_end,
-	range_tree_hash, format, start_date, end_date, lim, marker, next_marker, output_key, output_size, inventory_date`
+	range_tree_hash, format, start_date, end_date, lim, marker, next_marker, output_key, output_size, inventory_date,
+	select_params`
 
 // qualifiedJobColumns is jobColumns prefixed with the table alias j.
 var qualifiedJobColumns = func() string {
@@ -25,14 +26,17 @@ var qualifiedJobColumns = func() string {
 }()
 
 func scanJob(s scanner, j *glacier.Job, extra ...any) error {
-	var action, status string
+	var action, status, sel string
 	var limit int64
 	err := s.Scan(append([]any{&j.ID, &j.AccountID, &action, &j.Description, &j.SNSTopic, &j.Tier, timeCol{&j.CreatedAt},
 		timeCol{&j.DueAt}, timeCol{&j.CompletedAt}, &status, &j.StatusMessage, &j.ArchiveID, &j.ArchiveSize,
 		zeroableHashCol{&j.ArchiveTreeHash}, &j.ArchiveDescription, &j.RangeStart, &j.RangeEnd,
 		optHashCol{&j.RangeTreeHash}, &j.Format, timeCol{&j.StartDate}, timeCol{&j.EndDate}, &limit, &j.Marker,
-		&j.NextMarker, &j.OutputKey, &j.OutputSize, timeCol{&j.InventoryDate}}, extra...)...)
+		&j.NextMarker, &j.OutputKey, &j.OutputSize, timeCol{&j.InventoryDate}, &sel}, extra...)...)
 	j.Action, j.Status, j.Limit = glacier.JobAction(action), glacier.JobStatus(status), int(limit)
+	if err == nil {
+		j.Select, err = glacier.DecodeSelectJob(sel)
+	}
 	return err
 }
 
@@ -49,12 +53,12 @@ func (db *DB) CreateJob(ctx context.Context, j glacier.Job) error {
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO jobs (vault_id, `+jobColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-				$21, $22, $23, $24, $25, $26, $27, $28)`,
+				$21, $22, $23, $24, $25, $26, $27, $28, $29)`,
 			vaultID, j.ID, j.AccountID, string(j.Action), j.Description, j.SNSTopic, j.Tier, millis(j.CreatedAt),
 			millis(j.DueAt), millis(j.CompletedAt), string(j.Status), j.StatusMessage, j.ArchiveID, j.ArchiveSize,
 			treeHash, j.ArchiveDescription, j.RangeStart, j.RangeEnd, optHash(j.RangeTreeHash), j.Format,
 			millis(j.StartDate), millis(j.EndDate), int64(j.Limit), j.Marker, j.NextMarker, j.OutputKey, j.OutputSize,
-			millis(j.InventoryDate))
+			millis(j.InventoryDate), glacier.EncodeSelectJob(j.Select))
 		return err
 	})
 }
@@ -268,14 +272,14 @@ func (db *DB) PurgeJobs(ctx context.Context, before time.Time) ([]string, error)
 	return orphans, err
 }
 
-// JobsSince counts the account's archive jobs of a tier created at or
-// after since and sums their bytes.
+// JobsSince counts the account's archive and select jobs of a tier
+// created at or after since and sums their bytes.
 func (db *DB) JobsSince(ctx context.Context, accountID, tier string, since time.Time, inProgress bool) (int, int64, error) {
 	var n int
 	var bytes int64
 	err := db.view(ctx, "jobs since", func(tx pgx.Tx) error {
 		return tx.QueryRow(ctx, `SELECT count(*), coalesce(sum(range_end - range_start + 1), 0)::bigint FROM jobs
-			WHERE account_id = $1 AND action = 'ArchiveRetrieval' AND tier = $2 AND created_at >= $3
+			WHERE account_id = $1 AND action IN ('ArchiveRetrieval', 'Select') AND tier = $2 AND created_at >= $3
 			AND (NOT $4::boolean OR status = 'InProgress')`, accountID, tier, since.UnixMilli(), inProgress).Scan(&n, &bytes)
 	})
 	return n, bytes, err

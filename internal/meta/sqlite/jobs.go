@@ -13,7 +13,8 @@ import (
 
 const jobColumns = `id, account_id, action, description, sns_topic, tier, created_at, due_at, completed_at, status,
 	status_message, archive_id, archive_size, archive_tree_hash, archive_description, range_start, range_end,
-	range_tree_hash, format, start_date, end_date, lim, marker, next_marker, output_key, output_size, inventory_date`
+	range_tree_hash, format, start_date, end_date, lim, marker, next_marker, output_key, output_size, inventory_date,
+	select_params`
 
 // qualifiedJobColumns is jobColumns prefixed with the table alias j.
 var qualifiedJobColumns = func() string {
@@ -60,13 +61,16 @@ func (c zeroableHashCol) Scan(v any) error {
 }
 
 func scanJob(s interface{ Scan(...any) error }, j *glacier.Job) error {
-	var action, status string
+	var action, status, sel string
 	err := s.Scan(&j.ID, &j.AccountID, &action, &j.Description, &j.SNSTopic, &j.Tier, timeCol{&j.CreatedAt},
 		timeCol{&j.DueAt}, timeCol{&j.CompletedAt}, &status, &j.StatusMessage, &j.ArchiveID, &j.ArchiveSize,
 		zeroableHashCol{&j.ArchiveTreeHash}, &j.ArchiveDescription, &j.RangeStart, &j.RangeEnd,
 		optHashCol{&j.RangeTreeHash}, &j.Format, timeCol{&j.StartDate}, timeCol{&j.EndDate}, &j.Limit, &j.Marker,
-		&j.NextMarker, &j.OutputKey, &j.OutputSize, timeCol{&j.InventoryDate})
+		&j.NextMarker, &j.OutputKey, &j.OutputSize, timeCol{&j.InventoryDate}, &sel)
 	j.Action, j.Status = glacier.JobAction(action), glacier.JobStatus(status)
+	if err == nil {
+		j.Select, err = glacier.DecodeSelectJob(sel)
+	}
 	return err
 }
 
@@ -82,12 +86,12 @@ func (db *DB) CreateJob(ctx context.Context, j glacier.Job) error {
 			treeHash = j.ArchiveTreeHash[:]
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO jobs (vault_id, `+jobColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			vaultID, j.ID, j.AccountID, string(j.Action), j.Description, j.SNSTopic, j.Tier, millis(j.CreatedAt),
 			millis(j.DueAt), millis(j.CompletedAt), string(j.Status), j.StatusMessage, j.ArchiveID, j.ArchiveSize,
 			treeHash, j.ArchiveDescription, j.RangeStart, j.RangeEnd, optHash(j.RangeTreeHash), j.Format,
 			millis(j.StartDate), millis(j.EndDate), j.Limit, j.Marker, j.NextMarker, j.OutputKey, j.OutputSize,
-			millis(j.InventoryDate))
+			millis(j.InventoryDate), glacier.EncodeSelectJob(j.Select))
 		return err
 	})
 }
@@ -297,14 +301,14 @@ func (db *DB) PurgeJobs(ctx context.Context, before time.Time) ([]string, error)
 	return orphans, err
 }
 
-// JobsSince counts the account's archive jobs of a tier created at or
-// after since and sums their bytes.
+// JobsSince counts the account's archive and select jobs of a tier
+// created at or after since and sums their bytes.
 func (db *DB) JobsSince(ctx context.Context, accountID, tier string, since time.Time, inProgress bool) (int, int64, error) {
 	var n int
 	var bytes int64
 	err := db.view(ctx, "jobs since", func(tx *txn) error {
 		return tx.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(range_end - range_start + 1), 0) FROM jobs
-			WHERE account_id = ? AND action = 'ArchiveRetrieval' AND tier = ? AND created_at >= ?
+			WHERE account_id = ? AND action IN ('ArchiveRetrieval', 'Select') AND tier = ? AND created_at >= ?
 			AND (NOT ? OR status = 'InProgress')`, accountID, tier, since.UnixMilli(), inProgress).Scan(&n, &bytes)
 	})
 	return n, bytes, err
