@@ -382,7 +382,8 @@ func TestSelectJobTiersRestartNotify(t *testing.T) {
 		c.SelectOutput = b.selectOutputURL(t)
 		c.SNSEndpoints = []string{topic + "=" + hook.url}
 	}
-	ts := jobServe(t, set)
+	ts := jobServeDir(t, t.TempDir(), set)
+	ts.AccountID, ts.KeyID, ts.Secret = ts.mustCreateAccount(t, "123456789012") // the topic's own account
 	c := ts.client()
 	mustCreateVault(t, c, "v")
 	archive := jobUpload(t, c, "v", "", []byte("k,v\n1,one\n2,two\n"))
