@@ -131,7 +131,11 @@ func (m *Main) printDev(ctx context.Context, w io.Writer) error {
 	if m.Config.Meta != "" {
 		where = "in " + redact(m.Config.Meta) + " and " + m.Config.DataDir
 	}
-	fmt.Fprintf(w, "# permafrost --dev: a development installation with NO retention guarantee (test clock, reset and fault endpoints on; data %s)\n", where)
+	endpoints := "test clock, reset and fault endpoints on"
+	if !m.Config.TestClock {
+		endpoints = "test clock, reset and fault endpoints off (--test-clock=false)"
+	}
+	fmt.Fprintf(w, "# permafrost --dev: a development installation with NO retention guarantee (%s; data %s)\n", endpoints, where)
 	fmt.Fprintf(w, "export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_DEFAULT_REGION=%s\n", k.ID, k.Secret, m.Config.Region)
 	fmt.Fprintf(w, "export AWS_ENDPOINT_URL_GLACIER=%s\n", m.URL())
 	return nil

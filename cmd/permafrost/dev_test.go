@@ -219,6 +219,9 @@ func TestDevOverrides(t *testing.T) {
 	// --test-clock=false turns the test endpoints off.
 	d.stop()
 	d = startDev(t, "--dev", "--data-dir", dir, "--region", "eu-west-1", "--test-clock=false")
+	if banner := d.stdout.String(); !strings.Contains(banner, "NO retention guarantee (test clock, reset and fault endpoints off") {
+		t.Errorf("banner with --test-clock=false = %q", banner)
+	}
 	for _, path := range []string{"/_permafrost/v1/clock", "/_permafrost/v1/reset", "/_permafrost/v1/faults"} {
 		devPost(t, d.url+path, `{}`, 404)
 	}
