@@ -27,8 +27,8 @@ func TestRetentionFloor(t *testing.T) {
 		{"fraction", stmt(`{"Effect":"Deny","Principal":"*","Action":"glacier:DeleteArchive","Resource":"` + testARN + `","Condition":{"NumericLessThan":{"glacier:ArchiveAgeInDays":"364.5"}}}`), 365, ""},
 		{"several values take the largest", stmt(`{"Effect":"Deny","Principal":"*","Action":"glacier:DeleteArchive","Resource":"` + testARN + `","Condition":{"NumericLessThan":{"glacier:ArchiveAgeInDays":["30","90"]}}}`), 90, ""},
 		{"several statements take the largest", stmt(
-			`{"Effect":"Deny","Principal":"*","Action":"glacier:DeleteArchive","Resource":"`+testARN+`","Condition":{"NumericLessThan":{"glacier:ArchiveAgeInDays":"30"}}},`+
-				`{"Effect":"Deny","Principal":"*","Action":"glacier:DeleteArchive","Resource":"`+testARN+`","Condition":{"NumericLessThan":{"glacier:ArchiveAgeInDays":"400"}}}`), 400, ""},
+			`{"Effect":"Deny","Principal":"*","Action":"glacier:DeleteArchive","Resource":"` + testARN + `","Condition":{"NumericLessThan":{"glacier:ArchiveAgeInDays":"30"}}},` +
+				`{"Effect":"Deny","Principal":"*","Action":"glacier:DeleteArchive","Resource":"` + testARN + `","Condition":{"NumericLessThan":{"glacier:ArchiveAgeInDays":"400"}}}`), 400, ""},
 		{"single statement object", `{"Version":"2012-10-17","Statement":{"Effect":"Deny","Principal":"*","Action":"glacier:DeleteArchive","Resource":"` + testARN + `","Condition":{"NumericLessThan":{"glacier:ArchiveAgeInDays":"5"}}}}`, 5, ""},
 
 		{"allow gives none", stmt(`{"Effect":"Allow","Principal":"*","Action":"glacier:DeleteArchive","Resource":"` + testARN + `","Condition":{"NumericGreaterThan":{"glacier:ArchiveAgeInDays":"365"}}}`), 0, "no Deny statement"},
