@@ -70,6 +70,11 @@ type Config struct {
 	// jobs write to (s3://?endpoint=URL&region=R); "" uses the blob
 	// store's when it is S3, else select jobs are refused.
 	SelectOutput string
+	// AuditAnchorInterval is how often the audit log's head is anchored
+	// in the blob store; AuditRetention how long anchors are kept under
+	// Object Lock retention (never less than the longest vault floor).
+	AuditAnchorInterval time.Duration
+	AuditRetention      time.Duration
 }
 
 // DefaultConfig returns the defaults of every serve flag.
@@ -88,6 +93,8 @@ func DefaultConfig() Config {
 		InventoryInterval:   24 * time.Hour,
 		JobRetention:        glacier.DefaultJobRetention,
 		ExpeditedSharedPool: -1,
+		AuditAnchorInterval: defaultAuditAnchorInterval,
+		AuditRetention:      defaultAuditRetention,
 	}
 }
 
@@ -114,6 +121,10 @@ func (c Config) Validate() error {
 		return usageError{"--free-tier-bytes-per-day must not be negative"}
 	case c.MaxUnverifiedUploadBytes < 0:
 		return usageError{"--max-unverified-upload-bytes must not be negative"}
+	case c.AuditAnchorInterval <= 0:
+		return usageError{"--audit-anchor-interval must be positive"}
+	case c.AuditRetention < 0:
+		return usageError{"--audit-retention must not be negative"}
 	}
 	if _, err := parseJobDelays(c.JobDelays); err != nil {
 		return err
@@ -166,6 +177,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	stringFlag(fs, &cfg.TLSCert, "tls-cert", "", "PEM certificate (chain) file: serve HTTPS on --listen; re-read on SIGHUP")
 	stringFlag(fs, &cfg.TLSKey, "tls-key", "", "PEM private key file of --tls-cert")
 	stringFlag(fs, &cfg.SelectOutput, "select-output", "", "S3-compatible endpoint for select job results: s3://?endpoint=URL&region=R&path-style=B, credentials from PERMAFROST_SELECT_ACCESS_KEY_ID and PERMAFROST_SELECT_SECRET_ACCESS_KEY; empty uses the --blobs endpoint when it is s3://, else select jobs are refused")
+	bindComplianceFlags(fs, &cfg)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -197,6 +209,8 @@ type Main struct {
 	serveErr chan error
 	stop     context.CancelFunc
 	done     chan struct{}
+
+	compliance compliance // audit anchors and retention (compliance.go)
 
 	pprof      *http.Server
 	metrics    *metrics.Metrics
@@ -343,6 +357,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		SNS:                      m.signer,
 		MaxUnverifiedUploadBytes: m.Config.MaxUnverifiedUploadBytes,
 	}
+	srv.Audit, _ = st.meta.(api.AuditLog)
 	// The first key is made last, when nothing can fail the start any more,
 	// and printed once the server is serving (announce).
 	firstKey, err := bootstrapCredentials(ctx, st.meta, m.logger)
@@ -378,6 +393,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.workers.Add(2)
 	go func() { defer m.workers.Done(); m.scheduler.Run(bg) }()
 	go func() { defer m.workers.Done(); m.notifier.Run(bg) }()
+	m.startCompliance(bg)
 	if m.metrics != nil {
 		m.startMetrics(m.metricsLn)
 	}
@@ -454,6 +470,7 @@ func (m *Main) Close() error {
 		defer cancel()
 		err = m.http.Shutdown(ctx)
 	}
+	m.closeCompliance()
 	if m.stores != nil {
 		err = errors.Join(err, m.stores.Close())
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/permafrost/permafrost/internal/vaultlock"
@@ -74,6 +75,7 @@ func (s *Service) floorOf(doc, arn string) vaultlock.Floor {
 	}
 	f := vaultlock.RetentionFloor(doc, arn)
 	floorCache.Store(k, f)
+	noteFloor(f.Days)
 	return f
 }
 
@@ -260,9 +262,6 @@ func (s *Service) startRetention(accountID, vault string) {
 // floor whose applier has not finished (after a restart). It returns when
 // all are done.
 func (s *Service) ResumeRetention(ctx context.Context) error {
-	if s.retainer() == nil {
-		return nil
-	}
 	accounts, err := s.Meta.ListAccounts(ctx)
 	if err != nil {
 		return err
@@ -290,4 +289,23 @@ func (s *Service) ResumeRetention(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// maxFloorDays is the longest retention floor seen in this process (of a
+// Locked vault), for the audit log's own retention.
+var maxFloorDays atomic.Int64
+
+// MaxFloor returns the longest retention floor of a Locked vault this
+// process has seen (ResumeRetention, at start, looks at every vault).
+func MaxFloor() time.Duration {
+	return time.Duration(maxFloorDays.Load()) * 24 * time.Hour
+}
+
+func noteFloor(days int) {
+	for {
+		cur := maxFloorDays.Load()
+		if int64(days) <= cur || maxFloorDays.CompareAndSwap(cur, int64(days)) {
+			return
+		}
+	}
 }

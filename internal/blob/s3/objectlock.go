@@ -232,7 +232,6 @@ func (s *Store) PutAnchor(ctx context.Context, name string, body []byte, until t
 	return nil
 }
 
-
 // ListAnchors calls fn with the name and content of every audit anchor.
 func (s *Store) ListAnchors(ctx context.Context, fn func(name string, body []byte) error) error {
 	prefix := s.cfg.Prefix + anchorDir
