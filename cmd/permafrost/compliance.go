@@ -67,6 +67,7 @@ func (m *Main) startCompliance(bg context.Context) {
 func (m *Main) closeCompliance() {
 	m.compliance.wg.Wait()
 	if a := m.compliance.anchorer; a != nil {
+		m.compliance.anchorer = nil
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if err := a.Anchor(ctx); err != nil {
