@@ -51,7 +51,8 @@ func (s *Service) UploadArchive(ctx context.Context, c *Caller, accountID, vault
 		Description: description,
 		Segments:    []Segment{{BlobKey: key, Size: h.Size(), TreeHash: h.TreeHash(), Leaves: h.Leaves()}},
 	}
-	if err := s.retainNew(ctx, accountID, vault, a.CreatedAt, []string{key}); err != nil {
+	retained, err := s.retain(ctx, accountID, vault, a.CreatedAt, []string{key})
+	if err != nil {
 		s.deleteBlobs(ctx, []string{key})
 		return Archive{}, err
 	}
@@ -62,6 +63,9 @@ func (s *Service) UploadArchive(ctx context.Context, c *Caller, accountID, vault
 			return Archive{}, s.vaultNotFound(accountID, vault)
 		}
 		return Archive{}, err
+	}
+	if !retained && s.retainer() != nil {
+		s.retainCommitted(ctx, accountID, vault, a.CreatedAt, []string{key})
 	}
 	return a, nil
 }

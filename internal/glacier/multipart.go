@@ -151,7 +151,8 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, c *Caller, accoun
 		TreeHash:    want,
 		Description: u.Description,
 	}
-	if err := s.retainParts(ctx, accountID, vault, uploadID, a.CreatedAt); err != nil {
+	retained, partKeys, err := s.retainParts(ctx, accountID, vault, uploadID, a.CreatedAt)
+	if err != nil {
 		return Archive{}, err
 	}
 	audit.Note(ctx, "archiveId", a.ID)
@@ -166,6 +167,9 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, c *Caller, accoun
 		return Archive{}, uploadNotFound(uploadID)
 	case err != nil:
 		return Archive{}, err
+	}
+	if !retained && len(partKeys) > 0 {
+		s.retainCommitted(ctx, accountID, vault, a.CreatedAt, partKeys)
 	}
 	return a, nil
 }

@@ -79,47 +79,59 @@ func (s *Service) floorOf(doc, arn string) vaultlock.Floor {
 	return f
 }
 
-// retainNew puts the blobs of an archive about to be created under
-// retention until created + the vault's floor, before the upload is
-// acknowledged. It does nothing without Object Lock or without a floor.
-func (s *Service) retainNew(ctx context.Context, accountID, vault string, created time.Time, keys []string) error {
+// retainCommitted closes the race with a lock completing while an upload
+// is in flight: an archive whose blobs got no retention before its commit
+// (the vault had no floor then) is checked again after it, so either the
+// completed lock's applier saw the archive, or this check sees the lock.
+func (s *Service) retainCommitted(ctx context.Context, accountID, vault string, created time.Time, keys []string) {
+	if _, err := s.retain(ctx, accountID, vault, created, keys); err != nil {
+		s.logger().Error("setting the retention of an archive stored while its vault's lock completed failed", "account", accountID, "vault", vault, "keys", keys, "err", err)
+	}
+}
+
+// retain puts the blobs of an archive about to be created under retention
+// until created + the vault's floor, before the upload is acknowledged, and
+// reports whether there was a floor. It does nothing without Object Lock
+// or without a floor.
+func (s *Service) retain(ctx context.Context, accountID, vault string, created time.Time, keys []string) (bool, error) {
 	r := s.retainer()
 	if r == nil {
-		return nil
+		return false, nil
 	}
 	f, _, err := s.RetentionFloor(ctx, accountID, vault)
 	if err != nil || f.Days == 0 {
 		if IsNotFound(err) {
-			return nil // the store's own write reports the missing vault
+			return false, nil // the store's own write reports the missing vault
 		}
-		return err
+		return false, err
 	}
 	until := created.Add(time.Duration(f.Days) * 24 * time.Hour)
 	for _, k := range keys {
 		if err := r.Retain(ctx, k, until); err != nil {
-			return Wrap(KindUnavailable, err, "setting the archive's retention failed; try again")
+			return true, Wrap(KindUnavailable, err, "setting the archive's retention failed; try again")
 		}
 	}
-	return nil
+	return true, nil
 }
 
-// retainParts applies retainNew to the parts of an upload being completed.
-func (s *Service) retainParts(ctx context.Context, accountID, vault, uploadID string, created time.Time) error {
+// retainParts applies retain to the parts of an upload being completed.
+func (s *Service) retainParts(ctx context.Context, accountID, vault, uploadID string, created time.Time) (applied bool, keys []string, err error) {
 	if s.retainer() == nil {
-		return nil
+		return false, nil, nil
 	}
 	parts, err := s.Meta.ListParts(ctx, uploadID, 0, MaxParts+1)
 	if err != nil {
 		if IsNotFound(err) {
-			return nil
+			return false, nil, nil
 		}
-		return err
+		return false, nil, err
 	}
-	keys := make([]string, 0, len(parts))
+	keys = make([]string, 0, len(parts))
 	for _, p := range parts {
 		keys = append(keys, p.BlobKey)
 	}
-	return s.retainNew(ctx, accountID, vault, created, keys)
+	applied, err = s.retain(ctx, accountID, vault, created, keys)
+	return applied, keys, err
 }
 
 // RetentionStatus returns the progress of applying the vault's floor to
