@@ -82,14 +82,15 @@ type VersitygwServer struct {
 	bin    string
 	root   string // the posix backend's directory
 	rmdir  string // removed by the wrapper when versitygw ends ("" none)
-	// versioningDir, if set, enables bucket versioning (and with it S3
-	// Object Lock) in the posix backend (objectlock.go).
-	versioningDir string
 	addr   string
 	client *awss3.Client
 
 	mu   sync.Mutex
 	proc *gwProcess
+
+	// versioningDir, if set, enables bucket versioning (and with it S3
+	// Object Lock) in the posix backend (objectlock.go).
+	versioningDir string
 }
 
 // gwProcess is one run of the wrapper.
