@@ -160,7 +160,12 @@ func (s *Store) Retention(ctx context.Context, key string) (time.Time, types.Obj
 // object by id. Versions still under retention are refused by the server
 // and stay; they are skipped, and the sweep tries again later.
 func (s *Store) deleteVersions(ctx context.Context, key string) error {
-	name := s.cfg.Prefix + key
+	return s.deleteObjectVersions(ctx, s.cfg.Prefix+key, key)
+}
+
+// deleteObjectVersions is deleteVersions for the object name; key names it
+// in errors.
+func (s *Store) deleteObjectVersions(ctx context.Context, name, key string) error {
 	pages := awss3.NewListObjectVersionsPaginator(s.client, &awss3.ListObjectVersionsInput{
 		Bucket: aws.String(s.cfg.Bucket),
 		Prefix: aws.String(name),

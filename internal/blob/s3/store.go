@@ -160,6 +160,10 @@ func (s *Store) probeConditionalWrite(ctx context.Context) error {
 	defer func() {
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 		defer cancel()
+		if s.lock.enabled { // versioned: remove the versions, not just hide them
+			s.deleteObjectVersions(dctx, key, "probe")
+			return
+		}
 		s.client.DeleteObject(dctx, &awss3.DeleteObjectInput{Bucket: aws.String(s.cfg.Bucket), Key: aws.String(key)})
 	}()
 	unsupported := fmt.Sprintf("s3: %s does not honour conditional writes (If-None-Match: *), which Put relies on never to overwrite a blob; "+
