@@ -154,6 +154,9 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return exitError{code: 1, msg: fmt.Sprintf("audit log broken at record %d", rep.Break.Seq)}
 	}
 	fmt.Fprintf(stdout, "OK: %d records, head %s; %d anchors, the latest vouching for record %d\n", rep.Records, rep.Head.Hash, rep.Anchors, rep.Covered)
+	if rep.Anchors == 0 && rep.Records > 0 {
+		fmt.Fprintf(stdout, "note: no anchors found: give the installation's --blobs, or wait for the first anchor (--audit-anchor-interval)\n")
+	}
 	if rep.Covered < rep.Records {
 		fmt.Fprintf(stdout, "note: records after %d are not anchored yet (the next anchor covers them)\n", rep.Covered)
 	}
