@@ -216,6 +216,47 @@ func TestObjectLockRetention(t *testing.T) {
 	if err != nil || len(v2.Versions)+len(v2.DeleteMarkers) != 0 {
 		t.Fatalf("versions left of a deleted unretained archive: %d + %d markers (%v)", len(v2.Versions), len(v2.DeleteMarkers), err)
 	}
+
+	// Resumable: an applier interrupted after the first archive (progress
+	// saved, not finished) is finished by the next start.
+	setting := "retention/" + ts.AccountID + "/" + vault
+	if err := ts.stores.meta.PutSetting(ctx, setting, `{"floorDays":365,"archives":3,"done":1,"last":"`+multi+`","finished":false}`); err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+	// The clean shutdown anchored the audit log, under retention.
+	anchors, err := raw.ListObjectsV2(ctx, &awss3.ListObjectsV2Input{Bucket: aws.String(bucket.Name), Prefix: aws.String("audit-anchors/")})
+	if err != nil || len(anchors.Contents) == 0 {
+		t.Fatalf("no audit anchors in the bucket (%v)", err)
+	}
+	ah, err := raw.HeadObject(ctx, &awss3.HeadObjectInput{Bucket: aws.String(bucket.Name), Key: anchors.Contents[0].Key})
+	if err != nil || ah.ObjectLockMode != s3types.ObjectLockModeCompliance || aws.ToTime(ah.ObjectLockRetainUntilDate).Before(time.Now().Add(6*365*24*time.Hour)) {
+		t.Fatalf("anchor retention %s until %v (%v)", ah.ObjectLockMode, ah.ObjectLockRetainUntilDate, err)
+	}
+	if out, code := runCLI(t, append([]string{"audit", "verify", "--blobs", cfg.Blobs}, storeArgs(t, dir)...)...); code != 0 {
+		t.Fatalf("audit verify: exit %d\n%s", code, out)
+	}
+	m2 := &Main{Config: cfg, Stderr: testLogWriter{t}}
+	if err := m2.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m2.Close() })
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		out, _ := runCLI(t, statusArgs...)
+		st = lockStatus{}
+		json.Unmarshal([]byte(out), &st)
+		if st.Progress != nil && st.Progress.Finished {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the interrupted applier was not resumed at start: %s", out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if st.Progress.Archives != 3 || st.Progress.Done != 3 {
+		t.Fatalf("resumed progress %+v, want 3 of 3", st.Progress)
+	}
 }
 
 // uploadMultipart uploads data as a multipart archive of 1 MiB parts and
