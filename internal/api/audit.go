@@ -102,6 +102,7 @@ func (s *Server) auditFinish(ctx context.Context, rec *audit.Record, err error) 
 	if err != nil {
 		we, msg := classify(err)
 		rec.Event.ErrorCode, rec.Event.ErrorMessage = we.Code, truncate(msg, 512)
+		rec.Event.ResponseElements = nil // nothing was created
 		refused = we.Status == http.StatusForbidden || glacier.KindOf(err) == glacier.KindAccessDenied
 	}
 	if rec.Event.ReadOnly && !refused {
