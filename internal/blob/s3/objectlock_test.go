@@ -43,6 +43,18 @@ func TestObjectLockStore(t *testing.T) {
 	}
 	raw := gw.Client()
 
+	// retention-mode=GOVERNANCE (trials) sets GOVERNANCE retention.
+	gov := mustOpen(t, withPath(b.URL, "/gov/")+"&retention-mode=GOVERNANCE")
+	if _, err := gov.Put(ctx, "trial", bytes.NewReader([]byte("t"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := gov.Retain(ctx, "trial", time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, mode, err := gov.Retention(ctx, "trial"); err != nil || mode != types.ObjectLockRetentionModeGovernance {
+		t.Fatalf("retention-mode=GOVERNANCE set %q (%v)", mode, err)
+	}
+
 	if _, err := st.Put(ctx, "kept", bytes.NewReader([]byte("bytes"))); err != nil {
 		t.Fatal(err)
 	}
