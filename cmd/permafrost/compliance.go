@@ -53,11 +53,26 @@ func (m *Main) startCompliance(bg context.Context) {
 		m.compliance.wg.Add(1)
 		go func() { defer m.compliance.wg.Done(); m.compliance.anchorer.Run(bg) }()
 	}
+	// Appliers interrupted by a crash (of this node or another) are
+	// finished at start and then every sweep interval.
+	every := m.Config.SweepInterval
+	if every <= 0 {
+		every = time.Hour
+	}
 	m.compliance.wg.Add(1)
 	go func() {
 		defer m.compliance.wg.Done()
-		if err := m.service.ResumeRetention(bg); err != nil && bg.Err() == nil {
-			m.logger.Error("resuming retention failed", "err", err)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			if err := m.service.ResumeRetention(bg); err != nil && bg.Err() == nil {
+				m.logger.Error("resuming retention failed", "err", err)
+			}
+			select {
+			case <-bg.Done():
+				return
+			case <-t.C:
+			}
 		}
 	}()
 }
