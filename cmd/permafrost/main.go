@@ -28,6 +28,8 @@ Commands:
   migrate    copy an embedded installation to PostgreSQL + S3-compatible storage
   policy     validate vault access, vault lock and identity policies
   backup     write a consistent copy of an embedded installation's metadata
+  audit      verify or export the tamper-evident audit log
+  lock       show a vault's lock, retention floor and retention progress
   version    print the version, VCS revision and whether the tree was modified
 
 Run "permafrost <command> -h" for a command's flags. Every flag can also be
@@ -41,6 +43,10 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(0)
+	}
+	var ee exitError
+	if errors.As(err, &ee) {
+		os.Exit(ee.code)
 	}
 	var ue usageError
 	if errors.As(err, &ue) {
@@ -87,6 +93,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runPolicy(ctx, rest, stdout, stderr)
 	case "backup":
 		return runBackup(ctx, rest, stdout, stderr)
+	case "audit":
+		return runAudit(ctx, rest, stdout, stderr)
+	case "lock":
+		return runLock(ctx, rest, stdout, stderr)
 	case "version", "--version", "-version":
 		return runVersion(stdout)
 	case "help", "-h", "--help", "-help":

@@ -73,6 +73,13 @@ type Config struct {
 	// Dev is --dev (dev.go): the well-known key instead of a generated one.
 	Dev        bool
 	devTempDir bool // DataDir is --dev's temporary directory
+	// AuditAnchorInterval is how often the audit log's head is anchored
+	// in the blob store; AuditRetention how long anchors are kept under
+	// Object Lock retention (never less than the longest vault floor).
+	AuditAnchorInterval time.Duration
+	AuditRetention      time.Duration
+	// noAudit turns the audit log off (benchmarks only: measuring its cost).
+	noAudit bool
 }
 
 // DefaultConfig returns the defaults of every serve flag.
@@ -91,6 +98,8 @@ func DefaultConfig() Config {
 		InventoryInterval:   24 * time.Hour,
 		JobRetention:        glacier.DefaultJobRetention,
 		ExpeditedSharedPool: -1,
+		AuditAnchorInterval: defaultAuditAnchorInterval,
+		AuditRetention:      defaultAuditRetention,
 	}
 }
 
@@ -117,6 +126,10 @@ func (c Config) Validate() error {
 		return usageError{"--free-tier-bytes-per-day must not be negative"}
 	case c.MaxUnverifiedUploadBytes < 0:
 		return usageError{"--max-unverified-upload-bytes must not be negative"}
+	case c.AuditAnchorInterval <= 0:
+		return usageError{"--audit-anchor-interval must be positive"}
+	case c.AuditRetention < 0:
+		return usageError{"--audit-retention must not be negative"}
 	}
 	if _, err := parseJobDelays(c.JobDelays); err != nil {
 		return err
@@ -171,6 +184,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	stringFlag(fs, &cfg.SelectOutput, "select-output", "", "S3-compatible endpoint for select job results: s3://?endpoint=URL&region=R&path-style=B, credentials from PERMAFROST_SELECT_ACCESS_KEY_ID and PERMAFROST_SELECT_SECRET_ACCESS_KEY; empty uses the --blobs endpoint when it is s3://, else select jobs are refused")
 	var dev bool
 	boolFlag(fs, &dev, "dev", false, devHelp)
+	bindComplianceFlags(fs, &cfg)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -214,6 +228,8 @@ type Main struct {
 	serveErr chan error
 	stop     context.CancelFunc
 	done     chan struct{}
+
+	compliance compliance // audit anchors and retention (compliance.go)
 
 	pprof      *http.Server
 	metrics    *metrics.Metrics
@@ -360,6 +376,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		SNS:                      m.signer,
 		MaxUnverifiedUploadBytes: m.Config.MaxUnverifiedUploadBytes,
 	}
+	if !m.Config.noAudit {
+		srv.Audit, _ = st.meta.(api.AuditLog)
+	}
 	// The first key is made last, when nothing can fail the start any more,
 	// and printed once the server is serving (announce).
 	bootstrap := bootstrapCredentials
@@ -399,6 +418,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.workers.Add(2)
 	go func() { defer m.workers.Done(); m.scheduler.Run(bg) }()
 	go func() { defer m.workers.Done(); m.notifier.Run(bg) }()
+	m.startCompliance(bg)
 	if m.metrics != nil {
 		m.startMetrics(m.metricsLn)
 	}
@@ -475,6 +495,7 @@ func (m *Main) Close() error {
 		defer cancel()
 		err = m.http.Shutdown(ctx)
 	}
+	m.closeCompliance()
 	if m.stores != nil {
 		err = errors.Join(err, m.stores.Close())
 	}

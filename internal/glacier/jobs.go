@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/permafrost/permafrost/internal/audit"
 	"github.com/permafrost/permafrost/internal/inventory"
 	"github.com/permafrost/permafrost/internal/treehash"
 )
@@ -242,6 +243,7 @@ func (s *Service) initiateInventoryJob(ctx context.Context, c *Caller, j Job, r 
 // before InitiateJob answers, so development setups see it complete
 // immediately; otherwise the scheduler is woken to plan for it.
 func (s *Service) createJob(ctx context.Context, j Job) (Job, error) {
+	audit.Note(ctx, "jobId", j.ID)
 	if err := s.Meta.CreateJob(ctx, j); err != nil {
 		if IsNotFound(err) {
 			return Job{}, s.vaultNotFound(j.AccountID, j.VaultName)

@@ -31,10 +31,16 @@ type Config struct {
 	// (atomic on the server); false falls back to a HeadObject before the
 	// write, which two concurrent Puts of one key can both pass.
 	ConditionalWrite bool
+	// ObjectLock is object-lock=: "auto" (default: use S3 Object Lock
+	// when the bucket has it), "required" (refuse to start without it) or
+	// "off"; see objectlock.go.
+	ObjectLock string
+	// RetentionMode is retention-mode=: COMPLIANCE (default) or GOVERNANCE.
+	RetentionMode string
 }
 
 // params are the query parameters ParseURL knows.
-var params = []string{"endpoint", "region", "storage-class", "path-style", "conditional-write"}
+var params = []string{"endpoint", "region", "storage-class", "path-style", "conditional-write", "object-lock", "retention-mode"}
 
 // archivalClasses are the storage classes whose objects cannot be read
 // without a restore request first: Open would fail on every one of them.
@@ -119,6 +125,10 @@ func ParseURL(raw string) (Config, error) {
 			if c.ConditionalWrite, err = strconv.ParseBool(v); err != nil {
 				return bad("conditional-write %q: want true or false", v)
 			}
+		case "object-lock", "retention-mode":
+			if err := c.parseObjectLock(name, v); err != nil {
+				return bad("%v", err)
+			}
 		}
 	}
 	if !pathStyleSet {
@@ -148,6 +158,7 @@ func (c Config) String() string {
 	if !c.ConditionalWrite {
 		q.Set("conditional-write", "false")
 	}
+	c.objectLockQuery(q)
 	u.RawQuery = q.Encode()
 	return u.String()
 }
