@@ -40,7 +40,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return usageError{"the target is the source: give --meta and --blobs (or another --data-dir)"}
 		}
 	}
-	src, err := openStores(ctx, storeFlags{DataDir: from})
+	src, err := openStores(ctx, storeFlags{DataDir: from, ReadSide: true})
 	if err != nil {
 		return fmt.Errorf("source: %w", err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/permafrost/permafrost/internal/api"
 	"github.com/permafrost/permafrost/internal/clock"
+	"github.com/permafrost/permafrost/internal/dirlock"
 	"github.com/permafrost/permafrost/internal/glacier"
 	"github.com/permafrost/permafrost/internal/jobs"
 	"github.com/permafrost/permafrost/internal/notify"
@@ -95,6 +96,8 @@ func (c Config) Validate() error {
 		return usageError{"--job-retention must be positive"}
 	case c.FreeTierBytesPerDay < 0:
 		return usageError{"--free-tier-bytes-per-day must not be negative"}
+	case c.SweepInterval != 0 && c.SweepInterval < glacier.MinSweepInterval:
+		return usageError{fmt.Sprintf("--sweep-interval %v is below the minimum of %v (0 turns the periodic sweep off; the sweep's grace period is a fixed %v whatever the interval)", c.SweepInterval, glacier.MinSweepInterval, glacier.SweepGrace)}
 	}
 	if _, err := parseJobDelays(c.JobDelays); err != nil {
 		return err
@@ -162,6 +165,7 @@ type Main struct {
 	done     chan struct{}
 
 	pprof     *http.Server
+	owned     []*dirlock.Lock // data directories this server owns
 	scheduler *jobs.Scheduler
 	notifier  *notify.Deliverer
 	workers   sync.WaitGroup
@@ -180,6 +184,17 @@ func (m *Main) Open(ctx context.Context) error {
 		m.Stderr = io.Discard
 	}
 	m.logger = newLogger(m.Config, m.Stderr)
+	owned, err := lockOwnedDirs(m.Config)
+	if err != nil {
+		return err
+	}
+	m.owned = owned
+	opened := false
+	defer func() {
+		if !opened {
+			releaseLocks(owned) // a failed Open leaves the directory free
+		}
+	}()
 	st, err := openStores(ctx, storeFlags{DataDir: m.Config.DataDir, Meta: m.Config.Meta, Blobs: m.Config.Blobs})
 	if err != nil {
 		return err
@@ -287,12 +302,14 @@ func (m *Main) Open(ctx context.Context) error {
 			return fmt.Errorf("--pprof-listen: %w", err)
 		}
 	}
+	opened = true
 	m.logger.Info("permafrost serving", "version", versionString(), "addr", ln.Addr().String(), "region", m.Config.Region, "data_dir", m.Config.DataDir, "test_clock", m.Config.TestClock)
 	return nil
 }
 
 // sweepLoop periodically removes blobs orphaned by failed deletes. Blobs
-// younger than an interval may belong to uploads in flight and are left.
+// younger than glacier.SweepGrace may belong to uploads in flight and are
+// left.
 func (m *Main) sweepLoop(ctx context.Context) {
 	defer close(m.done)
 	if m.stores.shared {
@@ -312,11 +329,7 @@ func (m *Main) sweepLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			age := m.Config.SweepInterval
-			if m.stores.shared {
-				age = max(age, sharedSweepGrace)
-			}
-			if _, err := m.service.Sweep(ctx, time.Now().Add(-age)); err != nil && ctx.Err() == nil {
+			if _, err := m.service.Sweep(ctx, time.Now().Add(-glacier.SweepGrace)); err != nil && ctx.Err() == nil {
 				m.logger.Warn("sweep failed", "err", err)
 			}
 		}
@@ -349,6 +362,7 @@ func (m *Main) Close() error {
 	if m.stores != nil {
 		err = errors.Join(err, m.stores.Close())
 	}
+	releaseLocks(m.owned)
 	return err
 }
 
@@ -365,9 +379,8 @@ func newLogger(c Config, w io.Writer) *slog.Logger {
 const clockOffsetSetting = "test_clock_offset_ns"
 
 // sharedSweepGrace is how old an unreferenced blob in a shared store must
-// be before the start-up sweep removes it: blobs appear only when their
-// upload's bytes are complete, and the metadata commit follows at once.
-const sharedSweepGrace = 10 * time.Minute
+// be before the start-up sweep removes it: other nodes may be uploading.
+const sharedSweepGrace = glacier.SweepGrace
 
 // sharedClock is the test clock of a node that shares its database with
 // other nodes. It reads the stored offset on every call: the test clock is

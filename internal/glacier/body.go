@@ -3,6 +3,7 @@ package glacier
 import (
 	"context"
 	"io"
+	"time"
 
 	"github.com/permafrost/permafrost/internal/treehash"
 )
@@ -89,8 +90,14 @@ func (v *verifier) finish() error {
 func (s *Service) storeBody(ctx context.Context, b Body) (string, *treehash.Hasher, error) {
 	v := newVerifier(b)
 	key := newBlobKey()
+	start := time.Now()
 	if _, err := s.Blobs.Put(ctx, key, v); err != nil {
 		return "", nil, err
+	}
+	if time.Since(start) > MaxUploadDuration {
+		// The sweep may already consider this blob abandoned.
+		s.deleteBlobs(ctx, []string{key})
+		return "", nil, Errorf(KindRequestTimeout, "The upload took longer than %v from its first byte; send it again", MaxUploadDuration)
 	}
 	if v.err != io.EOF {
 		// The store returned before the end of the stream without an

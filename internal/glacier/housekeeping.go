@@ -10,8 +10,29 @@ import (
 // (limits.md §2, [CHOICE] 24 h).
 const ClosedUploadRetention = 24 * time.Hour
 
+// MaxUploadDuration bounds the time from an upload's first byte to its
+// metadata commit: a body still arriving after it is refused
+// (RequestTimeoutException) and its blob removed, never committed. It is
+// what makes SweepGrace safe.
+const MaxUploadDuration = 12 * time.Hour
+
+// SweepGrace is how old (by modification time, which is never before the
+// upload's first byte) an unreferenced blob must be before a sweep may
+// remove it. It is longer than any upload may take to reach its commit
+// (MaxUploadDuration, plus an hour for the commit itself), so a sweep — on
+// this node or any node sharing the stores, however often it runs — never
+// removes a blob that an upload may still commit. It does not depend on
+// how often sweeps run.
+const SweepGrace = MaxUploadDuration + time.Hour
+
+// MinSweepInterval is the shortest sweep interval a server accepts: each
+// sweep lists every blob, so sweeping more often only costs I/O.
+const MinSweepInterval = time.Second
+
 // Sweep removes blobs that no metadata references and that were last
-// modified before olderThan: leftovers of uploads interrupted between the
+// modified before olderThan (at most now - SweepGrace while any process
+// may be uploading into the store; a server that owns its data directory
+// may pass its start time at start-up, before it accepts uploads): leftovers of uploads interrupted between the
 // blob write and the metadata commit, or of deletes interrupted between the
 // commit and the blob removal. It also forgets long-closed uploads. It
 // returns the number of blobs removed.

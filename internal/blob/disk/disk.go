@@ -3,7 +3,11 @@
 // Layout: blob key k lives in the file <dir>/blobs/<k>, its '/'-separated
 // segments becoming directories; uploads in progress are temporary files in
 // <dir>/tmp, on the same filesystem so that they can be linked into place.
-// One process owns a directory at a time: Open empties tmp.
+// One process owns a directory at a time: Open empties tmp, and the owner
+// (permafrost serve) holds a lock on the directory that contains the store
+// (internal/dirlock) so that no second owner appears. Other processes —
+// the operator commands, a scrub beside a running server — use OpenShared,
+// which reads and never sweeps: it leaves tmp alone.
 //
 // Durability. Put returns nil only once the blob survives a power loss:
 //
@@ -98,10 +102,18 @@ type Store struct {
 	known map[string]struct{}
 }
 
-// Open opens the store in dir, creating dir, dir/blobs and dir/tmp as
-// needed, and removes everything in dir/tmp: temporary files of uploads a
-// crash interrupted.
-func Open(dir string) (*Store, error) {
+// Open opens the store in dir as its owner, creating dir, dir/blobs and
+// dir/tmp as needed, and removes everything in dir/tmp: temporary files of
+// uploads a crash interrupted. Only the process that owns the directory
+// may call it; see OpenShared.
+func Open(dir string) (*Store, error) { return open(dir, true) }
+
+// OpenShared opens the store like Open but leaves dir/tmp alone: the
+// directory may have an owner (a running server) whose uploads in progress
+// live there. For readers such as the operator commands and scrub.
+func OpenShared(dir string) (*Store, error) { return open(dir, false) }
+
+func open(dir string, owner bool) (*Store, error) {
 	if dir == "" {
 		return nil, errors.New("disk: no directory")
 	}
@@ -140,6 +152,9 @@ func Open(dir string) (*Store, error) {
 	}
 	if err := syncDir(dir); err != nil {
 		return nil, fmt.Errorf("disk: %w", err)
+	}
+	if !owner {
+		return s, nil
 	}
 	entries, err := os.ReadDir(s.tmp)
 	if err != nil {
