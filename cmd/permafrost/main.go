@@ -26,6 +26,7 @@ Commands:
   keys       create, list and delete access keys
   users      create, list and delete IAM-style users with identity policies
   migrate    copy an embedded installation to PostgreSQL + S3-compatible storage
+  scrub      re-read every archive now and check it against its stored hashes
   version    print the version
 
 Run "permafrost <command> -h" for a command's flags. Every flag can also be
@@ -71,6 +72,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runUsers(ctx, rest, stdout, stderr)
 	case "migrate":
 		return runMigrate(ctx, rest, stdout, stderr)
+	case "scrub":
+		return runScrub(ctx, rest, stdout, stderr)
 	case "version", "--version", "-version":
 		return runVersion(stdout)
 	case "help", "-h", "--help", "-help":

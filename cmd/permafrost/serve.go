@@ -54,6 +54,11 @@ type Config struct {
 	ExpeditedSharedPool int
 	// PprofListen, if set, serves net/http/pprof on that address.
 	PprofListen string
+	// ScrubInterval is how often every archive is re-read and checked
+	// against its stored hashes (0: never); ScrubRate bounds the read
+	// rate in bytes per second (0: spread over 3/4 of the interval).
+	ScrubInterval time.Duration
+	ScrubRate     int64
 }
 
 // DefaultConfig returns the defaults of every serve flag.
@@ -72,6 +77,7 @@ func DefaultConfig() Config {
 		InventoryInterval:   24 * time.Hour,
 		JobRetention:        glacier.DefaultJobRetention,
 		ExpeditedSharedPool: -1,
+		ScrubInterval:       glacier.DefaultScrubInterval,
 	}
 }
 
@@ -96,6 +102,8 @@ func (c Config) Validate() error {
 		return usageError{"--job-retention must be positive"}
 	case c.FreeTierBytesPerDay < 0:
 		return usageError{"--free-tier-bytes-per-day must not be negative"}
+	case c.ScrubInterval < 0 || c.ScrubRate < 0:
+		return usageError{"--scrub-interval and --scrub-rate must not be negative"}
 	case c.SweepInterval != 0 && c.SweepInterval < glacier.MinSweepInterval:
 		return usageError{fmt.Sprintf("--sweep-interval %v is below the minimum of %v (0 turns the periodic sweep off; the sweep's grace period is a fixed %v whatever the interval)", c.SweepInterval, glacier.MinSweepInterval, glacier.SweepGrace)}
 	}
@@ -132,6 +140,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	int64Flag(fs, &cfg.FreeTierBytesPerDay, "free-tier-bytes-per-day", 0, "daily allowance of the FreeTier retrieval policy; 0 means 5% of stored bytes over 30 days")
 	stringFlag(fs, &cfg.PprofListen, "pprof-listen", "", "serve Go profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060; off when empty")
 	intFlag(fs, &cfg.ExpeditedSharedPool, "expedited-shared-pool", cfg.ExpeditedSharedPool, "Expedited jobs per 5 minutes an account gets beyond 3 per provisioned unit; negative means unlimited")
+	durationFlag(fs, &cfg.ScrubInterval, "scrub-interval", cfg.ScrubInterval, "how often every archive is re-read in the background and checked against the hashes stored at upload; 0 turns the scrubber off")
+	int64Flag(fs, &cfg.ScrubRate, "scrub-rate", 0, "the scrubber's read rate in bytes per second; 0 spreads a pass over three quarters of --scrub-interval (at least 1 MiB/s)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -296,6 +306,8 @@ func (m *Main) Open(ctx context.Context) error {
 	m.workers.Add(2)
 	go func() { defer m.workers.Done(); m.scheduler.Run(bg) }()
 	go func() { defer m.workers.Done(); m.notifier.Run(bg) }()
+	m.workers.Add(1)
+	go func() { defer m.workers.Done(); m.service.ScrubLoop(bg, m.Config.ScrubInterval, m.Config.ScrubRate) }()
 	if m.Config.PprofListen != "" {
 		if err := m.startPprof(m.Config.PprofListen); err != nil {
 			m.Close()

@@ -65,6 +65,14 @@ func (s *Service) finishJob(ctx context.Context, j Job) error {
 			return err
 		}
 	}
+	if j.Action == ArchiveRetrieval {
+		// Never report Succeeded for bytes that do not match their hashes.
+		if msg, err := s.verifyRetrieval(ctx, j); err != nil {
+			return err
+		} else if msg != "" {
+			j.Status, j.StatusMessage = JobFailed, msg
+		}
+	}
 	err := s.Meta.FinishJob(ctx, j, s.jobNotifications(ctx, j))
 	if j.Action == ArchiveRetrieval && IsNotFound(err) {
 		j.Status, j.StatusMessage = JobFailed, "The archive was deleted before the job completed: "+j.ArchiveID

@@ -62,7 +62,8 @@ type Service struct {
 	// if set, tells the notifier that the outbox has new messages.
 	Wake, Notify func()
 
-	policies policyCache
+	policies  policyCache
+	integrity integrityStats
 }
 
 func (s *Service) maxVaults() int {
