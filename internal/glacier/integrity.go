@@ -259,7 +259,7 @@ func (r *verifiedReader) damage(problem string) error {
 	if r.foundBy != "" {
 		r.s.reportDamage(r.ctx, r.a, problem, r.foundBy)
 	}
-	return &Error{Kind: KindInternal, Message: "The archive's stored bytes are damaged and cannot be served: " + problem, Err: &DamageError{ArchiveID: r.a.ID, Problem: problem}}
+	return &Error{Kind: KindUnavailable, Message: "The archive's stored bytes are damaged and cannot be served: " + problem, Err: &DamageError{ArchiveID: r.a.ID, Problem: problem}}
 }
 
 func (r *verifiedReader) Read(p []byte) (int, error) {

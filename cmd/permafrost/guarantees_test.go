@@ -1,0 +1,344 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/glacier"
+	"github.com/aws/aws-sdk-go-v2/service/glacier/types"
+
+	pf "github.com/permafrost/permafrost/internal/glacier"
+	"github.com/permafrost/permafrost/internal/meta/sqlite"
+	"github.com/permafrost/permafrost/internal/treehash"
+)
+
+// The end-to-end tests of the operating guarantees (issue 11): one owner
+// per data directory, a sweep that never races an upload, no damaged byte
+// ever served, the scrubber. They run real `permafrost serve` processes on
+// the embedded stores (their subject is the data directory).
+
+// buildPermafrost builds the real binary into a temporary directory.
+func buildPermafrost(t *testing.T) string {
+	t.Helper()
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go tool is needed to build the server binary but is not on PATH (%v)", err)
+	}
+	bin := filepath.Join(t.TempDir(), "permafrost")
+	if out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// startServe runs `permafrost serve` on dir with extra flags and waits
+// until it answers; the process is killed when the test ends.
+func startServe(t *testing.T, bin, dir string, extra ...string) *crashProc {
+	t.Helper()
+	logPath := filepath.Join(t.TempDir(), "server.log")
+	for attempt := 0; ; attempt++ {
+		addr := freeLoopbackAddr(t)
+		logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			t.Fatal(err)
+		}
+		args := append([]string{"serve", "--listen", addr, "--data-dir", dir, "--log-format", "json", "--inventory-interval", "0", "--job-delays", "none"}, extra...)
+		cmd := exec.Command(bin, args...)
+		cmd.Env = crashEnv()
+		cmd.Stdout, cmd.Stderr = logf, logf
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("start %s: %v", bin, err)
+		}
+		logf.Close()
+		p := &crashProc{t: t, cmd: cmd, url: "http://" + addr, exited: make(chan struct{})}
+		go func() { p.waitErr = cmd.Wait(); close(p.exited) }()
+		t.Cleanup(p.kill)
+		if p.waitReady(30 * time.Second) {
+			return p
+		}
+		if attempt < 3 && strings.Contains(tailFile(logPath, 5), "address already in use") {
+			continue
+		}
+		t.Fatalf("server did not come up (exit: %v)\nlog:\n%s", p.waitErr, tailFile(logPath, 30))
+	}
+}
+
+// runBinary runs the binary to completion and returns its output and exit
+// status.
+func runBinary(t *testing.T, bin string, timeout time.Duration, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = crashEnv()
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		code = ee.ExitCode()
+	default:
+		t.Fatalf("%s %v: %v", bin, args, err)
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("%s %v did not finish within %v", bin, args, timeout)
+	}
+	return o.String(), e.String(), code
+}
+
+// Finding 1: a second serve on the same directory exits at once, naming
+// the directory and the owner, and touches nothing; the operator commands
+// keep working beside the running server and do not sweep.
+func TestSecondServeRefused(t *testing.T) {
+	bin := buildPermafrost(t)
+	dir := t.TempDir()
+	first := startServe(t, bin, dir)
+	c := crashClient(first.url)
+	ctx := context.Background()
+	if _, err := c.CreateVault(ctx, &glacier.CreateVaultInput{VaultName: aws.String("v")}); err != nil {
+		t.Fatal(err)
+	}
+	body := randomBytes(3<<20 + 7)
+	up, err := c.UploadArchive(ctx, &glacier.UploadArchiveInput{VaultName: aws.String("v"), Body: bytes.NewReader(body)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What an upload in flight looks like on disk: a temporary file.
+	inflight := filepath.Join(dir, "archives", "tmp", "put-inflight")
+	if err := os.WriteFile(inflight, []byte("partial"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	start := time.Now()
+	_, stderr, code := runBinary(t, bin, 20*time.Second, "serve", "--listen", freeLoopbackAddr(t), "--data-dir", dir)
+	took := time.Since(start)
+	if code == 0 {
+		t.Fatalf("second serve exited 0, want non-zero; stderr:\n%s", stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	if len(lines) != 1 {
+		t.Errorf("second serve printed %d lines, want one:\n%s", len(lines), stderr)
+	}
+	abs, _ := filepath.Abs(dir)
+	pid := strconv.Itoa(first.cmd.Process.Pid)
+	if !strings.Contains(stderr, abs) || !strings.Contains(stderr, pid) {
+		t.Errorf("second serve's message %q does not name the directory %s and the owner's pid %s", stderr, abs, pid)
+	}
+	if took > 10*time.Second {
+		t.Errorf("second serve took %v to give up, want at once", took)
+	}
+	t.Logf("second serve (exit %d after %v): %s", code, took.Round(time.Millisecond), strings.TrimSpace(stderr))
+
+	// Operator commands beside the server: they work and sweep nothing.
+	if out, errOut, code := runBinary(t, bin, 30*time.Second, "accounts", "list", "--data-dir", dir); code != 0 || !strings.Contains(out, crashAccount) {
+		t.Errorf("accounts list beside a running server: exit %d\n%s%s", code, out, errOut)
+	}
+	if out, errOut, code := runBinary(t, bin, 60*time.Second, "scrub", "--data-dir", dir); code != 0 || !strings.Contains(out, "0 damaged") {
+		t.Errorf("scrub beside a running server: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, err := os.Stat(inflight); err != nil {
+		t.Errorf("an upload's temporary file was removed by a command beside the owner: %v", err)
+	}
+
+	// The owner still serves the archive intact.
+	if _, err := c.DescribeVault(ctx, &glacier.DescribeVaultInput{VaultName: aws.String("v")}); err != nil {
+		t.Fatalf("the first server stopped answering: %v", err)
+	}
+	first.stop()
+	// Once the owner is gone the directory is free again.
+	again := startServe(t, bin, dir)
+	got := retrieveArchive(t, crashClient(again.url), "v", *up.ArchiveId)
+	if !bytes.Equal(got, body) {
+		t.Errorf("archive changed across the refused second serve")
+	}
+	again.stop()
+}
+
+// retrieveArchive runs an archive retrieval job (the servers run with
+// --job-delays none) and returns the output.
+func retrieveArchive(t *testing.T, c *glacier.Client, vault, id string) []byte {
+	t.Helper()
+	ctx := context.Background()
+	job, err := c.InitiateJob(ctx, &glacier.InitiateJobInput{VaultName: aws.String(vault), JobParameters: &types.JobParameters{Type: aws.String("archive-retrieval"), ArchiveId: aws.String(id)}})
+	if err != nil {
+		t.Fatalf("InitiateJob: %v", err)
+	}
+	d := waitJobDone(t, c, vault, *job.JobId)
+	if d.StatusCode != types.StatusCodeSucceeded {
+		t.Fatalf("job for %s: %s (%s)", id, d.StatusCode, aws.ToString(d.StatusMessage))
+	}
+	out, err := c.GetJobOutput(ctx, &glacier.GetJobOutputInput{VaultName: aws.String(vault), JobId: job.JobId})
+	if err != nil {
+		t.Fatalf("GetJobOutput: %v", err)
+	}
+	defer out.Body.Close()
+	b, err := io.ReadAll(out.Body)
+	if err != nil {
+		t.Fatalf("reading job output: %v", err)
+	}
+	return b
+}
+
+// waitJobDone polls until the job is no longer in progress.
+func waitJobDone(t *testing.T, c *glacier.Client, vault, id string) *glacier.DescribeJobOutput {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		d, err := c.DescribeJob(context.Background(), &glacier.DescribeJobInput{VaultName: aws.String(vault), JobId: aws.String(id)})
+		if err != nil {
+			t.Fatalf("DescribeJob: %v", err)
+		}
+		if d.StatusCode != types.StatusCodeInProgress {
+			return d
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("job %s still in progress after 30 s", id)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Finding 2: the most aggressive sweep the server accepts, under
+// concurrent uploads, loses nothing acknowledged; a smaller interval is
+// refused at start.
+func TestSweepNeverRacesUploads(t *testing.T) {
+	bin := buildPermafrost(t)
+	dir := t.TempDir()
+	_, stderr, code := runBinary(t, bin, 20*time.Second, "serve", "--listen", freeLoopbackAddr(t), "--data-dir", dir, "--sweep-interval", "20ms")
+	if code != 2 || !strings.Contains(stderr, "--sweep-interval") || !strings.Contains(stderr, pf.MinSweepInterval.String()) {
+		t.Fatalf("--sweep-interval 20ms: exit %d, stderr %q; want exit 2 naming the minimum %v", code, stderr, pf.MinSweepInterval)
+	}
+
+	duration := time.Minute
+	if v := os.Getenv("PERMAFROST_SWEEP_TEST_DURATION"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			t.Fatalf("PERMAFROST_SWEEP_TEST_DURATION: %v", err)
+		}
+		duration = d
+	}
+	p := startServe(t, bin, dir, "--sweep-interval", pf.MinSweepInterval.String(), "--log-level", "debug")
+	c := crashClient(p.url)
+	ctx := context.Background()
+	if _, err := c.CreateVault(ctx, &glacier.CreateVaultInput{VaultName: aws.String("v")}); err != nil {
+		t.Fatal(err)
+	}
+	type acked struct {
+		id   string
+		hash string
+		size int
+	}
+	var mu sync.Mutex
+	var archives []acked
+	var failures atomic.Int64
+	stop := time.Now().Add(duration)
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := 0; time.Now().Before(stop); i++ {
+				size := 1<<20 + (w*7919+i*104729)%(3<<20)
+				body := randomBytes(size)
+				if i%3 == 0 {
+					// A multipart upload: parts sit unreferenced-by-archive
+					// until the complete.
+					id, err := multipartUpload(ctx, c, "v", body)
+					if err != nil {
+						failures.Add(1)
+						t.Errorf("multipart upload: %v", err)
+						continue
+					}
+					mu.Lock()
+					archives = append(archives, acked{id, treehash.Sum(body).String(), size})
+					mu.Unlock()
+					continue
+				}
+				out, err := c.UploadArchive(ctx, &glacier.UploadArchiveInput{VaultName: aws.String("v"), Body: bytes.NewReader(body)})
+				if err != nil {
+					failures.Add(1)
+					t.Errorf("upload: %v", err)
+					continue
+				}
+				mu.Lock()
+				archives = append(archives, acked{*out.ArchiveId, treehash.Sum(body).String(), size})
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	// A restart runs the start-up sweep too.
+	p.stop()
+	p = startServe(t, bin, dir, "--sweep-interval", pf.MinSweepInterval.String())
+	time.Sleep(2 * pf.MinSweepInterval) // a periodic sweep after the restart
+	p.stop()
+
+	meta, err := sqlite.Open(filepath.Join(dir, "meta.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer meta.Close()
+	for _, a := range archives {
+		got, err := meta.GetArchive(ctx, a.id)
+		if err != nil {
+			t.Errorf("acknowledged archive %s: %v", a.id, err)
+			continue
+		}
+		if got.TreeHash.String() != a.hash || got.Size != int64(a.size) {
+			t.Errorf("archive %s: size %d hash %s, want %d %s", a.id, got.Size, got.TreeHash, a.size, a.hash)
+		}
+	}
+	// Every acknowledged archive's bytes are all there and match.
+	out, errOut, code := runBinary(t, bin, 5*time.Minute, "scrub", "--data-dir", dir, "--json")
+	var rep scrubReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("scrub --json: %v\n%s%s", err, out, errOut)
+	}
+	if code != 0 || len(rep.Damaged) != 0 || rep.Archives != len(archives) {
+		t.Errorf("after the sweeps: scrub exit %d, %d archives (want %d), %d damaged or missing, the first: %+v", code, rep.Archives, len(archives), len(rep.Damaged), rep.Damaged[:min(1, len(rep.Damaged))])
+	}
+	t.Logf("%v of 8 uploaders with --sweep-interval %v: %d archives acknowledged, %d lost, %d failed requests",
+		duration, pf.MinSweepInterval, len(archives), len(rep.Damaged)+len(archives)-rep.Archives, failures.Load())
+}
+
+// multipartUpload uploads body in 1 MiB parts and completes it.
+func multipartUpload(ctx context.Context, c *glacier.Client, vault string, body []byte) (string, error) {
+	const part = 1 << 20
+	init, err := c.InitiateMultipartUpload(ctx, &glacier.InitiateMultipartUploadInput{VaultName: aws.String(vault), PartSize: aws.String(strconv.Itoa(part))})
+	if err != nil {
+		return "", err
+	}
+	for off := 0; off < len(body); off += part {
+		end := min(off+part, len(body))
+		_, err := c.UploadMultipartPart(ctx, &glacier.UploadMultipartPartInput{
+			VaultName: aws.String(vault), UploadId: init.UploadId,
+			Range: aws.String(fmt.Sprintf("bytes %d-%d/*", off, end-1)),
+			Body:  bytes.NewReader(body[off:end]),
+		})
+		if err != nil {
+			return "", err
+		}
+	}
+	out, err := c.CompleteMultipartUpload(ctx, &glacier.CompleteMultipartUploadInput{
+		VaultName: aws.String(vault), UploadId: init.UploadId,
+		ArchiveSize: aws.String(strconv.Itoa(len(body))), Checksum: aws.String(treehash.Sum(body).String()),
+	})
+	if err != nil {
+		return "", err
+	}
+	return *out.ArchiveId, nil
+}
