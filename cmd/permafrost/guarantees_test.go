@@ -342,3 +342,177 @@ func multipartUpload(ctx context.Context, c *glacier.Client, vault string, body 
 	}
 	return *out.ArchiveId, nil
 }
+
+// Finding 3: a flipped, a truncated and a deleted blob are never served as
+// good: jobs started after the damage fail saying so, outputs of jobs that
+// succeeded before it are cut (or refused) rather than completed, an
+// undamaged range is still served, and `permafrost scrub` lists exactly
+// the damaged archives and exits 1.
+func TestDamagedArchivesNeverServed(t *testing.T) {
+	bin := buildPermafrost(t)
+	dir := t.TempDir()
+	p := startServe(t, bin, dir, "--scrub-interval", "0")
+	c := crashClient(p.url)
+	ctx := context.Background()
+	vault := aws.String("v")
+	if _, err := c.CreateVault(ctx, &glacier.CreateVaultInput{VaultName: vault}); err != nil {
+		t.Fatal(err)
+	}
+	const size = 3<<20 + 100 // four MiB leaves
+	names := []string{"flipped", "truncated", "deleted", "intact"}
+	bodies := map[string][]byte{}
+	ids := map[string]string{}
+	jobs := map[string]string{}
+	for _, n := range names {
+		bodies[n] = randomBytes(size)
+		out, err := c.UploadArchive(ctx, &glacier.UploadArchiveInput{VaultName: vault, Body: bytes.NewReader(bodies[n])})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[n] = *out.ArchiveId
+		// Jobs that succeed while the bytes are intact.
+		job, err := c.InitiateJob(ctx, &glacier.InitiateJobInput{VaultName: vault, JobParameters: &types.JobParameters{Type: aws.String("archive-retrieval"), ArchiveId: out.ArchiveId}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := waitJobDone(t, c, "v", *job.JobId); d.StatusCode != types.StatusCodeSucceeded {
+			t.Fatalf("job before the damage: %s %s", d.StatusCode, aws.ToString(d.StatusMessage))
+		}
+		jobs[n] = *job.JobId
+	}
+
+	// Damage the blobs behind the server's back.
+	meta, err := sqlite.Open(filepath.Join(dir, "meta.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blobPath := func(n string) string {
+		a, err := meta.GetArchive(ctx, ids[n])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return filepath.Join(dir, "archives", "blobs", filepath.FromSlash(a.Segments[0].BlobKey))
+	}
+	flipped, truncated, deleted := blobPath("flipped"), blobPath("truncated"), blobPath("deleted")
+	meta.Close()
+	f, err := os.OpenFile(flipped, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := []byte{0}
+	off := int64(2<<20 + 12345) // in the third MiB
+	f.ReadAt(b, off)
+	b[0] ^= 0x01
+	if _, err := f.WriteAt(b, off); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if err := os.Truncate(truncated, 2<<20+(1<<19)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(deleted); err != nil {
+		t.Fatal(err)
+	}
+
+	// Outputs of jobs that succeeded before the damage: never complete.
+	for _, n := range []string{"flipped", "truncated", "deleted"} {
+		out, err := c.GetJobOutput(ctx, &glacier.GetJobOutputInput{VaultName: vault, JobId: aws.String(jobs[n])})
+		if err != nil {
+			t.Logf("%s: GetJobOutput refused: %v", n, err)
+			if !strings.Contains(err.Error(), "damaged") {
+				t.Errorf("%s: the error does not say the archive is damaged: %v", n, err)
+			}
+			continue
+		}
+		got, err := io.ReadAll(out.Body)
+		out.Body.Close()
+		if err == nil {
+			t.Errorf("%s: GetJobOutput delivered a complete body of %d bytes (equal to the original: %v), want a cut response", n, len(got), bytes.Equal(got, bodies[n]))
+			continue
+		}
+		t.Logf("%s: GetJobOutput cut after %d bytes: %v", n, len(got), err)
+		if !bytes.Equal(got, bodies[n][:len(got)]) {
+			t.Errorf("%s: the bytes served before the cut differ from the archive", n)
+		}
+	}
+	// The undamaged first two MiB of the flipped archive are still served.
+	rng, err := c.GetJobOutput(ctx, &glacier.GetJobOutputInput{VaultName: vault, JobId: aws.String(jobs["flipped"]), Range: aws.String("bytes=0-2097151")})
+	if err != nil {
+		t.Fatalf("undamaged range: %v", err)
+	}
+	got, err := io.ReadAll(rng.Body)
+	rng.Body.Close()
+	if err != nil || !bytes.Equal(got, bodies["flipped"][:2<<20]) {
+		t.Errorf("undamaged range of the flipped archive: %d bytes, err %v", len(got), err)
+	}
+
+	// Jobs started after the damage fail and say why.
+	for _, n := range names {
+		job, err := c.InitiateJob(ctx, &glacier.InitiateJobInput{VaultName: vault, JobParameters: &types.JobParameters{Type: aws.String("archive-retrieval"), ArchiveId: aws.String(ids[n])}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := waitJobDone(t, c, "v", *job.JobId)
+		msg := aws.ToString(d.StatusMessage)
+		if n == "intact" {
+			if d.StatusCode != types.StatusCodeSucceeded {
+				t.Errorf("intact: job %s: %s", d.StatusCode, msg)
+			}
+			continue
+		}
+		if d.StatusCode != types.StatusCodeFailed || !strings.Contains(msg, "damaged") {
+			t.Errorf("%s: job after the damage ended %s (%q), want Failed saying the archive is damaged", n, d.StatusCode, msg)
+		}
+		t.Logf("%s: job Failed: %s", n, msg)
+	}
+	if got := retrieveArchive(t, c, "v", ids["intact"]); !bytes.Equal(got, bodies["intact"]) {
+		t.Errorf("intact archive changed")
+	}
+
+	// scrub beside the running server: exactly the three, exit 1.
+	out, errOut, code := runBinary(t, bin, 2*time.Minute, "scrub", "--data-dir", dir)
+	if code != 1 {
+		t.Errorf("scrub exit %d, want 1\n%s%s", code, out, errOut)
+	}
+	for _, n := range names {
+		listed := strings.Contains(out, "DAMAGED account "+crashAccount+" vault v archive "+ids[n]+":")
+		if listed != (n != "intact") {
+			t.Errorf("scrub listed %s: %v; output:\n%s", n, listed, out)
+		}
+	}
+	t.Logf("scrub output:\n%s", out)
+	out, _, code = runBinary(t, bin, 2*time.Minute, "scrub", "--data-dir", dir, "--json")
+	var rep scrubReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 1 || rep.Archives != 4 || len(rep.Damaged) != 3 {
+		t.Errorf("scrub --json: exit %d, %+v, %v\n%s", code, rep, err, out)
+	}
+	p.stop()
+
+	// The damage is recorded in the metadata store for operators.
+	meta, err = sqlite.Open(filepath.Join(dir, "meta.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer meta.Close()
+	svc := &pf.Service{Meta: meta, Clock: realClock{}}
+	recs, err := svc.DamagedArchives(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := map[string]bool{}
+	for _, r := range recs {
+		found[r.ArchiveID] = true
+	}
+	for _, n := range []string{"flipped", "truncated", "deleted"} {
+		if !found[ids[n]] {
+			t.Errorf("%s archive not among the recorded damaged archives %+v", n, recs)
+		}
+	}
+	if found[ids["intact"]] {
+		t.Errorf("the intact archive is recorded as damaged")
+	}
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now() }

@@ -228,7 +228,8 @@ func (r *verifiedReader) next() error {
 	got, err := io.ReadFull(r.src, chunk)
 	switch {
 	case IsNotFound(err):
-		r.err = r.damage(fmt.Sprintf("its bytes are missing from the blob store (%v)", err))
+		r.s.logger().Debug("archive blob missing", "archive_id", r.a.ID, "err", err)
+		r.err = r.damage(fmt.Sprintf("its bytes from offset %d are missing from the blob store (blob not found)", r.pos))
 	case err == io.ErrUnexpectedEOF || err == io.EOF || err != nil && KindOf(err) == KindInternal && got < len(chunk):
 		r.err = r.damage(fmt.Sprintf("its bytes end early: %d bytes at offset %d where %d were stored (truncated)", int64(got), r.pos, n))
 	case err != nil:
