@@ -516,3 +516,117 @@ func TestDamagedArchivesNeverServed(t *testing.T) {
 type realClock struct{}
 
 func (realClock) Now() time.Time { return time.Now() }
+
+// Finding 4: a multipart upload idle for 24 h on the service clock is
+// discarded with its parts' bytes, also across a restart; activity (a
+// part) restarts the count; later calls get ResourceNotFoundException.
+func TestIdleMultipartUploadsExpire(t *testing.T) {
+	dir := t.TempDir()
+	ts := mustServeDir(t, dir)
+	c := ts.client()
+	ctx := context.Background()
+	vault := aws.String("idle")
+	if _, err := c.CreateVault(ctx, &glacier.CreateVaultInput{VaultName: vault}); err != nil {
+		t.Fatal(err)
+	}
+	initiate := func() *string {
+		out, err := c.InitiateMultipartUpload(ctx, &glacier.InitiateMultipartUploadInput{VaultName: vault, PartSize: aws.String("1048576")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.UploadId
+	}
+	putPart := func(c *glacier.Client, id *string, n int) error {
+		_, err := c.UploadMultipartPart(ctx, &glacier.UploadMultipartPartInput{VaultName: vault, UploadId: id,
+			Range: aws.String(fmt.Sprintf("bytes %d-%d/*", n<<20, (n+1)<<20-1)), Body: bytes.NewReader(randomBytes(1 << 20))})
+		return err
+	}
+	partKeys := func(ts *testServer, id *string) []string {
+		parts, err := ts.stores.meta.ListParts(ctx, *id, 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var keys []string
+		for _, p := range parts {
+			keys = append(keys, p.BlobKey)
+		}
+		return keys
+	}
+	// waitGone waits until the upload is discarded, then checks every way
+	// of reaching it and that its parts' bytes are gone.
+	waitGone := func(ts *testServer, id *string, keys []string) {
+		t.Helper()
+		c := ts.client()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			_, err := c.ListParts(ctx, &glacier.ListPartsInput{VaultName: vault, UploadId: id})
+			if err != nil {
+				wantAPIError(t, err, "ResourceNotFoundException", 404)
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("upload %s still listed 20 s after it became idle for too long", *id)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		wantAPIError(t, putPart(c, id, 5), "ResourceNotFoundException", 404)
+		_, err := c.CompleteMultipartUpload(ctx, &glacier.CompleteMultipartUploadInput{VaultName: vault, UploadId: id,
+			ArchiveSize: aws.String("1048576"), Checksum: aws.String(treehash.Sum(make([]byte, 1<<20)).String())})
+		wantAPIError(t, err, "ResourceNotFoundException", 404)
+		_, err = c.AbortMultipartUpload(ctx, &glacier.AbortMultipartUploadInput{VaultName: vault, UploadId: id})
+		wantAPIError(t, err, "ResourceNotFoundException", 404)
+		list, err := c.ListMultipartUploads(ctx, &glacier.ListMultipartUploadsInput{VaultName: vault})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range list.UploadsList {
+			if aws.ToString(u.MultipartUploadId) == *id {
+				t.Errorf("expired upload %s still in ListMultipartUploads", *id)
+			}
+		}
+		for _, k := range keys {
+			if rc, err := ts.stores.blobs.Open(ctx, k, 0, -1); err == nil {
+				rc.Close()
+				t.Errorf("part blob %s of the expired upload is still stored", k)
+			} else if !pf.IsNotFound(err) {
+				t.Errorf("part blob %s: %v", k, err)
+			}
+		}
+	}
+
+	idle := initiate()
+	for n := range 3 {
+		if err := putPart(c, idle, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	active := initiate()
+	if err := putPart(c, active, 0); err != nil {
+		t.Fatal(err)
+	}
+	idleKeys := partKeys(ts, idle)
+
+	ts.advance(t, 23*time.Hour)
+	time.Sleep(300 * time.Millisecond)
+	if _, err := c.ListParts(ctx, &glacier.ListPartsInput{VaultName: vault, UploadId: idle}); err != nil {
+		t.Fatalf("upload idle for 23 h is gone: %v", err)
+	}
+	if err := putPart(c, active, 1); err != nil { // activity restarts its count
+		t.Fatal(err)
+	}
+	ts.advance(t, 2*time.Hour)
+	waitGone(ts, idle, idleKeys)
+	if _, err := c.ListParts(ctx, &glacier.ListPartsInput{VaultName: vault, UploadId: active}); err != nil {
+		t.Fatalf("upload active 2 h ago was discarded: %v", err)
+	}
+
+	// Across a restart: the clock and the activity are persistent.
+	activeKeys := partKeys(ts, active)
+	ts.Close()
+	ts2 := &testServer{Main: mustServeDirNoAccount(t, dir, true).Main, AccountID: ts.AccountID, KeyID: ts.KeyID, Secret: ts.Secret}
+	if _, err := ts2.client().ListParts(ctx, &glacier.ListPartsInput{VaultName: vault, UploadId: active}); err != nil {
+		t.Fatalf("after the restart: %v", err)
+	}
+	ts2.advance(t, 22*time.Hour+time.Minute)
+	waitGone(ts2, active, activeKeys)
+}

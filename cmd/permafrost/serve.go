@@ -59,6 +59,9 @@ type Config struct {
 	// rate in bytes per second (0: spread over 3/4 of the interval).
 	ScrubInterval time.Duration
 	ScrubRate     int64
+	// UploadIdleTimeout is how long a multipart upload may go without a
+	// part (service clock) before it is discarded.
+	UploadIdleTimeout time.Duration
 }
 
 // DefaultConfig returns the defaults of every serve flag.
@@ -78,6 +81,7 @@ func DefaultConfig() Config {
 		JobRetention:        glacier.DefaultJobRetention,
 		ExpeditedSharedPool: -1,
 		ScrubInterval:       glacier.DefaultScrubInterval,
+		UploadIdleTimeout:   glacier.DefaultUploadIdleTimeout,
 	}
 }
 
@@ -102,6 +106,8 @@ func (c Config) Validate() error {
 		return usageError{"--job-retention must be positive"}
 	case c.FreeTierBytesPerDay < 0:
 		return usageError{"--free-tier-bytes-per-day must not be negative"}
+	case c.UploadIdleTimeout <= 0:
+		return usageError{"--upload-idle-timeout must be positive"}
 	case c.ScrubInterval < 0 || c.ScrubRate < 0:
 		return usageError{"--scrub-interval and --scrub-rate must not be negative"}
 	case c.SweepInterval != 0 && c.SweepInterval < glacier.MinSweepInterval:
@@ -142,6 +148,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	intFlag(fs, &cfg.ExpeditedSharedPool, "expedited-shared-pool", cfg.ExpeditedSharedPool, "Expedited jobs per 5 minutes an account gets beyond 3 per provisioned unit; negative means unlimited")
 	durationFlag(fs, &cfg.ScrubInterval, "scrub-interval", cfg.ScrubInterval, "how often every archive is re-read in the background and checked against the hashes stored at upload; 0 turns the scrubber off")
 	int64Flag(fs, &cfg.ScrubRate, "scrub-rate", 0, "the scrubber's read rate in bytes per second; 0 spreads a pass over three quarters of --scrub-interval (at least 1 MiB/s)")
+	durationFlag(fs, &cfg.UploadIdleTimeout, "upload-idle-timeout", cfg.UploadIdleTimeout, "discard a multipart upload, parts and all, after this long without activity (server clock)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -244,6 +251,7 @@ func (m *Main) Open(ctx context.Context) error {
 		InventoryInterval:   m.Config.InventoryInterval,
 		FreeTierBytesPerDay: m.Config.FreeTierBytesPerDay,
 		ExpeditedSharedPool: m.Config.ExpeditedSharedPool,
+		UploadIdleTimeout:   m.Config.UploadIdleTimeout,
 	}
 	m.service.JobMessage = api.JobMessage(m.service)
 	m.scheduler = jobs.New(m.service, 0, m.logger)

@@ -12,6 +12,7 @@ package glacier
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 	"time"
 )
 
@@ -62,8 +63,13 @@ type Service struct {
 	// if set, tells the notifier that the outbox has new messages.
 	Wake, Notify func()
 
-	policies  policyCache
-	integrity integrityStats
+	// UploadIdleTimeout is how long a multipart upload may stay without
+	// activity before it is discarded; DefaultUploadIdleTimeout when 0.
+	UploadIdleTimeout time.Duration
+
+	policies   policyCache
+	integrity  integrityStats
+	lastExpiry atomic.Int64 // service-clock ns of the last idle-upload look
 }
 
 func (s *Service) maxVaults() int {
