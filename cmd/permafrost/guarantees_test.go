@@ -630,3 +630,113 @@ func TestIdleMultipartUploadsExpire(t *testing.T) {
 	ts2.advance(t, 22*time.Hour+time.Minute)
 	waitGone(ts2, active, activeKeys)
 }
+
+// Finding 5: with the data disk full, DeleteArchive, AbortMultipartUpload
+// and DeleteVault still succeed, uploads fail with a clear 5xx and leave
+// nothing behind, and uploads resume by themselves once space is free. The
+// data directory is a small tmpfs mounted by the test.
+func TestFullDiskRecoverable(t *testing.T) {
+	mnt := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", mnt).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a small tmpfs for the full-disk test (needs root or CAP_SYS_ADMIN): %v %s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", "-l", mnt).CombinedOutput(); err != nil {
+			t.Logf("umount %s: %v %s", mnt, err, out)
+		}
+	})
+	bin := buildPermafrost(t)
+	dir := filepath.Join(mnt, "data")
+	p := startServe(t, bin, dir, "--disk-reserve", strconv.Itoa(4<<20), "--scrub-interval", "0")
+	c := crashClient(p.url)
+	ctx := context.Background()
+	for _, v := range []string{"v", "empty"} {
+		if _, err := c.CreateVault(ctx, &glacier.CreateVaultInput{VaultName: aws.String(v)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	up, err := c.InitiateMultipartUpload(ctx, &glacier.InitiateMultipartUploadInput{VaultName: aws.String("v"), PartSize: aws.String("1048576")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.UploadMultipartPart(ctx, &glacier.UploadMultipartPartInput{VaultName: aws.String("v"), UploadId: up.UploadId,
+		Range: aws.String("bytes 0-1048575/*"), Body: bytes.NewReader(randomBytes(1 << 20))}); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for range 4 {
+		out, err := c.UploadArchive(ctx, &glacier.UploadArchiveInput{VaultName: aws.String("v"), Body: bytes.NewReader(randomBytes(2 << 20))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, *out.ArchiveId)
+	}
+	// Something else fills the disk to the last byte.
+	filler := filepath.Join(mnt, "filler")
+	f, err := os.Create(filler)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := make([]byte, 64<<10)
+	for {
+		if _, err := f.Write(chunk); err != nil {
+			break
+		}
+	}
+	for len(chunk) > 1 { // the last partial blocks too
+		chunk = chunk[:len(chunk)/2]
+		for {
+			if _, err := f.Write(chunk); err != nil {
+				break
+			}
+		}
+	}
+	f.Close()
+	time.Sleep(1500 * time.Millisecond) // the server notices within a second
+
+	// Uploads fail with a clear 5xx.
+	_, err = c.UploadArchive(ctx, &glacier.UploadArchiveInput{VaultName: aws.String("v"), Body: bytes.NewReader(randomBytes(3 << 20))})
+	wantAPIError(t, err, "ServiceUnavailableException", 500)
+	if !strings.Contains(err.Error(), "disk is full") {
+		t.Errorf("the upload's error does not say the disk is full: %v", err)
+	}
+	t.Logf("upload on a full disk: %v", err)
+	// The operator frees space through the API.
+	if _, err := c.DeleteArchive(ctx, &glacier.DeleteArchiveInput{VaultName: aws.String("v"), ArchiveId: aws.String(ids[0])}); err != nil {
+		t.Fatalf("DeleteArchive on a full disk: %v", err)
+	}
+	if _, err := c.AbortMultipartUpload(ctx, &glacier.AbortMultipartUploadInput{VaultName: aws.String("v"), UploadId: up.UploadId}); err != nil {
+		t.Fatalf("AbortMultipartUpload on a full disk: %v", err)
+	}
+	if _, err := c.DeleteVault(ctx, &glacier.DeleteVaultInput{VaultName: aws.String("empty")}); err != nil {
+		t.Fatalf("DeleteVault on a full disk: %v", err)
+	}
+	// Nothing half-written.
+	if entries, _ := os.ReadDir(filepath.Join(dir, "archives", "tmp")); len(entries) != 0 {
+		t.Errorf("%d temporary files left after the refused upload", len(entries))
+	}
+	// Space comes back (the filler goes); uploads resume by themselves.
+	os.Remove(filler)
+	var body []byte
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		body = randomBytes(3 << 20)
+		out, err := c.UploadArchive(ctx, &glacier.UploadArchiveInput{VaultName: aws.String("v"), Body: bytes.NewReader(body)})
+		if err == nil {
+			ids = append(ids, *out.ArchiveId)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("uploads did not resume after space was freed: %v", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if got := retrieveArchive(t, c, "v", ids[len(ids)-1]); !bytes.Equal(got, body) {
+		t.Errorf("the archive uploaded after the recovery differs")
+	}
+	p.stop()
+	out, errOut, code := runBinary(t, bin, time.Minute, "scrub", "--data-dir", dir)
+	if code != 0 || !strings.Contains(out, "checked 4 archives") {
+		t.Errorf("scrub after the full disk: exit %d\n%s%s", code, out, errOut)
+	}
+}

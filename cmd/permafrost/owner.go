@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"net/url"
+	"time"
 
+	"github.com/permafrost/permafrost/internal/blob/disk"
 	"github.com/permafrost/permafrost/internal/dirlock"
 )
 
@@ -43,4 +46,36 @@ func releaseLocks(locks []*dirlock.Lock) {
 	for _, l := range locks {
 		l.Release()
 	}
+}
+
+// DefaultDiskReserve is --disk-reserve's default.
+const DefaultDiskReserve = 64 << 20
+
+// startDiskReserve keeps --disk-reserve bytes in reserve on a local blob
+// directory this server owns and watches the free space every second, so
+// that a full disk can always be recovered through the API (see
+// internal/blob/disk/reserve.go).
+func (m *Main) startDiskReserve(ctx context.Context) {
+	d, ok := m.stores.blobs.(*disk.Store)
+	if !ok || m.Config.DiskReserve <= 0 {
+		return
+	}
+	if err := d.SetReserve(m.Config.DiskReserve); err != nil {
+		m.logger.Warn("could not keep a disk reserve", "err", err)
+		return
+	}
+	m.workers.Add(1)
+	go func() {
+		defer m.workers.Done()
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				d.CheckSpace()
+			}
+		}
+	}()
 }

@@ -62,6 +62,9 @@ type Config struct {
 	// UploadIdleTimeout is how long a multipart upload may go without a
 	// part (service clock) before it is discarded.
 	UploadIdleTimeout time.Duration
+	// DiskReserve is the space kept free on a local blob directory for
+	// the writes that free space on a full disk (0: none).
+	DiskReserve int64
 }
 
 // DefaultConfig returns the defaults of every serve flag.
@@ -82,6 +85,7 @@ func DefaultConfig() Config {
 		ExpeditedSharedPool: -1,
 		ScrubInterval:       glacier.DefaultScrubInterval,
 		UploadIdleTimeout:   glacier.DefaultUploadIdleTimeout,
+		DiskReserve:         DefaultDiskReserve,
 	}
 }
 
@@ -106,6 +110,8 @@ func (c Config) Validate() error {
 		return usageError{"--job-retention must be positive"}
 	case c.FreeTierBytesPerDay < 0:
 		return usageError{"--free-tier-bytes-per-day must not be negative"}
+	case c.DiskReserve < 0:
+		return usageError{"--disk-reserve must not be negative"}
 	case c.UploadIdleTimeout <= 0:
 		return usageError{"--upload-idle-timeout must be positive"}
 	case c.ScrubInterval < 0 || c.ScrubRate < 0:
@@ -148,6 +154,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	intFlag(fs, &cfg.ExpeditedSharedPool, "expedited-shared-pool", cfg.ExpeditedSharedPool, "Expedited jobs per 5 minutes an account gets beyond 3 per provisioned unit; negative means unlimited")
 	durationFlag(fs, &cfg.ScrubInterval, "scrub-interval", cfg.ScrubInterval, "how often every archive is re-read in the background and checked against the hashes stored at upload; 0 turns the scrubber off")
 	int64Flag(fs, &cfg.ScrubRate, "scrub-rate", 0, "the scrubber's read rate in bytes per second; 0 spreads a pass over three quarters of --scrub-interval (at least 1 MiB/s)")
+	int64Flag(fs, &cfg.DiskReserve, "disk-reserve", cfg.DiskReserve, "bytes kept in reserve on the local archive disk and released when it fills, so deletes can still free space; 0 for none")
 	durationFlag(fs, &cfg.UploadIdleTimeout, "upload-idle-timeout", cfg.UploadIdleTimeout, "discard a multipart upload, parts and all, after this long without activity (server clock)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -314,6 +321,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.workers.Add(2)
 	go func() { defer m.workers.Done(); m.scheduler.Run(bg) }()
 	go func() { defer m.workers.Done(); m.notifier.Run(bg) }()
+	m.startDiskReserve(bg)
 	m.workers.Add(1)
 	go func() { defer m.workers.Done(); m.service.ScrubLoop(bg, m.Config.ScrubInterval, m.Config.ScrubRate) }()
 	if m.Config.PprofListen != "" {

@@ -100,6 +100,12 @@ type Store struct {
 	// are durable.
 	mu    sync.Mutex
 	known map[string]struct{}
+
+	// resMu guards the reserve (reserve.go): its size and whether it is
+	// released.
+	resMu    sync.Mutex
+	reserve  int64
+	released bool
 }
 
 // Open opens the store in dir as its owner, creating dir, dir/blobs and
@@ -181,6 +187,20 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) (n int64, err 
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
+	if err := s.admit(); err != nil {
+		return 0, err
+	}
+	n, err = s.put(ctx, key, r)
+	if err != nil && isNoSpace(err) {
+		// Out of space: give the reserve back so that the deletes that
+		// free space can commit, and refuse uploads until they have.
+		s.releaseReserve()
+		return n, diskFull(err)
+	}
+	return n, err
+}
+
+func (s *Store) put(ctx context.Context, key string, r io.Reader) (n int64, err error) {
 	f, err := os.CreateTemp(s.tmp, "put-*")
 	if err != nil {
 		return 0, fmt.Errorf("disk: put %s: %w", key, err)
