@@ -740,3 +740,74 @@ func TestFullDiskRecoverable(t *testing.T) {
 		t.Errorf("scrub after the full disk: exit %d\n%s%s", code, out, errOut)
 	}
 }
+
+// TestScrubCommandBothStores runs `permafrost scrub` against the stores of
+// the test backend (the embedded ones, or PostgreSQL + S3 in the second
+// run of the suite) beside the running server: a missing blob is reported
+// and recorded, the rest pass, and a server's retrieval of the missing
+// archive fails.
+func TestScrubCommandBothStores(t *testing.T) {
+	dir := t.TempDir()
+	ts := mustServeDir(t, dir)
+	c := ts.client()
+	ctx := context.Background()
+	vault := aws.String("scrubbed")
+	if _, err := c.CreateVault(ctx, &glacier.CreateVaultInput{VaultName: vault}); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for range 3 {
+		out, err := c.UploadArchive(ctx, &glacier.UploadArchiveInput{VaultName: vault, Body: bytes.NewReader(randomBytes(1<<20 + 3))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, *out.ArchiveId)
+	}
+	args := []string{"scrub"}
+	if f := backendFor(t, dir); f.Meta != "" {
+		args = append(args, "--meta", f.Meta, "--blobs", f.Blobs)
+	} else {
+		args = append(args, "--data-dir", dir)
+	}
+	var out, errOut bytes.Buffer
+	if err := run(ctx, args, &out, &errOut); err != nil {
+		t.Fatalf("scrub of intact archives: %v\n%s%s", err, out.String(), errOut.String())
+	}
+	if !strings.Contains(out.String(), "checked 3 archives") {
+		t.Errorf("scrub output: %s", out.String())
+	}
+
+	a, err := ts.stores.meta.GetArchive(ctx, ids[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.stores.blobs.Delete(ctx, a.Segments[0].BlobKey); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	err = run(ctx, append(args, "--json"), &out, &errOut)
+	var failed scrubFailed
+	if !errors.As(err, &failed) || int(failed) != 1 {
+		t.Fatalf("scrub with a missing blob: %v, want 1 damaged", err)
+	}
+	var rep scrubReport
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Archives != 3 || len(rep.Damaged) != 1 || rep.Damaged[0].ArchiveID != ids[1] || rep.Damaged[0].Vault != "scrubbed" || !strings.Contains(rep.Damaged[0].Problem, "missing") {
+		t.Errorf("scrub --json report: %+v", rep)
+	}
+	recs, err := ts.service.DamagedArchives(ctx)
+	if err != nil || len(recs) != 1 || recs[0].ArchiveID != ids[1] {
+		t.Errorf("damaged archives seen by the server: %+v, %v", recs, err)
+	}
+
+	// The server's own scrubber finds it too and counts it.
+	p, err := ts.service.Scrub(ctx, pf.ScrubOptions{BytesPerSecond: 64 << 20})
+	if err != nil || p.Damaged != 1 || p.Archives != 3 {
+		t.Errorf("service scrub: %+v, %v", p, err)
+	}
+	if n := ts.service.IntegrityCounters(); n.DamageFound < 1 || n.ArchivesChecked < 2 {
+		t.Errorf("integrity counters: %+v", n)
+	}
+}
