@@ -80,25 +80,6 @@ func (l *Lock) Release() error {
 	return err
 }
 
-// Holder returns the pid recorded in dir's lock file if the directory is
-// locked right now, or 0 if it is free (or has never been locked).
-func Holder(dir string) int {
-	p := filepath.Join(dir, FileName)
-	f, err := os.Open(p)
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); err == nil {
-		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		return 0
-	}
-	if pid := readPID(p); pid > 0 {
-		return pid
-	}
-	return -1
-}
-
 func readPID(path string) int {
 	b, err := os.ReadFile(path)
 	if err != nil {

@@ -174,7 +174,7 @@ func (s *Service) produceInventory(ctx context.Context, j *Job) error {
 		done <- result{next, err}
 	}()
 	key := newBlobKey()
-	size, err := s.Blobs.Put(ctx, key, pr)
+	size, err := s.putBlob(ctx, key, pr)
 	pr.CloseWithError(io.ErrClosedPipe) // unblock the generator if Put stopped early
 	res := <-done
 	if err == nil {
@@ -236,7 +236,7 @@ func (s *Service) takeInventory(ctx context.Context, v Vault) error {
 		done <- result{w.Count(), w.Size(), err}
 	}()
 	key := newBlobKey()
-	_, err := s.Blobs.Put(ctx, key, pr)
+	_, err := s.putBlob(ctx, key, pr)
 	pr.CloseWithError(io.ErrClosedPipe)
 	res := <-done
 	if err == nil {
