@@ -37,7 +37,10 @@ type scrubTarget struct {
 // with an error: that is not damage.
 func (s *Service) Scrub(ctx context.Context, opt ScrubOptions) (ScrubProgress, error) {
 	var p ScrubProgress
-	var targets []scrubTarget
+	// First the totals (for progress), then vault by vault: memory holds
+	// one vault's archive ids at a time.
+	type vaultRef struct{ account, name string }
+	var vaults []vaultRef
 	accounts, err := s.Meta.ListAccounts(ctx)
 	if err != nil {
 		return p, err
@@ -50,8 +53,9 @@ func (s *Service) Scrub(ctx context.Context, opt ScrubOptions) (ScrubProgress, e
 				return p, err
 			}
 			for _, v := range vs {
+				vaults = append(vaults, vaultRef{acct.ID, v.Name})
 				err := s.Meta.ScanArchives(ctx, acct.ID, v.Name, func(a Archive) error {
-					targets = append(targets, scrubTarget{a.ID, acct.ID, v.Name, a.Size})
+					p.Archives++
 					p.Bytes += a.Size
 					return nil
 				})
@@ -65,7 +69,6 @@ func (s *Service) Scrub(ctx context.Context, opt ScrubOptions) (ScrubProgress, e
 			from = vs[len(vs)-1].Name + "\x00"
 		}
 	}
-	p.Archives = len(targets)
 	if opt.Progress != nil {
 		opt.Progress(p)
 	}
@@ -76,49 +79,74 @@ func (s *Service) Scrub(ctx context.Context, opt ScrubOptions) (ScrubProgress, e
 		}
 	}
 	pace := pacer(ctx, opt.BytesPerSecond)
-	for _, t := range targets {
-		if err := ctx.Err(); err != nil {
-			return p, err
-		}
-		a, err := s.Meta.GetArchive(ctx, t.id)
+	for _, v := range vaults {
+		var targets []scrubTarget
+		err := s.Meta.ScanArchives(ctx, v.account, v.name, func(a Archive) error {
+			targets = append(targets, scrubTarget{a.ID, v.account, v.name, a.Size})
+			return nil
+		})
 		if IsNotFound(err) {
-			p.ArchivesDone++
-			p.BytesDone += t.size
 			continue // deleted meanwhile
 		}
 		if err != nil {
 			return p, err
 		}
-		leaves, err := s.Meta.ArchiveLeaves(ctx, a.ID)
-		if err != nil {
-			return p, err
-		}
-		err = s.verifyRange(ctx, a, leaves, 0, a.Size-1, "scrub", pace)
-		var de *DamageError
-		switch {
-		case errors.As(err, &de):
-			p.Damaged++
-			if opt.Damaged != nil {
-				opt.Damaged(DamageRecord{ArchiveID: a.ID, AccountID: a.AccountID, VaultName: a.VaultName, Problem: de.Problem, FoundAt: s.Clock.Now().UTC(), FoundBy: "scrub"})
+		for _, t := range targets {
+			if err := s.scrubOne(ctx, t, &p, opt, known, pace); err != nil {
+				return p, err
 			}
-		case err != nil:
-			if _, gone := s.Meta.GetArchive(ctx, t.id); IsNotFound(gone) {
-				break // deleted while being read
-			}
-			return p, err
-		default:
-			s.integrity.archivesChecked.Add(1)
-			if known[a.ID] {
-				s.clearDamage(ctx, a.ID)
-			}
-		}
-		p.ArchivesDone++
-		p.BytesDone += t.size
-		if opt.Progress != nil {
-			opt.Progress(p)
 		}
 	}
 	return p, nil
+}
+
+// scrubOne checks one archive of a pass.
+func (s *Service) scrubOne(ctx context.Context, t scrubTarget, p *ScrubProgress, opt ScrubOptions, known map[string]bool, pace func(int) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	defer func() {
+		p.ArchivesDone++
+		p.BytesDone += t.size
+		if opt.Progress != nil {
+			opt.Progress(*p)
+		}
+	}()
+	a, err := s.Meta.GetArchive(ctx, t.id)
+	if IsNotFound(err) {
+		return nil // deleted meanwhile
+	}
+	if err != nil {
+		return err
+	}
+	leaves, err := s.Meta.ArchiveLeaves(ctx, a.ID)
+	if err != nil {
+		return err
+	}
+	err = s.verifyRange(ctx, a, leaves, 0, a.Size-1, "", pace)
+	var de *DamageError
+	switch {
+	case errors.As(err, &de):
+		if _, gone := s.Meta.GetArchive(ctx, t.id); IsNotFound(gone) {
+			return nil // deleted while being read
+		}
+		s.reportDamage(ctx, a, de.Problem, "scrub")
+		p.Damaged++
+		if opt.Damaged != nil {
+			opt.Damaged(DamageRecord{ArchiveID: a.ID, AccountID: a.AccountID, VaultName: a.VaultName, Problem: de.Problem, FoundAt: s.Clock.Now().UTC(), FoundBy: "scrub"})
+		}
+	case err != nil:
+		if _, gone := s.Meta.GetArchive(ctx, t.id); IsNotFound(gone) {
+			return nil
+		}
+		return err
+	default:
+		s.integrity.archivesChecked.Add(1)
+		if known[a.ID] {
+			s.clearDamage(ctx, a.ID)
+		}
+	}
+	return nil
 }
 
 // pacer returns a function that sleeps so that the bytes passed to it
