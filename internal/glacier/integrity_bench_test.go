@@ -17,7 +17,7 @@ import (
 type fileBlobs struct{ path string }
 
 func (b fileBlobs) Put(context.Context, string, io.Reader) (int64, error) { panic("unused") }
-func (b fileBlobs) Delete(context.Context, string) error                 { panic("unused") }
+func (b fileBlobs) Delete(context.Context, string) error                  { panic("unused") }
 func (b fileBlobs) List(context.Context, func(string, time.Time) error) error {
 	panic("unused")
 }
