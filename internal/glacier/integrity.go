@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -199,6 +200,9 @@ type verifiedReader struct {
 	pace    func(int) error
 	foundBy string // "" when the caller reports damage itself
 	err     error
+	// reported: the damage was reported (once per reader, though the
+	// parallel WriteTo may find several bad MiBs at once).
+	reported atomic.Bool
 }
 
 var chunkPool = sync.Pool{New: func() any { b := make([]byte, treehash.ChunkSize); return &b }}
@@ -225,25 +229,12 @@ func (r *verifiedReader) next() error {
 	}
 	n := min(int64(treehash.ChunkSize), r.b-r.pos)
 	chunk := (*r.buf)[:n]
-	got, err := io.ReadFull(r.src, chunk)
-	switch {
-	case IsNotFound(err):
-		r.s.logger().Debug("archive blob missing", "archive_id", r.a.ID, "err", err)
-		r.err = r.damage(fmt.Sprintf("its bytes from offset %d are missing from the blob store (blob not found)", r.pos))
-	case err == io.ErrUnexpectedEOF || err == io.EOF || err != nil && KindOf(err) == KindInternal && got < len(chunk):
-		r.err = r.damage(fmt.Sprintf("its bytes end early: %d bytes at offset %d where %d were stored (truncated)", int64(got), r.pos, n))
-	case err != nil:
-		r.err = err
-	default:
-		idx := r.pos / treehash.ChunkSize
-		if treehash.Hash(sha256.Sum256(chunk)) != r.leaves[idx] {
-			r.err = r.damage(fmt.Sprintf("the MiB at offset %d does not match its SHA-256 stored at upload (bytes changed on storage)", r.pos))
-		}
+	if r.err = r.readChunk(chunk, r.pos); r.err == nil {
+		r.err = r.checkChunk(chunk, r.pos)
 	}
 	if r.err != nil {
 		return r.err
 	}
-	r.s.integrity.bytesChecked.Add(n)
 	if r.pace != nil {
 		if err := r.pace(int(n)); err != nil {
 			r.err = err
@@ -256,8 +247,33 @@ func (r *verifiedReader) next() error {
 	return nil
 }
 
+// readChunk fills chunk with the archive's bytes at pos from r.src,
+// turning a missing or short blob into damage.
+func (r *verifiedReader) readChunk(chunk []byte, pos int64) error {
+	got, err := io.ReadFull(r.src, chunk)
+	switch {
+	case err == nil:
+		return nil
+	case IsNotFound(err):
+		r.s.logger().Debug("archive blob missing", "archive_id", r.a.ID, "err", err)
+		return r.damage(fmt.Sprintf("its bytes from offset %d are missing from the blob store (blob not found)", pos))
+	case err == io.ErrUnexpectedEOF || err == io.EOF || KindOf(err) == KindInternal && got < len(chunk):
+		return r.damage(fmt.Sprintf("its bytes end early: %d bytes at offset %d where %d were stored (truncated)", int64(got), pos, len(chunk)))
+	}
+	return err
+}
+
+// checkChunk compares the MiB at pos with its leaf.
+func (r *verifiedReader) checkChunk(chunk []byte, pos int64) error {
+	if treehash.Hash(sha256.Sum256(chunk)) != r.leaves[pos/treehash.ChunkSize] {
+		return r.damage(fmt.Sprintf("the MiB at offset %d does not match its SHA-256 stored at upload (bytes changed on storage)", pos))
+	}
+	r.s.integrity.bytesChecked.Add(int64(len(chunk)))
+	return nil
+}
+
 func (r *verifiedReader) damage(problem string) error {
-	if r.foundBy != "" {
+	if r.foundBy != "" && r.reported.CompareAndSwap(false, true) {
 		r.s.reportDamage(r.ctx, r.a, problem, r.foundBy)
 	}
 	return &Error{Kind: KindUnavailable, Message: "The archive's stored bytes are damaged and cannot be served: " + problem, Err: &DamageError{ArchiveID: r.a.ID, Problem: problem}}
@@ -277,7 +293,10 @@ func (r *verifiedReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// WriteTo hands each verified MiB to w in one write.
+// WriteTo hands each verified MiB to w in one write. Past the first MiBs
+// it reads ahead and hashes several MiBs at once on other cores, so the
+// hash rate of one core does not bound a download; MiBs are still written
+// strictly in order, each only after it matched.
 func (r *verifiedReader) WriteTo(w io.Writer) (int64, error) {
 	var total int64
 	for {
@@ -292,10 +311,83 @@ func (r *verifiedReader) WriteTo(w io.Writer) (int64, error) {
 		if r.pos >= r.b {
 			return total, nil
 		}
+		if r.err == nil && r.pace == nil && r.b-r.pos > 2*treehash.ChunkSize && runtime.GOMAXPROCS(0) > 1 {
+			n, err := r.writeAhead(w)
+			return total + n, err
+		}
 		if err := r.next(); err != nil {
 			return total, err
 		}
 	}
+}
+
+// aheadChunk is one MiB in flight in writeAhead.
+type aheadChunk struct {
+	buf  *[]byte
+	n    int64
+	pos  int64
+	done chan error // the read-or-hash verdict, exactly once
+}
+
+// writeAhead serves the rest of the span with read-ahead: one goroutine
+// reads MiBs in order, each is hashed on its own goroutine, and the
+// caller's goroutine writes them in order as their verdicts arrive. At
+// most depth MiBs are in flight.
+func (r *verifiedReader) writeAhead(w io.Writer) (int64, error) {
+	depth := min(runtime.GOMAXPROCS(0)+1, 8)
+	queue := make(chan *aheadChunk, depth)
+	stop := make(chan struct{})
+	var producer sync.WaitGroup
+	producer.Add(1)
+	go func() {
+		defer producer.Done()
+		defer close(queue)
+		for pos := r.pos; pos < r.b; {
+			c := &aheadChunk{buf: chunkPool.Get().(*[]byte), n: min(int64(treehash.ChunkSize), r.b-pos), pos: pos, done: make(chan error, 1)}
+			chunk := (*c.buf)[:c.n]
+			err := r.readChunk(chunk, pos)
+			if err != nil {
+				c.done <- err
+			} else {
+				go func() { c.done <- r.checkChunk(chunk, c.pos) }()
+			}
+			select {
+			case queue <- c:
+			case <-stop:
+				<-c.done
+				chunkPool.Put(c.buf)
+				return
+			}
+			if err != nil {
+				return
+			}
+			pos += c.n
+		}
+	}()
+	var total int64
+	var werr error
+	for c := range queue {
+		if werr == nil {
+			if werr = <-c.done; werr == nil {
+				lo, hi := max(r.start, c.pos), min(r.end, c.pos+c.n)
+				var n int
+				n, werr = w.Write((*c.buf)[lo-c.pos : hi-c.pos])
+				total += int64(n)
+			}
+			if werr != nil {
+				close(stop)
+			}
+		} else {
+			<-c.done
+		}
+		chunkPool.Put(c.buf)
+		r.pos = c.pos + c.n
+	}
+	producer.Wait()
+	if werr != nil {
+		r.err = werr
+	}
+	return total, werr
 }
 
 func (r *verifiedReader) Close() error {
