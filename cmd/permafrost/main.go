@@ -31,6 +31,7 @@ Commands:
   audit      verify or export the tamper-evident audit log
   lock       show a vault's lock, retention floor and retention progress
   version    print the version, VCS revision and whether the tree was modified
+  scrub      re-read every archive now and check it against its stored hashes
 
 Run "permafrost <command> -h" for a command's flags. Every flag can also be
 set through the PERMAFROST_* environment variable named in its help.
@@ -97,6 +98,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runAudit(ctx, rest, stdout, stderr)
 	case "lock":
 		return runLock(ctx, rest, stdout, stderr)
+	case "scrub":
+		return runScrub(ctx, rest, stdout, stderr)
 	case "version", "--version", "-version":
 		return runVersion(stdout)
 	case "help", "-h", "--help", "-help":

@@ -14,6 +14,7 @@ import (
 
 	"github.com/permafrost/permafrost/internal/api"
 	"github.com/permafrost/permafrost/internal/clock"
+	"github.com/permafrost/permafrost/internal/dirlock"
 	"github.com/permafrost/permafrost/internal/glacier"
 	"github.com/permafrost/permafrost/internal/health"
 	"github.com/permafrost/permafrost/internal/jobs"
@@ -80,6 +81,17 @@ type Config struct {
 	AuditRetention      time.Duration
 	// noAudit turns the audit log off (benchmarks only: measuring its cost).
 	noAudit bool
+	// ScrubInterval is how often every archive is re-read and checked
+	// against its stored hashes (0: never); ScrubRate bounds the read
+	// rate in bytes per second (0: spread over 3/4 of the interval).
+	ScrubInterval time.Duration
+	ScrubRate     int64
+	// UploadIdleTimeout is how long a multipart upload may go without a
+	// part (service clock) before it is discarded.
+	UploadIdleTimeout time.Duration
+	// DiskReserve is the space kept free on a local blob directory for
+	// the writes that free space on a full disk (0: none).
+	DiskReserve int64
 }
 
 // DefaultConfig returns the defaults of every serve flag.
@@ -100,6 +112,9 @@ func DefaultConfig() Config {
 		ExpeditedSharedPool: -1,
 		AuditAnchorInterval: defaultAuditAnchorInterval,
 		AuditRetention:      defaultAuditRetention,
+		ScrubInterval:       glacier.DefaultScrubInterval,
+		UploadIdleTimeout:   glacier.DefaultUploadIdleTimeout,
+		DiskReserve:         DefaultDiskReserve,
 	}
 }
 
@@ -130,6 +145,14 @@ func (c Config) Validate() error {
 		return usageError{"--audit-anchor-interval must be positive"}
 	case c.AuditRetention < 0:
 		return usageError{"--audit-retention must not be negative"}
+	case c.DiskReserve < 0:
+		return usageError{"--disk-reserve must not be negative"}
+	case c.UploadIdleTimeout <= 0:
+		return usageError{"--upload-idle-timeout must be positive"}
+	case c.ScrubInterval < 0 || c.ScrubRate < 0:
+		return usageError{"--scrub-interval and --scrub-rate must not be negative"}
+	case c.SweepInterval != 0 && c.SweepInterval < glacier.MinSweepInterval:
+		return usageError{fmt.Sprintf("--sweep-interval %v is below the minimum of %v (0 turns the periodic sweep off; the sweep's grace period is a fixed %v whatever the interval)", c.SweepInterval, glacier.MinSweepInterval, glacier.SweepGrace)}
 	}
 	if _, err := parseJobDelays(c.JobDelays); err != nil {
 		return err
@@ -185,6 +208,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var dev bool
 	boolFlag(fs, &dev, "dev", false, devHelp)
 	bindComplianceFlags(fs, &cfg)
+	durationFlag(fs, &cfg.ScrubInterval, "scrub-interval", cfg.ScrubInterval, "how often every archive is re-read in the background and checked against the hashes stored at upload; 0 turns the scrubber off")
+	int64Flag(fs, &cfg.ScrubRate, "scrub-rate", 0, "the scrubber's read rate in bytes per second; 0 spreads a pass over three quarters of --scrub-interval (at least 1 MiB/s)")
+	int64Flag(fs, &cfg.DiskReserve, "disk-reserve", cfg.DiskReserve, "bytes kept in reserve on the local archive disk and released when it fills, so deletes can still free space; 0 for none")
+	durationFlag(fs, &cfg.UploadIdleTimeout, "upload-idle-timeout", cfg.UploadIdleTimeout, "discard a multipart upload, parts and all, after this long without activity (server clock)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -232,6 +259,7 @@ type Main struct {
 	compliance compliance // audit anchors and retention (compliance.go)
 
 	pprof      *http.Server
+	owned      []*dirlock.Lock // data directories this server owns
 	metrics    *metrics.Metrics
 	metricsLn  net.Listener
 	metricsSrv *http.Server
@@ -267,6 +295,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.ln = ln
 	defer func() {
 		if err != nil {
+			releaseLocks(m.owned) // a failed Open leaves the directory free
 			ln.Close()
 			if m.metricsLn != nil {
 				m.metricsLn.Close()
@@ -285,6 +314,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		if err := m.startPprof(m.Config.PprofListen); err != nil {
 			return fmt.Errorf("--pprof-listen: %w", err)
 		}
+	}
+	if m.owned, err = lockOwnedDirs(m.Config); err != nil {
+		return err
 	}
 	st, err := openStores(ctx, m.Config.storeFlags())
 	if err != nil {
@@ -332,6 +364,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		FreeTierBytesPerDay: m.Config.FreeTierBytesPerDay,
 		ExpeditedSharedPool: m.Config.ExpeditedSharedPool,
 		TopicAccounts:       endpoints.Accounts,
+		UploadIdleTimeout:   m.Config.UploadIdleTimeout,
 	}
 	m.service.JobMessage = api.JobMessage(m.service)
 	if m.service.SelectOutput, err = m.openSelectOutput(ctx); err != nil {
@@ -419,6 +452,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	go func() { defer m.workers.Done(); m.scheduler.Run(bg) }()
 	go func() { defer m.workers.Done(); m.notifier.Run(bg) }()
 	m.startCompliance(bg)
+	m.startDiskReserve(bg)
+	m.workers.Add(1)
+	go func() { defer m.workers.Done(); m.service.ScrubLoop(bg, m.Config.ScrubInterval, m.Config.ScrubRate) }()
 	if m.metrics != nil {
 		m.startMetrics(m.metricsLn)
 	}
@@ -429,7 +465,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 }
 
 // sweepLoop periodically removes blobs orphaned by failed deletes. Blobs
-// younger than an interval may belong to uploads in flight and are left.
+// younger than glacier.SweepGrace may belong to uploads in flight and are
+// left.
 func (m *Main) sweepLoop(ctx context.Context) {
 	defer close(m.done)
 	if m.stores.shared {
@@ -449,11 +486,7 @@ func (m *Main) sweepLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			age := m.Config.SweepInterval
-			if m.stores.shared {
-				age = max(age, sharedSweepGrace)
-			}
-			if _, err := m.service.Sweep(ctx, time.Now().Add(-age)); err != nil && ctx.Err() == nil {
+			if _, err := m.service.Sweep(ctx, time.Now().Add(-glacier.SweepGrace)); err != nil && ctx.Err() == nil {
 				m.logger.Warn("sweep failed", "err", err)
 			}
 		}
@@ -499,15 +532,15 @@ func (m *Main) Close() error {
 	if m.stores != nil {
 		err = errors.Join(err, m.stores.Close())
 	}
+	releaseLocks(m.owned)
 	return err
 }
 
 const clockOffsetSetting = "test_clock_offset_ns"
 
 // sharedSweepGrace is how old an unreferenced blob in a shared store must
-// be before the start-up sweep removes it: blobs appear only when their
-// upload's bytes are complete, and the metadata commit follows at once.
-const sharedSweepGrace = 10 * time.Minute
+// be before the start-up sweep removes it: other nodes may be uploading.
+const sharedSweepGrace = glacier.SweepGrace
 
 // sharedClock is the test clock of a node that shares its database with
 // other nodes. It reads the stored offset on every call: the test clock is

@@ -110,7 +110,7 @@ func (s *Service) UploadMultipartPart(ctx context.Context, c *Caller, accountID,
 			return treehash.Hash{}, err
 		}
 	}
-	p := Part{UploadID: uploadID, Start: start, Size: h.Size(), TreeHash: h.TreeHash(), Leaves: h.Leaves(), BlobKey: key}
+	p := Part{UploadID: uploadID, Start: start, Size: h.Size(), TreeHash: h.TreeHash(), Leaves: h.Leaves(), BlobKey: key, UploadedAt: s.Clock.Now()}
 	replaced, err := s.Meta.PutPart(ctx, p)
 	if err != nil {
 		s.deleteBlobs(ctx, []string{key})

@@ -12,6 +12,7 @@ package glacier
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 	"time"
 )
 
@@ -67,7 +68,13 @@ type Service struct {
 	// SelectOutput writes the results of select jobs; nil refuses them.
 	SelectOutput SelectOutput
 
-	policies policyCache
+	// UploadIdleTimeout is how long a multipart upload may stay without
+	// activity before it is discarded; DefaultUploadIdleTimeout when 0.
+	UploadIdleTimeout time.Duration
+
+	policies   policyCache
+	integrity  integrityStats
+	lastExpiry atomic.Int64 // service-clock ns of the last idle-upload look
 }
 
 func (s *Service) maxVaults() int {
