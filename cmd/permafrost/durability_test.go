@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -351,7 +352,8 @@ func multipartUpload(ctx context.Context, c *glacier.Client, vault string, body 
 func TestDamagedArchivesNeverServed(t *testing.T) {
 	bin := buildPermafrost(t)
 	dir := t.TempDir()
-	p := startServe(t, bin, dir, "--scrub-interval", "0")
+	metricsAddr := freeLoopbackAddr(t)
+	p := startServe(t, bin, dir, "--scrub-interval", "0", "--metrics-listen", metricsAddr)
 	c := crashClient(p.url)
 	ctx := context.Background()
 	vault := aws.String("v")
@@ -467,6 +469,44 @@ func TestDamagedArchivesNeverServed(t *testing.T) {
 	}
 	if got := retrieveArchive(t, c, "v", ids["intact"]); !bytes.Equal(got, bodies["intact"]) {
 		t.Errorf("intact archive changed")
+	}
+
+	// Operators see the damage without reading logs: in the health output
+	// and in the metrics.
+	resp, err := http.Get(p.url + "/_permafrost/v1/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var health struct {
+		Status string
+		Info   struct {
+			Damaged struct {
+				Count    int
+				Archives []struct {
+					ArchiveID string `json:"archive_id"`
+					Problem   string
+				}
+			} `json:"damaged_archives"`
+		}
+	}
+	err = json.NewDecoder(resp.Body).Decode(&health)
+	resp.Body.Close()
+	if err != nil || health.Info.Damaged.Count != 3 || len(health.Info.Damaged.Archives) != 3 {
+		t.Errorf("health output's damaged_archives: %+v (err %v), want the 3 damaged archives", health.Info.Damaged, err)
+	}
+	for _, a := range health.Info.Damaged.Archives {
+		if a.ArchiveID == ids["intact"] || a.Problem == "" {
+			t.Errorf("health output names %+v", a)
+		}
+	}
+	resp, err = http.Get("http://" + metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scrape, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(scrape), "\npermafrost_damaged_archives 3\n") {
+		t.Errorf("metrics do not report 3 damaged archives:\n%s", grepLines(string(scrape), "damaged"))
 	}
 
 	// scrub beside the running server: exactly the three, exit 1.
@@ -806,4 +846,15 @@ func TestScrubCommandBothStores(t *testing.T) {
 	if n := ts.service.IntegrityCounters(); n.DamageFound < 1 || n.ArchivesChecked < 2 {
 		t.Errorf("integrity counters: %+v", n)
 	}
+}
+
+// grepLines returns the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

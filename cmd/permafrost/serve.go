@@ -428,6 +428,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		m.signer.BaseURL = m.URL()
 	}
 	m.health = m.newHealth()
+	m.metrics.SetDamagedArchivesSource(m.damagedArchiveCount)
 	srv.Health = m.health
 	if m.metrics != nil {
 		srv.Observe = m.observeRequest
@@ -454,7 +455,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.startCompliance(bg)
 	m.startDiskReserve(bg)
 	m.workers.Add(1)
-	go func() { defer m.workers.Done(); m.service.ScrubLoop(bg, m.Config.ScrubInterval, m.Config.ScrubRate) }()
+	go func() {
+		defer m.workers.Done()
+		m.service.ScrubLoop(bg, m.Config.ScrubInterval, m.Config.ScrubRate, m.scrubHooks())
+	}()
 	if m.metrics != nil {
 		m.startMetrics(m.metricsLn)
 	}

@@ -14,6 +14,8 @@ type ScrubOptions struct {
 	Progress func(ScrubProgress)
 	// Damaged, if set, is called for each damaged or missing archive.
 	Damaged func(DamageRecord)
+	// PassDone, if set, is called by ScrubLoop when a pass completes.
+	PassDone func(ScrubProgress, time.Time)
 }
 
 // ScrubProgress is where a scrub pass stands.
@@ -185,8 +187,9 @@ const (
 // ScrubLoop runs scrub passes in the background until ctx ends: one per
 // interval (measured from the last pass's start, which survives
 // restarts), at rate bytes per second (0: the stored bytes spread over
-// 3/4 of the interval, at least MinScrubRate).
-func (s *Service) ScrubLoop(ctx context.Context, interval time.Duration, rate int64) {
+// 3/4 of the interval, at least MinScrubRate). hooks' Progress, Damaged
+// and PassDone, when set, follow each pass (metrics).
+func (s *Service) ScrubLoop(ctx context.Context, interval time.Duration, rate int64, hooks ScrubOptions) {
 	if interval <= 0 {
 		return
 	}
@@ -218,7 +221,9 @@ func (s *Service) ScrubLoop(ctx context.Context, interval time.Duration, rate in
 				r = max(r, int64(float64(total)/(interval.Seconds()*0.75)))
 			}
 		}
-		p, err := s.Scrub(ctx, ScrubOptions{BytesPerSecond: r})
+		opt := hooks
+		opt.BytesPerSecond = r
+		p, err := s.Scrub(ctx, opt)
 		if ctx.Err() != nil {
 			return
 		}
@@ -226,6 +231,9 @@ func (s *Service) ScrubLoop(ctx context.Context, interval time.Duration, rate in
 			s.logger().Warn("scrub pass failed; the next one will start on schedule", "err", err, "archives_checked", p.ArchivesDone)
 		} else {
 			s.logger().Info("scrub pass finished", "archives", p.Archives, "bytes", p.Bytes, "damaged", p.Damaged, "took", time.Since(started).Round(time.Second))
+			if hooks.PassDone != nil {
+				hooks.PassDone(p, time.Now())
+			}
 		}
 	}
 }
