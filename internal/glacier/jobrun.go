@@ -65,7 +65,12 @@ func (s *Service) finishJob(ctx context.Context, j Job) error {
 			return err
 		}
 	}
-	if j.Action == SelectJobAction {
+	if j.Action == ArchiveRetrieval || j.Action == SelectJobAction {
+		if ready, err := s.awaitRestores(ctx, &j); err != nil || !ready {
+			return err // archive storage class: restores still pending
+		}
+	}
+	if j.Action == SelectJobAction && j.Status == JobSucceeded {
 		if err := s.runSelectJob(ctx, &j); err != nil {
 			return ignoreConflict(err)
 		}
@@ -180,7 +185,7 @@ func (s *Service) produceInventory(ctx context.Context, j *Job) error {
 		done <- result{next, err}
 	}()
 	key := newBlobKey()
-	size, err := s.Blobs.Put(ctx, key, pr)
+	size, err := s.putReadable(ctx, key, pr)
 	pr.CloseWithError(io.ErrClosedPipe) // unblock the generator if Put stopped early
 	res := <-done
 	if err == nil {
@@ -242,7 +247,7 @@ func (s *Service) takeInventory(ctx context.Context, v Vault) error {
 		done <- result{w.Count(), w.Size(), err}
 	}()
 	key := newBlobKey()
-	_, err := s.Blobs.Put(ctx, key, pr)
+	_, err := s.putReadable(ctx, key, pr)
 	pr.CloseWithError(io.ErrClosedPipe)
 	res := <-done
 	if err == nil {

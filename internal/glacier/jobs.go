@@ -242,6 +242,7 @@ func (s *Service) initiateInventoryJob(ctx context.Context, c *Caller, j Job, r 
 // before InitiateJob answers, so development setups see it complete
 // immediately; otherwise the scheduler is woken to plan for it.
 func (s *Service) createJob(ctx context.Context, j Job) (Job, error) {
+	j.DueAt = s.restoreDue(j) // archive storage classes: restores start at once
 	if err := s.Meta.CreateJob(ctx, j); err != nil {
 		if IsNotFound(err) {
 			return Job{}, s.vaultNotFound(j.AccountID, j.VaultName)
