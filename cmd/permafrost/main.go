@@ -28,6 +28,7 @@ Commands:
   migrate    copy an embedded installation to PostgreSQL + S3-compatible storage
   policy     validate vault access, vault lock and identity policies
   backup     write a consistent copy of an embedded installation's metadata
+  import     bring a vault in from AWS Glacier (or any Glacier endpoint), archive ids and all
   version    print the version, VCS revision and whether the tree was modified
 
 Run "permafrost <command> -h" for a command's flags. Every flag can also be
@@ -87,6 +88,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runPolicy(ctx, rest, stdout, stderr)
 	case "backup":
 		return runBackup(ctx, rest, stdout, stderr)
+	case "import":
+		return runImport(ctx, rest, stdout, stderr)
 	case "version", "--version", "-version":
 		return runVersion(stdout)
 	case "help", "-h", "--help", "-help":
