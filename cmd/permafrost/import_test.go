@@ -20,6 +20,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/glacier"
 	"github.com/aws/aws-sdk-go-v2/service/glacier/types"
+
+	pf "github.com/permafrost/permafrost/internal/glacier"
+	"github.com/permafrost/permafrost/internal/treehash"
 )
 
 // importSource is a source vault on a permafrost server, with what the
@@ -31,6 +34,7 @@ type importSource struct {
 	policy  string
 	lockPol string
 	topic   string
+	s3Env   []string // the destination bucket's keys (postgres-s3 backend)
 }
 
 // newImportSource fills a vault of ts: single and multipart archives,
@@ -87,9 +91,17 @@ func newImportSource(t *testing.T, ts *testServer, n int) *importSource {
 // importEnv is the environment of an import from s: the source's key in
 // the standard AWS chain, nothing else.
 func (s *importSource) env(t *testing.T) []string {
+	if s.s3Env == nil {
+		// The destination's bucket keeps its own keys (the AWS chain
+		// carries the source's): PERMAFROST_S3_*, as documented.
+		s.s3Env = []string{}
+		if testBackend != "" {
+			s.s3Env = []string{"PERMAFROST_S3_ACCESS_KEY_ID=" + os.Getenv("AWS_ACCESS_KEY_ID"), "PERMAFROST_S3_SECRET_ACCESS_KEY=" + os.Getenv("AWS_SECRET_ACCESS_KEY")}
+		}
+	}
 	none := filepath.Join(t.TempDir(), "none")
-	return []string{"AWS_ACCESS_KEY_ID=" + s.ts.KeyID, "AWS_SECRET_ACCESS_KEY=" + s.ts.Secret, "AWS_SESSION_TOKEN=", "AWS_PROFILE=",
-		"AWS_CONFIG_FILE=" + none, "AWS_SHARED_CREDENTIALS_FILE=" + none, "AWS_EC2_METADATA_DISABLED=true"}
+	return append(slices.Clone(s.s3Env), "AWS_ACCESS_KEY_ID=" + s.ts.KeyID, "AWS_SECRET_ACCESS_KEY=" + s.ts.Secret, "AWS_SESSION_TOKEN=", "AWS_PROFILE=",
+		"AWS_CONFIG_FILE=" + none, "AWS_SHARED_CREDENTIALS_FILE=" + none, "AWS_EC2_METADATA_DISABLED=true")
 }
 
 func (s *importSource) setEnv(t *testing.T) {
@@ -242,6 +254,36 @@ func TestImportInstant(t *testing.T) {
 		if n != 1 {
 			t.Errorf("archive %s was retrieved %d times", id, n)
 		}
+	}
+
+	// Another destination where one of the ids exists with other bytes:
+	// an error naming it, and nothing imported.
+	dst2 := jobServe(t, func(c *Config) { c.JobDelays = "none" })
+	if _, err := dst2.client().CreateVault(ctx, &glacier.CreateVaultInput{VaultName: aws.String(s.vault)}); err != nil {
+		t.Fatal(err)
+	}
+	var someID string
+	for id := range s.data {
+		someID = id
+		break
+	}
+	other := []byte("other bytes")
+	wrong := pf.ImportedArchive{ID: someID, CreatedAt: time.Now().UTC(), Size: int64(len(other)), TreeHash: treehash.Sum([]byte("not these"))}
+	if _, err := dst2.service.ImportArchive(ctx, dst2.AccountID, s.vault, wrong, bytes.NewReader(other)); pf.KindOf(err) != pf.KindInvalidParameter {
+		t.Fatalf("ImportArchive of bytes that do not match the tree hash: %v, want an invalid-parameter error", err)
+	}
+	wrong.TreeHash = treehash.Sum(other)
+	if ok, err := dst2.service.ImportArchive(ctx, dst2.AccountID, s.vault, wrong, bytes.NewReader(other)); !ok || err != nil {
+		t.Fatalf("ImportArchive: %v %v", ok, err)
+	}
+	out.Reset()
+	errOut.Reset()
+	err := run(ctx, importArgs(t, s, dst2), &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), someID) || !strings.Contains(err.Error(), "different content") {
+		t.Fatalf("import onto a conflicting id: %v, want an error naming %s", err, someID)
+	}
+	if d, _ := dst2.client().DescribeVault(ctx, &glacier.DescribeVaultInput{VaultName: aws.String(s.vault)}); d.NumberOfArchives != 1 {
+		t.Errorf("the refused import left %d archives, want the 1 that was there", d.NumberOfArchives)
 	}
 }
 
