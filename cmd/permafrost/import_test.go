@@ -100,8 +100,8 @@ func (s *importSource) env(t *testing.T) []string {
 		}
 	}
 	none := filepath.Join(t.TempDir(), "none")
-	return append(slices.Clone(s.s3Env), "AWS_ACCESS_KEY_ID=" + s.ts.KeyID, "AWS_SECRET_ACCESS_KEY=" + s.ts.Secret, "AWS_SESSION_TOKEN=", "AWS_PROFILE=",
-		"AWS_CONFIG_FILE=" + none, "AWS_SHARED_CREDENTIALS_FILE=" + none, "AWS_EC2_METADATA_DISABLED=true")
+	return append(slices.Clone(s.s3Env), "AWS_ACCESS_KEY_ID="+s.ts.KeyID, "AWS_SECRET_ACCESS_KEY="+s.ts.Secret, "AWS_SESSION_TOKEN=", "AWS_PROFILE=",
+		"AWS_CONFIG_FILE="+none, "AWS_SHARED_CREDENTIALS_FILE="+none, "AWS_EC2_METADATA_DISABLED=true")
 }
 
 func (s *importSource) setEnv(t *testing.T) {
