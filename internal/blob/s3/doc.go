@@ -20,13 +20,14 @@
 // missing bucket, access denied, wrong region, unreachable endpoint) and
 // that the server enforces conditional writes (below).
 //
-// Storage classes. Archive retrievals read blobs with GetObject, so every
-// blob must be readable at once. GLACIER (Flexible Retrieval) and
-// DEEP_ARCHIVE objects need a RestoreObject first: the URL refuses them.
-// STANDARD, STANDARD_IA, ONEZONE_IA, GLACIER_IR and INTELLIGENT_TIERING
+// Storage classes. GLACIER (Flexible Retrieval) and DEEP_ARCHIVE objects
+// need a RestoreObject before a GetObject: with those classes the store is
+// a glacier.Restorer (restore.go), and archive jobs restore what they read
+// before they complete. STANDARD, STANDARD_IA, ONEZONE_IA, GLACIER_IR and INTELLIGENT_TIERING
 // (without its opt-in archive tiers) read immediately; other names are
 // passed on, for providers with classes of their own. A lifecycle rule
-// that moves objects to GLACIER breaks reads all the same: such a GET
+// that moves objects to GLACIER behind the store's back of a store not
+// configured so breaks reads: such a GET
 // fails with InvalidObjectState, reported as an internal error that says
 // the object must be restored. The minimum storage durations of the IA and
 // GLACIER_IR classes apply to short-lived blobs (upload parts) too.
