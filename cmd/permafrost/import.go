@@ -164,7 +164,9 @@ type importer struct {
 	srcAcct   string
 	srcRegion string
 	dstRegion string
-	stateKey  string // prefix of this import's settings
+	stateKey  string // this import's key in the progress table
+
+	progressStore importProgress
 
 	// progress
 	total, totalBytes int64
@@ -211,6 +213,10 @@ func (imp *importer) run(ctx context.Context, sf storeFlags) error {
 	}
 	defer st.Close()
 	imp.meta = st.meta
+	var ok bool
+	if imp.progressStore, ok = st.meta.(importProgress); !ok {
+		return fmt.Errorf("import: the metadata store cannot record an import's progress")
+	}
 	if _, err := st.meta.GetAccount(ctx, o.toAccount); err != nil {
 		if glacier.IsNotFound(err) {
 			return fmt.Errorf("import: account %s does not exist here; create it with `permafrost accounts create --account-id %s`", o.toAccount, o.toAccount)
@@ -225,7 +231,7 @@ func (imp *importer) run(ctx context.Context, sf storeFlags) error {
 		Logger: slog.New(slog.NewTextHandler(imp.errOut, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	imp.root = &glacier.Caller{Principal: glacier.RootPrincipal(o.toAccount, "")}
 	h := sha256.Sum256([]byte(strings.Join([]string{o.endpoint, o.sourceRegion, imp.srcARN, o.toAccount, o.toVault}, "\n")))
-	imp.stateKey = "import/" + hex.EncodeToString(h[:8]) + "/"
+	imp.stateKey = hex.EncodeToString(h[:16])
 
 	if o.dryRun {
 		return imp.dryRun(ctx, dv)
@@ -249,6 +255,11 @@ func (imp *importer) run(ctx context.Context, sf storeFlags) error {
 		if err := imp.copyLock(ctx); err != nil {
 			return err
 		}
+	}
+	// Done: a later run starts over with a fresh inventory (and finds
+	// every archive imported so far in place).
+	if err := imp.progressStore.ClearImportProgress(ctx, imp.stateKey); err != nil {
+		return err
 	}
 	imp.summary()
 	return nil
@@ -274,13 +285,22 @@ func (imp *importer) event(kind, text string, fields map[string]any) {
 	fmt.Fprintf(imp.out, "%s\n", b)
 }
 
+// importProgress is the destination store's record of imports in
+// progress (both stores implement it: table import_progress).
+type importProgress interface {
+	GetImportProgress(ctx context.Context, importKey, name string) (string, error)
+	PutImportProgress(ctx context.Context, importKey, name, value string) error
+	ClearImportProgress(ctx context.Context, importKey string) error
+}
+
 func (imp *importer) setting(ctx context.Context, name string) string {
-	v, _ := imp.meta.GetSetting(ctx, imp.stateKey+name)
+	v, _ := imp.progressStore.GetImportProgress(ctx, imp.stateKey, name)
 	return v
 }
 
+// setSetting records one value of this import's progress ("" removes it).
 func (imp *importer) setSetting(ctx context.Context, name, v string) error {
-	return imp.meta.PutSetting(ctx, imp.stateKey+name, v)
+	return imp.progressStore.PutImportProgress(ctx, imp.stateKey, name, v)
 }
 
 // dryRun reports what an import would do, starting nothing.
@@ -583,6 +603,9 @@ func (imp *importer) copyLock(ctx context.Context) error {
 
 // importAll retrieves and stores the archives, concurrency at a time.
 func (imp *importer) importAll(ctx context.Context, todo []glacier.ImportedArchive) error {
+	if err := imp.adoptSourceJobs(ctx, todo); err != nil {
+		return err
+	}
 	imp.started, imp.startBytes = time.Now(), imp.doneBytes.Load()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -619,6 +642,50 @@ func (imp *importer) importAll(ctx context.Context, todo []glacier.ImportedArchi
 		return firstErr
 	}
 	return ctx.Err()
+}
+
+// adoptSourceJobs records, for archives without a recorded job, a whole-
+// archive retrieval job the source already has (in progress or
+// succeeded): one a run started just before it was killed, before it could
+// record it, or anyone else's — the bytes are the same, and a job saved is
+// hours saved.
+func (imp *importer) adoptSourceJobs(ctx context.Context, todo []glacier.ImportedArchive) error {
+	want := map[string]int64{}
+	for _, a := range todo {
+		if imp.setting(ctx, "job/"+a.ID) == "" {
+			want[a.ID] = a.Size
+		}
+	}
+	if len(want) == 0 {
+		return nil
+	}
+	found := map[string]string{}
+	pages := awsglacier.NewListJobsPaginator(imp.src, &awsglacier.ListJobsInput{AccountId: aws.String(imp.o.sourceAccount), VaultName: aws.String(imp.o.vault)})
+	for pages.HasMorePages() {
+		p, err := pages.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("import: listing the source's jobs: %w", err)
+		}
+		for _, j := range p.JobList {
+			size, ok := want[aws.ToString(j.ArchiveId)]
+			if !ok || j.Action != gtypes.ActionCodeArchiveRetrieval || j.StatusCode == gtypes.StatusCodeFailed {
+				continue
+			}
+			if r := aws.ToString(j.RetrievalByteRange); r != "" && r != fmt.Sprintf("0-%d", size-1) {
+				continue
+			}
+			if prev, ok := found[aws.ToString(j.ArchiveId)]; ok && prev != "" && j.StatusCode != gtypes.StatusCodeSucceeded {
+				continue // keep a succeeded one
+			}
+			found[aws.ToString(j.ArchiveId)] = aws.ToString(j.JobId)
+		}
+	}
+	for id, job := range found {
+		if err := imp.setSetting(ctx, "job/"+id, job); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // importOne retrieves one archive through a source job (reusing the one a

@@ -21,3 +21,40 @@ func (db *DB) TouchVault(ctx context.Context, accountID, vault string, at time.T
 		return err
 	})
 }
+
+// GetImportProgress returns one value of an import's progress ("" when
+// none).
+func (db *DB) GetImportProgress(ctx context.Context, importKey, name string) (string, error) {
+	var value string
+	err := db.view(ctx, "get import progress", func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `SELECT value FROM import_progress WHERE import_key = $1 AND name = $2`, importKey, name).Scan(&value)
+		if errNotFound(err) {
+			return nil
+		}
+		return err
+	})
+	return value, err
+}
+
+// PutImportProgress stores one value of an import's progress; "" removes
+// it.
+func (db *DB) PutImportProgress(ctx context.Context, importKey, name, value string) error {
+	return db.update(ctx, "put import progress", func(tx pgx.Tx) error {
+		if value == "" {
+			_, err := tx.Exec(ctx, `DELETE FROM import_progress WHERE import_key = $1 AND name = $2`, importKey, name)
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO import_progress (import_key, name, value, updated_at) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (import_key, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+			importKey, name, value, time.Now().UnixMilli())
+		return err
+	})
+}
+
+// ClearImportProgress removes everything an import recorded.
+func (db *DB) ClearImportProgress(ctx context.Context, importKey string) error {
+	return db.update(ctx, "clear import progress", func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `DELETE FROM import_progress WHERE import_key = $1`, importKey)
+		return err
+	})
+}
