@@ -259,6 +259,7 @@ func TestImportInstant(t *testing.T) {
 	// Another destination where one of the ids exists with other bytes:
 	// an error naming it, and nothing imported.
 	dst2 := jobServe(t, func(c *Config) { c.JobDelays = "none" })
+	s.setEnv(t) // a new bucket (postgres-s3) set the AWS chain to its keys
 	if _, err := dst2.client().CreateVault(ctx, &glacier.CreateVaultInput{VaultName: aws.String(s.vault)}); err != nil {
 		t.Fatal(err)
 	}
