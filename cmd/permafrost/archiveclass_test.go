@@ -191,3 +191,37 @@ func TestArchiveStorageClass(t *testing.T) {
 		t.Error("GetJobOutput of a failed job succeeded")
 	}
 }
+
+// TestDeepArchiveExpedited: DEEP_ARCHIVE has no Expedited tier; an
+// Expedited job restores with Standard (the fastest the class offers) and
+// succeeds at the Expedited job's own time.
+func TestDeepArchiveExpedited(t *testing.T) {
+	moto := testenv.Moto(t)
+	b := moto.Bucket(t)
+	b.SetEnv(t)
+	ts := jobServe(t, func(c *Config) {
+		c.Blobs = b.URL + "&storage-class=deep_archive"
+		c.RestorePollInterval = time.Second
+	})
+	c := ts.client()
+	if _, err := c.CreateVault(context.Background(), &glacier.CreateVaultInput{VaultName: aws.String("cold")}); err != nil {
+		t.Fatal(err)
+	}
+	data := randomBytes(70_000)
+	id := jobUpload(t, c, "cold", "deep", data)
+	objs := archiveObjects(t, moto.Client(), b.Name)
+	deep := 0
+	for _, class := range objs {
+		if class == "DEEP_ARCHIVE" {
+			deep++
+		}
+	}
+	if deep != 1 {
+		t.Fatalf("objects %v: want one DEEP_ARCHIVE object", objs)
+	}
+	job := ts.jobInitiate(t, c, "cold", jobArchiveParams(id, "Expedited", ""))
+	ts.advance(t, 2*time.Minute)
+	jobWait(t, c, "cold", job, types.StatusCodeSucceeded)
+	out, got := jobGetOutput(t, c, "cold", job, "")
+	jobWantOutput(t, "deep archive retrieval", out, got, 200, "", jobSum(data), data)
+}
