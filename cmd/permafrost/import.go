@@ -102,7 +102,11 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	imp := &importer{o: o, out: stdout, errOut: stderr, terminal: !o.asJSON && isTerminal(stdout)}
-	return imp.run(ctx, sf)
+	err := imp.run(ctx, sf)
+	if err != nil && ctx.Err() != nil {
+		return fmt.Errorf("import interrupted (%v); its progress is kept: run the same command again to continue", ctx.Err())
+	}
+	return err
 }
 
 func newImportFlags(out io.Writer, o *importOpts, sf *storeFlags) *flag.FlagSet {
@@ -271,7 +275,9 @@ func (imp *importer) event(kind, text string, fields map[string]any) {
 	imp.outMu.Lock()
 	defer imp.outMu.Unlock()
 	if imp.terminal {
-		fmt.Fprintf(imp.out, "\r\033[K%s\n", text)
+		if text != "" { // per-archive events show in the bar
+			fmt.Fprintf(imp.out, "\r\033[K%s\n", text)
+		}
 		return
 	}
 	m := map[string]any{"event": kind, "time": time.Now().UTC().Format(time.RFC3339)}
