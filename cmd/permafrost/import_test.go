@@ -395,3 +395,52 @@ func TestImportKilledAndResumed(t *testing.T) {
 	}
 	checkImported(t, s, dst, true)
 }
+
+// TestImportWaitsOutRetrievalPolicy: a source whose data retrieval policy
+// refuses the jobs makes the import wait and say so, not fail; once the
+// policy allows them it completes. The help says --copy-lock is
+// irreversible.
+func TestImportWaitsOutRetrievalPolicy(t *testing.T) {
+	var help bytes.Buffer
+	if err := run(context.Background(), []string{"import", "help"}, &help, io.Discard); err != nil || !strings.Contains(help.String(), "IRREVERSIBLE") {
+		t.Fatalf("import help (%v) does not warn that --copy-lock is irreversible:\n%s", err, help.String())
+	}
+
+	src := jobServe(t, func(c *Config) { c.JobDelays = "none" })
+	s := newImportSource(t, src, 2)
+	dst := jobServe(t, func(c *Config) { c.JobDelays = "none" })
+	s.setEnv(t)
+	c := src.client()
+	retrMustSet(t, c, types.DataRetrievalRule{Strategy: aws.String("BytesPerHour"), BytesPerHour: aws.Int64(1)})
+
+	out := &lockedBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(context.Background(), importArgs(t, s, dst, "--tier", "Standard"), out, io.Discard) }()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(out.String(), `"event":"backoff"`) {
+		select {
+		case err := <-done:
+			t.Fatalf("the import ended (%v) instead of waiting for the retrieval policy:\n%s", err, out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no backoff within 20 s:\n%s", out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(out.String(), "PolicyEnforcedException") {
+		t.Errorf("the backoff does not say why:\n%s", out.String())
+	}
+	retrMustSet(t, c, types.DataRetrievalRule{Strategy: aws.String("None")})
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("import: %v\n%s", err, out.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the import did not finish after the policy was lifted:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), `"event":"done"`) {
+		t.Errorf("no done line:\n%s", out.String())
+	}
+}
