@@ -415,7 +415,9 @@ func TestImportWaitsOutRetrievalPolicy(t *testing.T) {
 
 	out := &lockedBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(context.Background(), importArgs(t, s, dst, "--tier", "Standard"), out, io.Discard) }()
+	go func() {
+		done <- run(context.Background(), importArgs(t, s, dst, "--tier", "Standard"), out, io.Discard)
+	}()
 	deadline := time.Now().Add(20 * time.Second)
 	for !strings.Contains(out.String(), `"event":"backoff"`) {
 		select {
