@@ -225,3 +225,34 @@ func TestDeepArchiveExpedited(t *testing.T) {
 	out, got := jobGetOutput(t, c, "cold", job, "")
 	jobWantOutput(t, "deep archive retrieval", out, got, 200, "", jobSum(data), data)
 }
+
+// TestArchiveRestoreTimeout: a restore still pending --restore-timeout
+// past the tier's delay ends the job Failed; nothing waits forever.
+func TestArchiveRestoreTimeout(t *testing.T) {
+	moto := testenv.Moto(t)
+	moto.RestoreDelay(t, 5*time.Second)
+	b := moto.Bucket(t)
+	b.SetEnv(t)
+	ts := jobServe(t, func(c *Config) {
+		c.Blobs = b.URL + "&storage-class=GLACIER"
+		c.RestorePollInterval = time.Second
+		c.RestoreTimeout = 24 * time.Hour
+	})
+	c := ts.client()
+	if _, err := c.CreateVault(context.Background(), &glacier.CreateVaultInput{VaultName: aws.String("slow")}); err != nil {
+		t.Fatal(err)
+	}
+	id := jobUpload(t, c, "slow", "slow", randomBytes(5000))
+	// moto counts from the object's creation (see TestArchiveStorageClass):
+	// past that, the restore stays in progress for 5 s.
+	time.Sleep(5500 * time.Millisecond)
+	job := ts.jobInitiate(t, c, "slow", jobArchiveParams(id, "Standard", ""))
+	if d := jobDescribe(t, c, "slow", job); d.StatusCode != types.StatusCodeInProgress {
+		t.Fatalf("job %s at once", d.StatusCode)
+	}
+	ts.advance(t, 3*time.Hour+25*time.Hour)
+	d := jobWait(t, c, "slow", job, types.StatusCodeFailed)
+	if msg := aws.ToString(d.StatusMessage); !strings.Contains(msg, "did not complete within") {
+		t.Errorf("message %q does not say the restore timed out", msg)
+	}
+}
