@@ -97,10 +97,17 @@ func (s *Service) putReadable(ctx context.Context, key string, r io.Reader) (int
 // so that the first scheduler pass asks for the restores; the tier's delay
 // is enforced by awaitRestores.
 func (s *Service) restoreDue(j Job) time.Time {
-	if s.restorer() != nil && (j.Action == ArchiveRetrieval || j.Action == SelectJobAction) {
+	if s.restoring(j) {
 		return j.CreatedAt
 	}
 	return j.DueAt
+}
+
+// restoring reports whether j reads archive bytes from an archive class:
+// its restores are asked for by the scheduler, never inside the
+// InitiateJob request (a multipart archive may be thousands of objects).
+func (s *Service) restoring(j Job) bool {
+	return s.restorer() != nil && (j.Action == ArchiveRetrieval || j.Action == SelectJobAction)
 }
 
 // RestoreDays is how many days a restored copy must last: the job's output
