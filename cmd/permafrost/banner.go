@@ -14,6 +14,9 @@ import (
 // that a server started with them by mistake says so at once.
 func (c Config) switches() []string {
 	var on []string
+	if c.Dev {
+		on = append(on, "dev")
+	}
 	if c.TestClock {
 		on = append(on, "test-clock")
 	}
@@ -77,7 +80,7 @@ func (m *Main) announce(ctx context.Context, firstKey *glacier.AccessKey) {
 		printFirstKey(m.Stdout, firstKey)
 		return
 	}
-	if os.Getenv("PERMAFROST_ACCESS_KEY_ID") != "" {
+	if os.Getenv("PERMAFROST_ACCESS_KEY_ID") != "" || c.Dev { // --dev prints its key (dev.go)
 		return
 	}
 	keys, err := m.stores.meta.ListAccessKeys(ctx, "")

@@ -76,6 +76,9 @@ type Config struct {
 	// jobs write to (s3://?endpoint=URL&region=R); "" uses the blob
 	// store's when it is S3, else select jobs are refused.
 	SelectOutput string
+	// Dev is --dev (dev.go): the well-known key instead of a generated one.
+	Dev        bool
+	devTempDir bool // DataDir is --dev's temporary directory
 }
 
 // DefaultConfig returns the defaults of every serve flag.
@@ -154,7 +157,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	stringFlag(fs, &cfg.DataDir, "data-dir", cfg.DataDir, "directory holding the embedded metadata and archive bytes")
 	stringFlag(fs, &cfg.Meta, "meta", "", "metadata store: a postgres:// URL; empty for SQLite in --data-dir")
 	stringFlag(fs, &cfg.Blobs, "blobs", "", "archive byte store: s3://bucket/prefix?endpoint=URL&region=R&storage-class=C&path-style=true, or file:///path; empty for files in --data-dir")
-	boolFlag(fs, &cfg.TestClock, "test-clock", false, "expose POST /_permafrost/v1/clock to move the server clock forward (testing only)")
+	boolFlag(fs, &cfg.TestClock, "test-clock", false, "expose POST /_permafrost/v1/clock to move the server clock forward, and the reset and fault-injection endpoints (testing only)")
 	stringFlag(fs, &cfg.LogFormat, "log-format", cfg.LogFormat, "log format: text or json")
 	stringFlag(fs, &cfg.LogLevel, "log-level", cfg.LogLevel, "log level: debug, info, warn or error")
 	durationFlag(fs, &cfg.MaxSkew, "max-clock-skew", cfg.MaxSkew, "allowed difference between a request's signing time and the server clock")
@@ -176,14 +179,28 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	stringFlag(fs, &cfg.TLSCert, "tls-cert", "", "PEM certificate (chain) file: serve HTTPS on --listen; re-read on SIGHUP")
 	stringFlag(fs, &cfg.TLSKey, "tls-key", "", "PEM private key file of --tls-cert")
 	stringFlag(fs, &cfg.SelectOutput, "select-output", "", "S3-compatible endpoint for select job results: s3://?endpoint=URL&region=R&path-style=B, credentials from PERMAFROST_SELECT_ACCESS_KEY_ID and PERMAFROST_SELECT_SECRET_ACCESS_KEY; empty uses the --blobs endpoint when it is s3://, else select jobs are refused")
+	var dev bool
+	boolFlag(fs, &dev, "dev", false, devHelp)
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if dev {
+		cleanup, err := applyDev(fs, &cfg)
+		if err != nil {
+			return err
+		}
+		defer cleanup()
 	}
 	m := &Main{Config: cfg, Stdout: stdout, Stderr: stderr}
 	if err := m.Open(ctx); err != nil {
 		return err
 	}
 	defer m.Close()
+	if dev {
+		if err := m.printDev(ctx, stdout); err != nil {
+			return err
+		}
+	}
 	select {
 	case <-ctx.Done():
 		m.logger.Info("shutting down")
@@ -357,7 +374,11 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	// The first key is made last, when nothing can fail the start any more,
 	// and printed once the server is serving (announce).
-	firstKey, err := bootstrapCredentials(ctx, st.meta, m.logger)
+	bootstrap := bootstrapCredentials
+	if m.Config.Dev {
+		bootstrap = ensureDevKey // dev.go: the well-known key, printed by runServe
+	}
+	firstKey, err := bootstrap(ctx, st.meta, m.logger)
 	if err != nil {
 		st.Close()
 		return err

@@ -23,8 +23,9 @@ type requestInfo struct {
 	op        string
 	principal string
 	errCode   string
-	err       error // the error behind errCode, for Server.Observe
-	quiet     bool  // log at debug level (health probes)
+	err       error  // the error behind errCode, for Server.Observe
+	quiet     bool   // log at debug level (health probes)
+	fault     string // the fault rule that fired (faults.go)
 }
 
 func requestInfoFrom(ctx context.Context) *requestInfo {
@@ -130,6 +131,9 @@ func (s *Server) withLogging(next http.Handler) http.Handler {
 		}
 		if info.errCode != "" {
 			attrs = append(attrs, "error", info.errCode)
+		}
+		if info.fault != "" {
+			attrs = append(attrs, "fault", info.fault)
 		}
 		level := slog.LevelInfo
 		if info.quiet {

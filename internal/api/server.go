@@ -68,6 +68,8 @@ type Server struct {
 	Health http.Handler
 	// Observe, if set, is told about every finished request (metrics).
 	Observe func(RequestStats)
+
+	faults faultSet // fault rules (faults.go), served with the test clock
 }
 
 // Handler returns the HTTP handler with all routes and middleware.
@@ -80,6 +82,9 @@ func (s *Server) Handler() http.Handler {
 	own := http.NewServeMux()
 	if s.TestClock != nil {
 		own.HandleFunc("/_permafrost/v1/clock", s.handleClock)
+		own.HandleFunc("/_permafrost/v1/reset", s.handleReset)
+		own.HandleFunc("/_permafrost/v1/faults", s.handleFaults)
+		own.HandleFunc("/_permafrost/v1/faults/", s.handleFaults)
 	}
 	if s.SNS != nil {
 		own.Handle("/_permafrost/v1/sns/", ownEndpoint("SNS", false, s.SNS))
@@ -173,7 +178,7 @@ type call struct {
 
 // handle registers one operation behind version check and authentication.
 func (s *Server) handle(mux *http.ServeMux, pattern string, o op) {
-	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc(pattern, s.withFaults(o.name, func(w http.ResponseWriter, r *http.Request) {
 		info := requestInfoFrom(r.Context())
 		if info != nil {
 			info.op = o.name
@@ -202,7 +207,7 @@ func (s *Server) handle(mux *http.ServeMux, pattern string, o op) {
 		if err != nil {
 			s.writeError(w, r, err)
 		}
-	})
+	}))
 }
 
 // resolveAccount turns the path's account segment into an account id: "-"

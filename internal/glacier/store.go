@@ -219,6 +219,19 @@ type MetaStore interface {
 	GetSetting(ctx context.Context, key string) (string, error)
 	PutSetting(ctx context.Context, key, value string) error
 
+	// ResetData empties the installation for a test suite, in one
+	// transaction: every vault of every account goes, and with it
+	// everything attached to vaults (archives and segments, uploads and
+	// parts, jobs and their pinned segments, tags, notification configs,
+	// access policies, lock records whatever their state, inventories),
+	// as do all provisioned capacity, the whole notification outbox and
+	// the settings whose keys start with one of settingPrefixes. Accounts,
+	// users, access keys, other settings and the vault-lock log stay. It
+	// returns every blob key the removed rows referenced (each once), for
+	// the caller to delete. It is meant only for test installations
+	// (permafrost serve --dev): it removes locked vaults too.
+	ResetData(ctx context.Context, settingPrefixes []string) (orphans []string, err error)
+
 	Close() error
 }
 

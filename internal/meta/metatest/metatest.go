@@ -64,6 +64,7 @@ func Run(t *testing.T, open func(t *testing.T) glacier.MetaStore) {
 		{"AbortUpload", testAbortUpload},
 		{"PurgeClosedUploads", testPurgeClosedUploads},
 		{"BlobReferenced", testBlobReferenced},
+		{"ResetData", testResetData},
 
 		{"Users", testUsers},
 		{"DeleteUser", testDeleteUser},

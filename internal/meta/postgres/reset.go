@@ -1,0 +1,46 @@
+package postgres
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// ResetData empties the installation except accounts, users, keys and the
+// settings not named by settingPrefixes (see glacier.MetaStore).
+func (db *DB) ResetData(ctx context.Context, settingPrefixes []string) (orphans []string, err error) {
+	err = db.update(ctx, "reset", func(tx pgx.Tx) error {
+		orphans, err = queryStrings(ctx, tx, `
+			SELECT blob_key FROM upload_parts
+			UNION SELECT blob_key FROM archive_segments
+			UNION SELECT blob_key FROM job_segments
+			UNION SELECT output_key FROM jobs WHERE output_key <> ''
+			UNION SELECT inventory_key FROM vaults WHERE inventory_key <> ''`)
+		if err != nil {
+			return err
+		}
+		// Everything attached to a vault goes by ON DELETE CASCADE.
+		for _, q := range []string{
+			`DELETE FROM vaults`,
+			`DELETE FROM provisioned_capacity`,
+			`DELETE FROM outbox`,
+		} {
+			if _, err := tx.Exec(ctx, q); err != nil {
+				return err
+			}
+		}
+		for _, p := range settingPrefixes {
+			if p == "" {
+				continue
+			}
+			if _, err := tx.Exec(ctx, `DELETE FROM settings WHERE left(key, $1) = $2`, len([]rune(p)), p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return orphans, nil
+}
