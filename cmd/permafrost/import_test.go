@@ -446,3 +446,23 @@ func TestImportWaitsOutRetrievalPolicy(t *testing.T) {
 		t.Errorf("no done line:\n%s", out.String())
 	}
 }
+
+// TestImportProgressBar renders the terminal bar: archives, bytes, rate,
+// ETA and jobs waiting on one rewritten line.
+func TestImportProgressBar(t *testing.T) {
+	var out bytes.Buffer
+	imp := &importer{out: &out, terminal: true, total: 10, totalBytes: 10 << 20, started: time.Now().Add(-2 * time.Second)}
+	imp.done.Store(4)
+	imp.doneBytes.Store(4 << 20)
+	imp.waiting.Store(3)
+	imp.progress(false)
+	line := out.String()
+	for _, want := range []string{"\r", "[============", "4/10 archives", "4.0 MiB/10.0 MiB", "/s", "ETA ", "jobs waiting 3"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("bar %q lacks %q", line, want)
+		}
+	}
+	if strings.Contains(line, "\n") {
+		t.Errorf("bar %q ends the line before the import does", line)
+	}
+}
