@@ -26,8 +26,8 @@
 // before they complete. STANDARD, STANDARD_IA, ONEZONE_IA, GLACIER_IR and INTELLIGENT_TIERING
 // (without its opt-in archive tiers) read immediately; other names are
 // passed on, for providers with classes of their own. A lifecycle rule
-// that moves objects to GLACIER behind the store's back of a store not
-// configured so breaks reads: such a GET
+// that moves the objects of a store configured with another class to
+// GLACIER breaks reads: such a GET
 // fails with InvalidObjectState, reported as an internal error that says
 // the object must be restored. The minimum storage durations of the IA and
 // GLACIER_IR classes apply to short-lived blobs (upload parts) too.
