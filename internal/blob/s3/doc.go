@@ -23,13 +23,13 @@
 // Storage classes. GLACIER (Flexible Retrieval) and DEEP_ARCHIVE objects
 // need a RestoreObject before a GetObject: with those classes the store is
 // a glacier.Restorer (restore.go), and archive jobs restore what they read
-// before they complete. STANDARD, STANDARD_IA, ONEZONE_IA, GLACIER_IR and INTELLIGENT_TIERING
-// (without its opt-in archive tiers) read immediately; other names are
-// passed on, for providers with classes of their own. A lifecycle rule
-// that moves the objects of a store configured with another class to
-// GLACIER breaks reads: such a GET
-// fails with InvalidObjectState, reported as an internal error that says
-// the object must be restored. The minimum storage durations of the IA and
+// before they complete. STANDARD, STANDARD_IA, ONEZONE_IA, GLACIER_IR and
+// INTELLIGENT_TIERING (without its opt-in archive tiers) read immediately;
+// other names are passed on, for providers with classes of their own. A
+// lifecycle rule that moves the objects of a store configured with another
+// class to GLACIER breaks reads: such a GET fails with InvalidObjectState,
+// reported as an internal error that says the object must be restored.
+// The minimum storage durations of the IA and
 // GLACIER_IR classes apply to short-lived blobs (upload parts) too.
 //
 // Put streams with bounded memory. It reads up to PartSize (8 MiB) into a
