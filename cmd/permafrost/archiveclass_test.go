@@ -256,3 +256,30 @@ func TestArchiveRestoreTimeout(t *testing.T) {
 		t.Errorf("message %q does not say the restore timed out", msg)
 	}
 }
+
+// TestArchiveClassSelect: a select job on an archive class restores its
+// archive before it reads it.
+func TestArchiveClassSelect(t *testing.T) {
+	moto := testenv.Moto(t)
+	moto.RestoreDelay(t, time.Second)
+	b := moto.Bucket(t)
+	b.SetEnv(t)
+	out := selectBucket{moto.Bucket(t), moto.Client()}
+	ts := jobServe(t, func(c *Config) {
+		c.Blobs = b.URL + "&storage-class=GLACIER"
+		c.RestorePollInterval = time.Second
+		c.JobDelays = "none"
+	})
+	c := ts.client()
+	mustCreateVault(t, c, "v")
+	id := jobUpload(t, c, "v", "", []byte("x,1\ny,2\n"))
+	time.Sleep(1500 * time.Millisecond) // see TestArchiveStorageClass
+	job := ts.jobInitiate(t, c, "v", selectParams(id, out.Name, "p", "SELECT _2 FROM ARCHIVE WHERE _1 = 'y'", nil, nil))
+	if d := jobDescribe(t, c, "v", job); d.StatusCode != types.StatusCodeInProgress {
+		t.Errorf("select job %s before its restore", d.StatusCode)
+	}
+	jobWait(t, c, "v", job, types.StatusCodeSucceeded)
+	if got := out.results(t, "p/"+job+"/"); got != "2\n" {
+		t.Errorf("results %q", got)
+	}
+}
