@@ -30,6 +30,7 @@ Commands:
   backup     write a consistent copy of an embedded installation's metadata
   audit      verify or export the tamper-evident audit log
   lock       show a vault's lock, retention floor and retention progress
+  import     bring a vault in from AWS Glacier (or any Glacier endpoint), archive ids and all
   version    print the version, VCS revision and whether the tree was modified
   scrub      re-read every archive now and check it against its stored hashes
 
@@ -100,6 +101,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runLock(ctx, rest, stdout, stderr)
 	case "scrub":
 		return runScrub(ctx, rest, stdout, stderr)
+	case "import":
+		return runImport(ctx, rest, stdout, stderr)
 	case "version", "--version", "-version":
 		return runVersion(stdout)
 	case "help", "-h", "--help", "-help":

@@ -42,6 +42,12 @@ type Config struct {
 	// InventoryInterval is how often a written vault's inventory is
 	// taken; 0 keeps inventories always current.
 	InventoryInterval time.Duration
+	// RestorePollInterval is how often jobs on an archive storage class
+	// (--blobs …&storage-class=GLACIER|DEEP_ARCHIVE) check their restores.
+	RestorePollInterval time.Duration
+	// RestoreTimeout is how long past its tier's delay a job waits for
+	// its restores before it fails.
+	RestoreTimeout time.Duration
 	// JobRetention is how long finished jobs and their output remain.
 	JobRetention time.Duration
 	// SNSEndpoints are --sns-endpoint ARN=URL settings; SNSTopicsFile a
@@ -108,6 +114,8 @@ func DefaultConfig() Config {
 
 		JobDelays:           "expedited=1m,standard=3h,bulk=5h",
 		InventoryInterval:   24 * time.Hour,
+		RestorePollInterval: glacier.DefaultRestorePollInterval,
+		RestoreTimeout:      glacier.DefaultRestoreTimeout,
 		JobRetention:        glacier.DefaultJobRetention,
 		ExpeditedSharedPool: -1,
 		AuditAnchorInterval: defaultAuditAnchorInterval,
@@ -193,6 +201,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	durationFlag(fs, &cfg.SweepInterval, "sweep-interval", cfg.SweepInterval, "how often to remove blobs that no metadata references")
 	stringFlag(fs, &cfg.JobDelays, "job-delays", cfg.JobDelays, "job completion delay per tier, e.g. expedited=1m,standard=3h,bulk=5h,inventory=3h; \"none\" completes jobs at once")
 	durationFlag(fs, &cfg.InventoryInterval, "inventory-interval", cfg.InventoryInterval, "how often a written vault's inventory is taken; 0 keeps it always current")
+	durationFlag(fs, &cfg.RestorePollInterval, "restore-poll-interval", cfg.RestorePollInterval, "how often retrievals on an archive storage class (storage-class=GLACIER or DEEP_ARCHIVE) check their S3 restores")
+	durationFlag(fs, &cfg.RestoreTimeout, "restore-timeout", cfg.RestoreTimeout, "how long past its tier's delay a retrieval waits for its S3 restores before it fails")
 	durationFlag(fs, &cfg.JobRetention, "job-retention", cfg.JobRetention, "how long finished jobs and their output remain available")
 	listFlag(fs, &cfg.SNSEndpoints, "sns-endpoint", "where to POST job notifications for an SNS topic: ARN=URL (repeatable)")
 	stringFlag(fs, &cfg.SNSTopicsFile, "sns-topics-file", "", "file of topic endpoints, one \"ARN URL\" per line")
@@ -361,6 +371,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		JobDelays:           delays,
 		JobRetention:        m.Config.JobRetention,
 		InventoryInterval:   m.Config.InventoryInterval,
+		RestorePollInterval: m.Config.RestorePollInterval,
+		RestoreTimeout:      m.Config.RestoreTimeout,
 		FreeTierBytesPerDay: m.Config.FreeTierBytesPerDay,
 		ExpeditedSharedPool: m.Config.ExpeditedSharedPool,
 		TopicAccounts:       endpoints.Accounts,

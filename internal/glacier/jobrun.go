@@ -66,7 +66,12 @@ func (s *Service) finishJob(ctx context.Context, j Job) error {
 			return err
 		}
 	}
-	if j.Action == SelectJobAction {
+	if j.Action == ArchiveRetrieval || j.Action == SelectJobAction {
+		if ready, err := s.awaitRestores(ctx, &j); err != nil || !ready {
+			return err // archive storage class: restores still pending
+		}
+	}
+	if j.Action == SelectJobAction && j.Status == JobSucceeded {
 		if err := s.runSelectJob(ctx, &j); err != nil {
 			return ignoreConflict(err)
 		}
@@ -189,7 +194,7 @@ func (s *Service) produceInventory(ctx context.Context, j *Job) error {
 		done <- result{next, err}
 	}()
 	key := newBlobKey()
-	size, err := s.putBlob(ctx, key, pr)
+	size, err := s.putReadable(ctx, key, pr)
 	pr.CloseWithError(io.ErrClosedPipe) // unblock the generator if Put stopped early
 	res := <-done
 	if err == nil {
@@ -251,7 +256,7 @@ func (s *Service) takeInventory(ctx context.Context, v Vault) error {
 		done <- result{w.Count(), w.Size(), err}
 	}()
 	key := newBlobKey()
-	_, err := s.putBlob(ctx, key, pr)
+	_, err := s.putReadable(ctx, key, pr)
 	pr.CloseWithError(io.ErrClosedPipe)
 	res := <-done
 	if err == nil {

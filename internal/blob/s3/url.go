@@ -43,7 +43,7 @@ type Config struct {
 var params = []string{"endpoint", "region", "storage-class", "path-style", "conditional-write", "object-lock", "retention-mode"}
 
 // archivalClasses are the storage classes whose objects cannot be read
-// without a restore request first: Open would fail on every one of them.
+// without a restore request first (see restore.go).
 var archivalClasses = []string{"GLACIER", "DEEP_ARCHIVE"}
 
 // ParseURL parses s3://bucket/prefix?endpoint=URL&region=R&storage-class=C&path-style=B&conditional-write=B.
@@ -240,8 +240,10 @@ func validRegion(r string) bool {
 	return true
 }
 
-// parseStorageClass accepts any class name (providers have their own) but
-// the archival ones of AWS, whose objects need a restore before a GET.
+// parseStorageClass accepts any class name (providers have their own).
+// The archival ones of AWS (GLACIER, DEEP_ARCHIVE), whose objects need a
+// restore before a GET, are accepted too: the store then implements
+// glacier.Restorer (restore.go) and retrievals restore what they read.
 func parseStorageClass(v string) (string, error) {
 	if v == "" {
 		return "", fmt.Errorf("empty")
@@ -253,7 +255,7 @@ func parseStorageClass(v string) (string, error) {
 		}
 	}
 	if slices.Contains(archivalClasses, strings.ToUpper(v)) {
-		return "", fmt.Errorf("%s objects must be restored before they can be read, so archive retrievals would fail; use a class with immediate reads (STANDARD, STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING, GLACIER_IR)", strings.ToUpper(v))
+		return strings.ToUpper(v), nil
 	}
 	return v, nil
 }
