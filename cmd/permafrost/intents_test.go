@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -261,5 +262,17 @@ func TestReconcileCommand(t *testing.T) {
 	if got := retrieveArchive(t, c, "v", *out.ArchiveId); !bytes.Equal(got, body) {
 		t.Errorf("the archive changed")
 	}
+
+	// --all (after a restore) removes leftovers of any age, but only with
+	// the directory to itself.
+	if _, stderr, code := runBinary(t, bin, time.Minute, "reconcile", "--data-dir", dir, "--all"); code == 0 {
+		t.Errorf("reconcile --all beside a running server: exit 0, want a refusal (stderr %q)", stderr)
+	}
 	p.stop()
+	if stdout, stderr, code := runBinary(t, bin, time.Minute, "reconcile", "--data-dir", dir, "--all"); code != 0 || !strings.Contains(stdout, "removed 1 unreferenced blobs of any age") {
+		t.Errorf("reconcile --all: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if n := countBlobFiles(t, dir); n != 1 {
+		t.Errorf("after reconcile --all: %d blobs, want 1 (the archive)", n)
+	}
 }

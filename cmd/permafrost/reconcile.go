@@ -30,27 +30,42 @@ func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	var sf storeFlags
 	var asJSON bool
 	var rate int
+	var all bool
 	fs := flagSet("reconcile", "reconcile [flags]")
 	fs.SetOutput(stderr)
 	sf.bind(fs)
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	intFlag(fs, &rate, "reconcile-rate", 0, "check at most this many blobs per second; 0 as fast as the stores allow")
+	fs.BoolVar(&all, "all", false, "remove every unreferenced blob whatever its age: for a stopped embedded installation (after a restore); refused while a server owns the directory")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if rate < 0 {
 		return usageError{"--reconcile-rate must not be negative"}
 	}
-	sf.ReadSide = true
+	cut := time.Now().Add(-glacier.SweepGrace)
+	if all {
+		// Like serve: own the directories, so no upload can be in flight.
+		locks, err := lockOwnedDirs(Config{DataDir: sf.DataDir, Meta: sf.Meta, Blobs: sf.Blobs})
+		if err != nil {
+			return err
+		}
+		defer releaseLocks(locks)
+		cut = time.Now()
+	} else {
+		sf.ReadSide = true
+	}
 	st, err := openStores(ctx, sf)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	if all && st.shared {
+		return usageError{"--all is for an embedded installation: stores shared with other nodes may hold uploads in flight"}
+	}
 	svc := &glacier.Service{Meta: st.meta, Blobs: st.blobs, Clock: clock.Real{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 
 	var rep reconcileReport
-	cut := time.Now().Add(-glacier.SweepGrace)
 	start := time.Now()
 	if rep.IntentsRemoved, err = svc.ProcessIntents(ctx, cut); err != nil {
 		return fmt.Errorf("reconcile: blob intents: %w", err)
@@ -66,7 +81,11 @@ func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		enc.SetIndent("", "  ")
 		return enc.Encode(rep)
 	}
-	fmt.Fprintf(stdout, "removed %d unreferenced blobs older than %v (listing took %.1fs; %d settled intents)\n",
-		rep.BlobsRemoved, glacier.SweepGrace, rep.ListSeconds, rep.IntentsRemoved)
+	age := "older than " + glacier.SweepGrace.String()
+	if all {
+		age = "of any age"
+	}
+	fmt.Fprintf(stdout, "removed %d unreferenced blobs %s (listing took %.1fs; %d settled intents)\n",
+		rep.BlobsRemoved, age, rep.ListSeconds, rep.IntentsRemoved)
 	return nil
 }
