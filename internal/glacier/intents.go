@@ -20,8 +20,10 @@ type IntentStore interface {
 	// BlobIntents returns up to limit recorded keys recorded before the
 	// given time, oldest first.
 	BlobIntents(ctx context.Context, before time.Time, limit int) ([]string, error)
-	// ClearBlobIntent forgets the record of key (none is not an error).
-	ClearBlobIntent(ctx context.Context, key string) error
+	// ClearBlobIntents forgets the records of keys recorded before the
+	// given time (none is not an error), in one transaction; a record
+	// refreshed since stays.
+	ClearBlobIntents(ctx context.Context, keys []string, before time.Time) error
 	// CountBlobIntents returns how many records there are.
 	CountBlobIntents(ctx context.Context) (int64, error)
 	// SpaceUsage sums the bytes the metadata accounts for (see SpaceUsage).
@@ -97,9 +99,9 @@ func (s *Service) ProcessIntents(ctx context.Context, olderThan time.Time) (remo
 				}
 				removed++
 			}
-			if err := is.ClearBlobIntent(ctx, k); err != nil {
-				return removed, err
-			}
+		}
+		if err := is.ClearBlobIntents(ctx, keys, olderThan); err != nil {
+			return removed, err
 		}
 		if len(keys) < intentBatch || ctx.Err() != nil {
 			return removed, ctx.Err()

@@ -51,8 +51,8 @@ func testBlobIntents(t *testing.T, s glacier.MetaStore) {
 		t.Errorf("PutPart replaced %q, want u1/1", replaced)
 	}
 	want("after a part was replaced", "u1/1", "u2/0")
-	must(t, "ClearBlobIntent", is.ClearBlobIntent(ctx, "u1/1"))
-	must(t, "ClearBlobIntent of nothing", is.ClearBlobIntent(ctx, "u1/1"))
+	must(t, "ClearBlobIntents", is.ClearBlobIntents(ctx, []string{"u1/1"}, later))
+	must(t, "ClearBlobIntents of nothing", is.ClearBlobIntents(ctx, []string{"u1/1", "none"}, later))
 
 	_, err = s.CompleteUpload(ctx, "u1", archiveOf("multi", "v", t0), ok)
 	must(t, "CompleteUpload", err)
@@ -60,7 +60,7 @@ func testBlobIntents(t *testing.T, s glacier.MetaStore) {
 		if ref, err := s.BlobReferenced(ctx, k); err != nil || !ref {
 			t.Errorf("after CompleteUpload %s is not referenced (%v)", k, err)
 		}
-		must(t, "ClearBlobIntent", is.ClearBlobIntent(ctx, k)) // a completion may leave one; housekeeping drops it
+		must(t, "ClearBlobIntents", is.ClearBlobIntents(ctx, []string{k}, later)) // a completion may leave one; housekeeping drops it
 	}
 
 	mustUpload(t, s, acct, "v", "u2")
@@ -75,11 +75,25 @@ func testBlobIntents(t *testing.T, s glacier.MetaStore) {
 	_, err = s.DeleteArchive(ctx, acct, "v", "single", t0)
 	must(t, "DeleteArchive", err)
 	want("after the deletes", "u2/0", "u1/0", "u1/1b", "single/0")
+	// A record refreshed after a pass looked stays when the pass clears.
+	must(t, "ClearBlobIntents before an hour ago", is.ClearBlobIntents(ctx, []string{"u2/0"}, time.Now().Add(-time.Hour)))
+	want("after clearing only older records", "u2/0", "u1/0", "u1/1b", "single/0")
 	n, err := is.CountBlobIntents(ctx)
 	must(t, "CountBlobIntents", err)
 	if n != 4 {
 		t.Errorf("CountBlobIntents = %d, want 4", n)
 	}
+
+	// A deleted vault's open upload releases its parts (by cascade).
+	mustVault(t, s, acct, "w")
+	mustUpload(t, s, acct, "w", "u3")
+	mustPart(t, s, "u3", 0, 1, "u3/0")
+	orphans, err := s.DeleteVault(ctx, acct, "w", func(glacier.Vault) error { return nil })
+	must(t, "DeleteVault", err)
+	if !slices.Equal(orphans, []string{"u3/0"}) {
+		t.Errorf("DeleteVault orphans %q, want u3/0", orphans)
+	}
+	want("after the vault delete", "u2/0", "u1/0", "u1/1b", "single/0", "u3/0")
 	if keys, err := is.BlobIntents(ctx, later, 2); err != nil || len(keys) != 2 {
 		t.Errorf("BlobIntents limit 2: %q, %v", keys, err)
 	}

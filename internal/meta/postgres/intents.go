@@ -32,10 +32,11 @@ func (db *DB) BlobIntents(ctx context.Context, before time.Time, limit int) ([]s
 	return keys, err
 }
 
-// ClearBlobIntent forgets the record of key.
-func (db *DB) ClearBlobIntent(ctx context.Context, key string) error {
-	return db.update(ctx, "clear blob intent", func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `DELETE FROM blob_intents WHERE blob_key = $1`, key)
+// ClearBlobIntents forgets the records of keys recorded before the given
+// time, in one transaction.
+func (db *DB) ClearBlobIntents(ctx context.Context, keys []string, before time.Time) error {
+	return db.update(ctx, "clear blob intents", func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `DELETE FROM blob_intents WHERE blob_key = ANY($1) AND created_at < $2`, keys, before.UnixMilli())
 		return err
 	})
 }

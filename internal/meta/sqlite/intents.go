@@ -30,11 +30,16 @@ func (db *DB) BlobIntents(ctx context.Context, before time.Time, limit int) ([]s
 	return keys, err
 }
 
-// ClearBlobIntent forgets the record of key.
-func (db *DB) ClearBlobIntent(ctx context.Context, key string) error {
-	return db.update(ctx, "clear blob intent", func(tx *txn) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM blob_intents WHERE blob_key = ?`, key)
-		return err
+// ClearBlobIntents forgets the records of keys recorded before the given
+// time, in one transaction.
+func (db *DB) ClearBlobIntents(ctx context.Context, keys []string, before time.Time) error {
+	return db.update(ctx, "clear blob intents", func(tx *txn) error {
+		for _, k := range keys {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM blob_intents WHERE blob_key = ? AND created_at < ?`, k, before.UnixMilli()); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 
