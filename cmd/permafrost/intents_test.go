@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/glacier"
+	"github.com/aws/aws-sdk-go-v2/service/glacier/types"
 
 	"github.com/permafrost/permafrost/internal/blob/disk"
 	pf "github.com/permafrost/permafrost/internal/glacier"
@@ -275,4 +277,80 @@ func TestReconcileCommand(t *testing.T) {
 	if n := countBlobFiles(t, dir); n != 1 {
 		t.Errorf("after reconcile --all: %d blobs, want 1 (the archive)", n)
 	}
+}
+
+// TestSpaceReported: the health output's "space" and the metrics'
+// permafrost_space_bytes tell live archives from the bytes of a deleted
+// archive kept for a succeeded retrieval job's output.
+func TestSpaceReported(t *testing.T) {
+	bin := buildPermafrost(t)
+	dir := t.TempDir()
+	ctx := context.Background()
+	metricsAddr := freeLoopbackAddr(t)
+	p := startServe(t, bin, dir, "--metrics-listen", metricsAddr)
+	c := crashClient(p.url)
+	if _, err := c.CreateVault(ctx, &glacier.CreateVaultInput{VaultName: aws.String("v")}); err != nil {
+		t.Fatal(err)
+	}
+	upload := func(n int) string {
+		out, err := c.UploadArchive(ctx, &glacier.UploadArchiveInput{VaultName: aws.String("v"), Body: bytes.NewReader(randomBytes(n))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return *out.ArchiveId
+	}
+	upload(3000)
+	gone := upload(5000)
+	job, err := c.InitiateJob(ctx, &glacier.InitiateJobInput{VaultName: aws.String("v"),
+		JobParameters: &types.JobParameters{Type: aws.String("archive-retrieval"), ArchiveId: aws.String(gone)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitJobDone(t, c, "v", *job.JobId)
+	if _, err := c.DeleteArchive(ctx, &glacier.DeleteArchiveInput{VaultName: aws.String("v"), ArchiveId: aws.String(gone)}); err != nil {
+		t.Fatal(err)
+	}
+
+	var h struct {
+		Info struct {
+			Space struct {
+				Live      int64  `json:"live_archive_bytes"`
+				InFlight  int64  `json:"in_flight_upload_bytes"`
+				Retained  int64  `json:"retained_job_output_bytes"`
+				Expired   int64  `json:"expired_unpurged_bytes"`
+				Retention string `json:"job_retention"`
+			} `json:"space"`
+		}
+	}
+	resp, err := http.Get(p.url + "/_permafrost/v1/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = json.NewDecoder(resp.Body).Decode(&h)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp := h.Info.Space
+	if sp.Live != 3000 || sp.Retained != 5000 || sp.InFlight != 0 || sp.Expired != 0 || sp.Retention != "24h0m0s" {
+		t.Errorf("health space = %+v; want 3000 live, 5000 retained for the job, retention 24h", sp)
+	}
+	resp, err = http.Get("http://" + metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`permafrost_space_bytes{held_for="live_archives"} 3000`,
+		`permafrost_space_bytes{held_for="retained_job_outputs"} 5000`,
+		`permafrost_space_bytes{held_for="in_flight_uploads"} 0`,
+		`permafrost_space_bytes{held_for="expired_unpurged"} 0`,
+		"permafrost_blob_intents ",
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	p.stop()
 }
