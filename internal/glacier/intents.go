@@ -116,3 +116,10 @@ func (s *Service) recordIntent(ctx context.Context, key string) error {
 	}
 	return nil
 }
+
+// ArchivePager lists a vault's archives a page at a time (without
+// segments), in order of creation then id, so that a pass over millions
+// of archives holds one page in memory.
+type ArchivePager interface {
+	ArchivePage(ctx context.Context, accountID, vault string, afterCreated time.Time, afterID string, limit int) ([]Archive, error)
+}

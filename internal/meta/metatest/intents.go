@@ -122,3 +122,40 @@ func testSpaceUsage(t *testing.T, s glacier.MetaStore) {
 		t.Errorf("SpaceUsage with the upload idle = %+v, want 300 expired", got)
 	}
 }
+
+// testArchivePage checks paging through a vault's archives in order of
+// creation then id.
+func testArchivePage(t *testing.T, s glacier.MetaStore) {
+	ctx := t.Context()
+	pager, ok := s.(glacier.ArchivePager)
+	if !ok {
+		t.Fatalf("%T cannot page archives", s)
+	}
+	mustVault(t, s, acct, "v")
+	mustVault(t, s, acct, "w")
+	var want []string
+	for i, id := range []string{"c", "a", "e", "b", "d"} {
+		// Two archives share a creation time: the id orders them.
+		must(t, "CreateArchive", s.CreateArchive(ctx, archiveOf(id, "v", at(time.Duration(i/2)*time.Second), segmentOf(id+"/0", 1))))
+	}
+	must(t, "CreateArchive", s.CreateArchive(ctx, archiveOf("other", "w", t0, segmentOf("other/0", 1))))
+	want = []string{"a", "c", "b", "e", "d"}
+	var got []string
+	var after glacier.Archive
+	for range 10 {
+		page, err := pager.ArchivePage(ctx, acct, "v", after.CreatedAt, after.ID, 2)
+		must(t, "ArchivePage", err)
+		for _, a := range page {
+			got = append(got, a.ID)
+		}
+		if len(page) < 2 {
+			break
+		}
+		after = page[len(page)-1]
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("pages list %q, want %q", got, want)
+	}
+	_, err := pager.ArchivePage(ctx, acct, "missing", time.Time{}, "", 2)
+	wantKind(t, "ArchivePage of a missing vault", err, glacier.KindNotFound)
+}

@@ -66,6 +66,7 @@ func Run(t *testing.T, open func(t *testing.T) glacier.MetaStore) {
 		{"BlobReferenced", testBlobReferenced},
 		{"BlobIntents", testBlobIntents},
 		{"SpaceUsage", testSpaceUsage},
+		{"ArchivePage", testArchivePage},
 		{"ResetData", testResetData},
 		{"ImportProgress", testImportProgress},
 

@@ -79,3 +79,36 @@ func (db *DB) SpaceUsage(ctx context.Context, jobsBefore, idleBefore time.Time) 
 	})
 	return u, err
 }
+
+var _ glacier.ArchivePager = (*DB)(nil)
+
+// ArchivePage returns up to limit archives of the vault after
+// (afterCreated, afterID) in order of creation then id; with afterID ""
+// the page starts at the beginning. Archives without a creation time (none
+// written by the service) are listed only within the first page.
+// KindNotFound if no vault.
+func (db *DB) ArchivePage(ctx context.Context, accountID, vault string, afterCreated time.Time, afterID string, limit int) ([]glacier.Archive, error) {
+	var page []glacier.Archive
+	err := db.view(ctx, "archive page", func(tx pgx.Tx) error {
+		vaultID, err := findVaultID(ctx, tx, accountID, vault, noLock)
+		if err != nil {
+			return err
+		}
+		scan := func(s scanner) error {
+			a := glacier.Archive{AccountID: accountID, VaultName: vault}
+			if err := s.Scan(&a.ID, timeCol{&a.CreatedAt}, &a.Size, hashCol{&a.TreeHash}, &a.Description); err != nil {
+				return err
+			}
+			page = append(page, a)
+			return nil
+		}
+		if afterID == "" {
+			return scanAll(ctx, tx, scan, `SELECT id, created_at, size, tree_hash, description FROM archives
+				WHERE vault_id = $1 ORDER BY created_at, id LIMIT $2`, vaultID, limitArg(limit))
+		}
+		return scanAll(ctx, tx, scan, `SELECT id, created_at, size, tree_hash, description FROM archives
+			WHERE vault_id = $1 AND (created_at, id) > ($2, $3) ORDER BY created_at, id LIMIT $4`,
+			vaultID, afterCreated.UnixMilli(), afterID, limitArg(limit))
+	})
+	return page, err
+}

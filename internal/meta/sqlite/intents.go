@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/permafrost/permafrost/internal/glacier"
@@ -83,4 +84,43 @@ func (db *DB) SpaceUsage(ctx context.Context, jobsBefore, idleBefore time.Time) 
 		return err
 	})
 	return u, err
+}
+
+var _ glacier.ArchivePager = (*DB)(nil)
+
+// ArchivePage returns up to limit archives of the vault after
+// (afterCreated, afterID) in order of creation then id; with afterID ""
+// the page starts at the beginning. Archives without a creation time (none
+// written by the service) are listed only within the first page.
+// KindNotFound if no vault.
+func (db *DB) ArchivePage(ctx context.Context, accountID, vault string, afterCreated time.Time, afterID string, limit int) ([]glacier.Archive, error) {
+	var page []glacier.Archive
+	err := db.view(ctx, "archive page", func(tx *txn) error {
+		vaultID, err := findVaultID(ctx, tx, accountID, vault)
+		if err != nil {
+			return err
+		}
+		var rows *sql.Rows
+		if afterID == "" {
+			rows, err = tx.QueryContext(ctx, `SELECT id, created_at, size, tree_hash, description FROM archives
+				WHERE vault_id = ? ORDER BY created_at, id LIMIT ?`, vaultID, limitArg(limit))
+		} else {
+			rows, err = tx.QueryContext(ctx, `SELECT id, created_at, size, tree_hash, description FROM archives
+				WHERE vault_id = ? AND (created_at, id) > (?, ?) ORDER BY created_at, id LIMIT ?`,
+				vaultID, afterCreated.UnixMilli(), afterID, limitArg(limit))
+		}
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			a := glacier.Archive{AccountID: accountID, VaultName: vault}
+			if err := rows.Scan(&a.ID, timeCol{&a.CreatedAt}, &a.Size, hashCol{&a.TreeHash}, &a.Description); err != nil {
+				return err
+			}
+			page = append(page, a)
+		}
+		return rows.Err()
+	})
+	return page, err
 }
