@@ -62,6 +62,9 @@ const (
 	reps    = 20
 )
 
+// scrubInterval is the measured server's --scrub-interval.
+var scrubInterval string
+
 type result struct {
 	N             int
 	FillSeconds   float64
@@ -85,6 +88,7 @@ func main() {
 	out := flag.String("out", "", "write the Markdown report here too")
 	blobMax := flag.Int("blob-files-max", 1000000, "write blob files only up to this many archives")
 	keep := flag.Bool("keep", false, "keep the stores")
+	flag.StringVar(&scrubInterval, "server-scrub-interval", "0", "the server's --scrub-interval (0: the background scrubber off, so that it does not compete with what is measured; its memory is what -server-scrub-interval 720h shows)")
 	flag.Parse()
 	ctx := context.Background()
 
@@ -369,7 +373,7 @@ func start1(ctx context.Context, bin, dir string) (*proc, error) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	cmd := exec.Command(bin, "serve", "--listen", addr, "--data-dir", dir, "--job-delays", "none", "--inventory-interval", "0", "--log-level", "warn")
+	cmd := exec.Command(bin, "serve", "--listen", addr, "--data-dir", dir, "--job-delays", "none", "--inventory-interval", "0", "--log-level", "warn", "--scrub-interval", scrubInterval)
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "PERMAFROST_") {
 			cmd.Env = append(cmd.Env, kv)
@@ -541,7 +545,7 @@ func report(rs []result) string {
 	var b strings.Builder
 	host, _ := os.Hostname()
 	fmt.Fprintf(&b, "# Scale report (issue 20): embedded store, %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
-	fmt.Fprintf(&b, "Machine: %s, %d CPUs (shared with other work), Go %s. Archives inserted directly into meta.db (SQL, transactions of 100,000; see cmd/permafrost-scalebench). Latencies: median / max of %d requests over loopback, one client.\n\n", host, runtime.NumCPU(), runtime.Version(), reps)
+	fmt.Fprintf(&b, "Machine: %s, %d CPUs (shared with other work), Go %s. Archives inserted directly into meta.db (SQL, transactions of 100,000; see cmd/permafrost-scalebench). Latencies: median / max of %d requests over loopback, one client. Server: --job-delays none --inventory-interval 0 --scrub-interval %s.\n\n", host, runtime.NumCPU(), runtime.Version(), reps, scrubInterval)
 	b.WriteString("| | " + join(rs, func(r result) string { return thousands(r.N) + " archives" }) + " |\n")
 	b.WriteString("|---|" + strings.Repeat("---|", len(rs)) + "\n")
 	row := func(name string, f func(r result) string) {
