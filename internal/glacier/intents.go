@@ -86,6 +86,7 @@ func (s *Service) ProcessIntents(ctx context.Context, olderThan time.Time) (remo
 		if err != nil {
 			return removed, err
 		}
+		settled := keys[:0:0]
 		for _, k := range keys {
 			ref, err := s.Meta.BlobReferenced(ctx, k)
 			if err != nil {
@@ -93,17 +94,22 @@ func (s *Service) ProcessIntents(ctx context.Context, olderThan time.Time) (remo
 			}
 			if !ref {
 				// Usually already gone (a delete removes its blobs at
-				// once); removing a missing blob is not an error.
+				// once); removing a missing blob is not an error. A blob
+				// the store refuses to remove (an S3 object under a
+				// retention date not yet passed) keeps its record for a
+				// later pass.
 				if err := s.Blobs.Delete(ctx, k); err != nil {
-					return removed, err
+					s.logger().Warn("blob delete failed; a later housekeeping pass will retry", "key", k, "err", err)
+					continue
 				}
 				removed++
 			}
+			settled = append(settled, k)
 		}
-		if err := is.ClearBlobIntents(ctx, keys, olderThan); err != nil {
+		if err := is.ClearBlobIntents(ctx, settled, olderThan); err != nil {
 			return removed, err
 		}
-		if len(keys) < intentBatch || ctx.Err() != nil {
+		if len(keys) < intentBatch || len(settled) == 0 || ctx.Err() != nil {
 			return removed, ctx.Err()
 		}
 	}
