@@ -1,4 +1,4 @@
-.PHONY: build serve test bench bench-go crash-soak clean
+.PHONY: build serve test bench bench-go bench-scale crash-soak clean
 
 # Build the single binary into ./bin, stamped with the version (git
 # describe) and the VCS revision that `permafrost version` prints.
@@ -20,6 +20,15 @@ test:
 # make bench BENCHFLAGS='-quick' or BENCHFLAGS='-workloads upload,metadata'.
 bench:
 	go run ./cmd/permafrost-bench $(BENCHFLAGS)
+
+# The scale benchmark (issue 20, not part of make test): stores of
+# SCALE_SIZES archives filled directly through meta.db, start-up time, RSS,
+# request latencies, inventory, reconcile and scrub durations, meta.db
+# bytes per archive. The report goes to bench/results/scale-DATE.md.
+SCALE_SIZES ?= 10000,100000,1000000,10000000
+bench-scale:
+	mkdir -p bench/results
+	go run ./cmd/permafrost-scalebench -sizes $(SCALE_SIZES) -dir bench/tmp/scale -out bench/results/scale-$$(date -u +%Y-%m-%d).md
 
 # Go micro-benchmarks (tree hash, upload path, stores).
 bench-go:

@@ -197,9 +197,10 @@ func (h *crashHarness) cycle(cycle int) {
 	wg.Wait()
 	t.Logf("cycle %d: killed %v after the first acknowledgement", cycle, delay)
 
-	// The restart runs the start-up sweep; then stop it gracefully so that
+	// The restart runs the start-up housekeeping; then stop it gracefully so that
 	// the stores can be opened by the test.
 	p = h.start()
+	waitHousekeeping(t, p.url) // leftovers are removed in the background
 	d, err := crashClient(p.url).DescribeVault(ctx, &glacier.DescribeVaultInput{VaultName: aws.String(crashVault)})
 	if err != nil {
 		t.Errorf("DescribeVault after restart: %v", err)

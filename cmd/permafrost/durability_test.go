@@ -285,6 +285,7 @@ func TestSweepNeverRacesUploads(t *testing.T) {
 	// A restart runs the start-up sweep too.
 	p.stop()
 	p = startServe(t, bin, dir, "--sweep-interval", pf.MinSweepInterval.String())
+	waitHousekeeping(t, p.url)
 	time.Sleep(2 * pf.MinSweepInterval) // a periodic sweep after the restart
 	p.stop()
 

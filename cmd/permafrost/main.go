@@ -33,6 +33,7 @@ Commands:
   import     bring a vault in from AWS Glacier (or any Glacier endpoint), archive ids and all
   version    print the version, VCS revision and whether the tree was modified
   scrub      re-read every archive now and check it against its stored hashes
+  reconcile  list every blob now and remove those no metadata references (older than 13 h)
 
 Run "permafrost <command> -h" for a command's flags. Every flag can also be
 set through the PERMAFROST_* environment variable named in its help.
@@ -101,6 +102,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runLock(ctx, rest, stdout, stderr)
 	case "scrub":
 		return runScrub(ctx, rest, stdout, stderr)
+	case "reconcile":
+		return runReconcile(ctx, rest, stdout, stderr)
 	case "import":
 		return runImport(ctx, rest, stdout, stderr)
 	case "version", "--version", "-version":

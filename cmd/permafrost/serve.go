@@ -36,6 +36,12 @@ type Config struct {
 	BodyIdleTimeout time.Duration
 	SweepInterval   time.Duration
 
+	// ReconcileInterval is how often the full reconciliation (every blob
+	// listed and checked against the metadata) runs in the background,
+	// at most ReconcileRate blobs a second; 0 turns it off.
+	ReconcileInterval time.Duration
+	ReconcileRate     int
+
 	// JobDelays is --job-delays: each tier's completion delay
 	// ("expedited=1m,standard=3h,bulk=5h[,inventory=3h]", or "none").
 	JobDelays string
@@ -112,6 +118,8 @@ func DefaultConfig() Config {
 		BodyIdleTimeout: 60 * time.Second,
 		SweepInterval:   time.Hour,
 
+		ReconcileInterval:   glacier.DefaultReconcileInterval,
+		ReconcileRate:       glacier.DefaultReconcileRate,
 		JobDelays:           "expedited=1m,standard=3h,bulk=5h",
 		InventoryInterval:   24 * time.Hour,
 		RestorePollInterval: glacier.DefaultRestorePollInterval,
@@ -159,6 +167,8 @@ func (c Config) Validate() error {
 		return usageError{"--upload-idle-timeout must be positive"}
 	case c.ScrubInterval < 0 || c.ScrubRate < 0:
 		return usageError{"--scrub-interval and --scrub-rate must not be negative"}
+	case c.ReconcileInterval < 0 || c.ReconcileRate <= 0:
+		return usageError{"--reconcile-interval must not be negative and --reconcile-rate must be positive"}
 	case c.SweepInterval != 0 && c.SweepInterval < glacier.MinSweepInterval:
 		return usageError{fmt.Sprintf("--sweep-interval %v is below the minimum of %v (0 turns the periodic sweep off; the sweep's grace period is a fixed %v whatever the interval)", c.SweepInterval, glacier.MinSweepInterval, glacier.SweepGrace)}
 	}
@@ -198,7 +208,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	stringFlag(fs, &cfg.LogLevel, "log-level", cfg.LogLevel, "log level: debug, info, warn or error")
 	durationFlag(fs, &cfg.MaxSkew, "max-clock-skew", cfg.MaxSkew, "allowed difference between a request's signing time and the server clock")
 	durationFlag(fs, &cfg.BodyIdleTimeout, "body-idle-timeout", cfg.BodyIdleTimeout, "how long an upload body may stall before RequestTimeoutException")
-	durationFlag(fs, &cfg.SweepInterval, "sweep-interval", cfg.SweepInterval, "how often to remove blobs that no metadata references")
+	durationFlag(fs, &cfg.SweepInterval, "sweep-interval", cfg.SweepInterval, "how often to remove blobs left by interrupted uploads and deletes (from the recorded intents)")
+	durationFlag(fs, &cfg.ReconcileInterval, "reconcile-interval", cfg.ReconcileInterval, "how often to list every blob and remove those no metadata references, in the background; 0 turns it off")
+	intFlag(fs, &cfg.ReconcileRate, "reconcile-rate", cfg.ReconcileRate, "blobs a second the background reconciliation checks at most")
 	stringFlag(fs, &cfg.JobDelays, "job-delays", cfg.JobDelays, "job completion delay per tier, e.g. expedited=1m,standard=3h,bulk=5h,inventory=3h; \"none\" completes jobs at once")
 	durationFlag(fs, &cfg.InventoryInterval, "inventory-interval", cfg.InventoryInterval, "how often a written vault's inventory is taken; 0 keeps it always current")
 	durationFlag(fs, &cfg.RestorePollInterval, "restore-poll-interval", cfg.RestorePollInterval, "how often retrievals on an archive storage class (storage-class=GLACIER or DEEP_ARCHIVE) check their S3 restores")
@@ -265,6 +277,10 @@ type Main struct {
 	serveErr chan error
 	stop     context.CancelFunc
 	done     chan struct{}
+
+	// housekeeping state (housekeeping.go)
+	startedAt time.Time
+	hk        housekeepingState
 
 	compliance compliance // audit anchors and retention (compliance.go)
 
@@ -390,19 +406,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.notifier = &notify.Deliverer{Outbox: st.meta, Endpoints: endpoints.Endpoints, Logger: m.logger, Now: clk.Now, Signer: m.signer}
 	m.service.Wake, m.service.Notify = m.scheduler.Wake, m.notifier.Wake
 
-	// Anything an interrupted process left behind is swept before serving.
-	// Stores shared with other nodes are swept in the background instead:
-	// a bucket may hold millions of objects, and a blob another node has
-	// just written may still be waiting for its metadata commit, so only
-	// blobs older than sharedSweepGrace go.
-	if !st.shared {
-		if n, err := m.service.Sweep(ctx, time.Now()); err != nil {
-			st.Close()
-			return fmt.Errorf("start-up sweep: %w", err)
-		} else if n > 0 {
-			m.logger.Info("removed unreferenced blobs left by an interrupted process", "count", n)
-		}
-	}
+	// Anything an interrupted process left behind is removed in the
+	// background once the server listens (housekeepingLoop): only the
+	// recorded blob intents are examined, never the whole store.
+	m.startedAt = time.Now()
 
 	srv := &api.Server{
 		Service:         m.service,
@@ -441,6 +448,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	m.health = m.newHealth()
 	m.metrics.SetDamagedArchivesSource(m.damagedArchiveCount)
+	m.addHousekeeping()
 	srv.Health = m.health
 	if m.metrics != nil {
 		srv.Observe = m.observeRequest
@@ -460,7 +468,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	bg, stop := context.WithCancel(context.Background())
 	m.stop = stop
 	m.done = make(chan struct{})
-	go m.sweepLoop(bg)
+	go m.housekeepingLoop(bg)
 	m.workers.Add(2)
 	go func() { defer m.workers.Done(); m.scheduler.Run(bg) }()
 	go func() { defer m.workers.Done(); m.notifier.Run(bg) }()
@@ -478,35 +486,6 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.watchSIGHUP(m.hupStop)
 	m.announce(ctx, firstKey)
 	return nil
-}
-
-// sweepLoop periodically removes blobs orphaned by failed deletes. Blobs
-// younger than glacier.SweepGrace may belong to uploads in flight and are
-// left.
-func (m *Main) sweepLoop(ctx context.Context) {
-	defer close(m.done)
-	if m.stores.shared {
-		if n, err := m.service.Sweep(ctx, time.Now().Add(-sharedSweepGrace)); err != nil && ctx.Err() == nil {
-			m.logger.Warn("start-up sweep failed", "err", err)
-		} else if n > 0 {
-			m.logger.Info("removed unreferenced blobs left by an interrupted process", "count", n)
-		}
-	}
-	if m.Config.SweepInterval <= 0 {
-		return
-	}
-	t := time.NewTicker(m.Config.SweepInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := m.service.Sweep(ctx, time.Now().Add(-glacier.SweepGrace)); err != nil && ctx.Err() == nil {
-				m.logger.Warn("sweep failed", "err", err)
-			}
-		}
-	}
 }
 
 // Addr returns the address the server listens on.

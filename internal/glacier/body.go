@@ -112,12 +112,21 @@ func (s *Service) storeBody(ctx context.Context, b Body) (string, *treehash.Hash
 // putBlob is the one way the service writes a blob that it will then
 // commit: a Put that took longer than MaxUploadDuration from its first
 // byte is undone and refused, because a sweep may already take the blob
-// for abandoned (see SweepGrace). The commit must follow at once.
+// for abandoned (see SweepGrace). The commit must follow at once. An
+// intent for the key is recorded first, so a crash before the commit
+// leaves a record for housekeeping (ProcessIntents) instead of a blob only
+// a full listing would find.
 func (s *Service) putBlob(ctx context.Context, key string, r io.Reader) (int64, error) {
 	start := time.Now()
+	if err := s.recordIntent(ctx, key); err != nil {
+		return 0, err
+	}
 	n, err := s.Blobs.Put(ctx, key, r)
 	if err != nil {
 		return n, err
+	}
+	if s.AfterBlobPut != nil {
+		s.AfterBlobPut(key)
 	}
 	if time.Since(start) > MaxUploadDuration {
 		s.deleteBlobs(ctx, []string{key})

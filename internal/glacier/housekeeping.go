@@ -94,9 +94,18 @@ const MaxUploadDuration = 12 * time.Hour
 // how often sweeps run.
 const SweepGrace = MaxUploadDuration + time.Hour
 
-// MinSweepInterval is the shortest sweep interval a server accepts: each
-// sweep lists every blob, so sweeping more often only costs I/O.
+// MinSweepInterval is the shortest sweep interval a server accepts.
 const MinSweepInterval = time.Second
+
+// DefaultReconcileInterval is how often a server lists every blob to
+// check it against the metadata (Sweep) in the background: the intents
+// find what interrupted writes and deletes leave, so the full listing is
+// only a safety net (and finds leftovers of versions before intents).
+const DefaultReconcileInterval = 7 * 24 * time.Hour
+
+// DefaultReconcileRate is how many blobs a second the background
+// reconciliation checks at most.
+const DefaultReconcileRate = 2000
 
 // Sweep removes blobs that no metadata references and that were last
 // modified before olderThan (at most now - SweepGrace while any process
@@ -106,11 +115,29 @@ const MinSweepInterval = time.Second
 // commit and the blob removal. It also forgets long-closed uploads. It
 // returns the number of blobs removed.
 func (s *Service) Sweep(ctx context.Context, olderThan time.Time) (int, error) {
+	return s.Reconcile(ctx, olderThan, 0)
+}
+
+// Reconcile is Sweep checking at most rate blobs a second (0: no bound),
+// so that a background pass over millions of blobs does not compete with
+// requests.
+func (s *Service) Reconcile(ctx context.Context, olderThan time.Time, rate int) (int, error) {
 	if _, err := s.Meta.PurgeClosedUploads(ctx, s.Clock.Now().Add(-ClosedUploadRetention)); err != nil {
 		return 0, err
 	}
 	var orphans []string
+	seen, window := 0, time.Now()
 	err := s.Blobs.List(ctx, func(key string, mod time.Time) error {
+		if seen++; rate > 0 && seen%rate == 0 {
+			if d := time.Second - time.Since(window); d > 0 {
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(d):
+				}
+			}
+			window = time.Now()
+		}
 		if !mod.Before(olderThan) {
 			return nil // may belong to an upload in flight
 		}

@@ -25,6 +25,9 @@ type ScrubProgress struct {
 	Damaged                int
 }
 
+// scrubPage is how many archives a scrub pass lists at a time.
+const scrubPage = 1000
+
 // scrubTarget is one archive to check.
 type scrubTarget struct {
 	id, account, vault string
@@ -45,7 +48,8 @@ func (s *Service) Scrub(ctx context.Context, opt ScrubOptions) (ScrubProgress, e
 		return p, Errorf(KindInvalidParameter, "the blob store keeps archives in an archive storage class (GLACIER or DEEP_ARCHIVE), whose bytes cannot be read without a restore; they are not scrubbed (each retrieval job still verifies the bytes it restores)")
 	}
 	// First the totals (for progress), then vault by vault: memory holds
-	// one vault's archive ids at a time.
+	// one page of archive ids at a time (one vault's with a store that
+	// cannot page).
 	type vaultRef struct{ account, name string }
 	var vaults []vaultRef
 	accounts, err := s.Meta.ListAccounts(ctx)
@@ -87,6 +91,29 @@ func (s *Service) Scrub(ctx context.Context, opt ScrubOptions) (ScrubProgress, e
 	}
 	pace := pacer(ctx, opt.BytesPerSecond)
 	for _, v := range vaults {
+		if pager, ok := s.Meta.(ArchivePager); ok {
+			// A page at a time: memory does not grow with the vault.
+			var after Archive
+			for {
+				page, err := pager.ArchivePage(ctx, v.account, v.name, after.CreatedAt, after.ID, scrubPage)
+				if IsNotFound(err) {
+					break // deleted meanwhile
+				}
+				if err != nil {
+					return p, err
+				}
+				for _, a := range page {
+					if err := s.scrubOne(ctx, scrubTarget{a.ID, v.account, v.name, a.Size}, &p, opt, known, pace); err != nil {
+						return p, err
+					}
+				}
+				if len(page) < scrubPage {
+					break
+				}
+				after = page[len(page)-1]
+			}
+			continue
+		}
 		var targets []scrubTarget
 		err := s.Meta.ScanArchives(ctx, v.account, v.name, func(a Archive) error {
 			targets = append(targets, scrubTarget{a.ID, v.account, v.name, a.Size})

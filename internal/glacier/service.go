@@ -37,6 +37,11 @@ type Service struct {
 	Region string
 	Logger *slog.Logger
 
+	// AfterBlobPut, if set, is called with the key of each blob written
+	// for a later metadata commit, after the write and before the commit:
+	// a failpoint for crash tests.
+	AfterBlobPut func(key string)
+
 	MaxVaults int // per account; DefaultMaxVaults when 0
 	MaxTags   int // per vault; DefaultMaxTags when 0
 

@@ -64,6 +64,9 @@ func Run(t *testing.T, open func(t *testing.T) glacier.MetaStore) {
 		{"AbortUpload", testAbortUpload},
 		{"PurgeClosedUploads", testPurgeClosedUploads},
 		{"BlobReferenced", testBlobReferenced},
+		{"BlobIntents", testBlobIntents},
+		{"SpaceUsage", testSpaceUsage},
+		{"ArchivePage", testArchivePage},
 		{"ResetData", testResetData},
 		{"ImportProgress", testImportProgress},
 
