@@ -53,6 +53,12 @@ func applyTargets(r *Report) {
 						"so no server can meet it as measured here; compare with that ceiling too.", num(x.Target.Min), num(sdk)))
 				}
 			}
+		case "replay-describe/16", "replay-list/16":
+			if c, ok := ceil(x.Ceil...); ok {
+				x.Target = &Target{Text: "≥ 0.6× the do-nothing server (issue #13)", Min: 0.6 * c}
+			}
+		case "replay-upload4k/16":
+			x.Target = &Target{Text: "≥ 2,500/s (issue #13)", Min: 2500}
 		case "inventory/time":
 			x.Target = &Target{Text: "< 10 s", Max: 10}
 		case "inventory/rss":

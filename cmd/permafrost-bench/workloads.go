@@ -30,7 +30,7 @@ var extraVaults = []string{"meta-1", "meta-2", "meta-3", "meta-4"}
 // wantServerWorkloads reports whether any workload driven through the
 // API (on a running server) is selected.
 func (b *bench) wantServerWorkloads() bool {
-	return b.want("upload") || b.want("multipart") || b.want("retrieval") || b.want("metadata") || b.want("mixed")
+	return b.want("upload") || b.want("multipart") || b.want("retrieval") || b.want("metadata") || b.want("mixed") || b.want("replay")
 }
 
 // serverWorkloads starts the embedded permafrost and moto and runs every
@@ -110,6 +110,12 @@ func (b *bench) runWorkloads(ctx context.Context) error {
 	if b.want("mixed") {
 		b.logf("mixed workload")
 		b.mixed(ctx)
+	}
+	if b.want("replay") {
+		b.logf("server-bound rates (wrk replay)")
+		if err := b.replay(ctx); err != nil {
+			return fmt.Errorf("replay: %w", err)
+		}
 	}
 	return ctx.Err()
 }

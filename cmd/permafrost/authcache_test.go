@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"os/exec"
 	"testing"
 	"time"
 
@@ -29,6 +31,39 @@ func TestMultiNodeAuthCacheExact(t *testing.T) {
 func TestAuthCacheExact(t *testing.T) {
 	ts := mustServe(t)
 	authCacheExact(t, ts, ts)
+
+	// And through the operator commands run as separate processes beside
+	// the server: a key created, used (cached), deleted — refused at once.
+	bin := permafrostBinary(t)
+	cli := func(args ...string) []byte {
+		t.Helper()
+		args = append(append(args[:2:2], storeArgs(t, ts.Config.DataDir)...), args[2:]...)
+		out, err := exec.Command(bin, args...).Output()
+		if err != nil {
+			t.Fatalf("permafrost %v: %v", args, err)
+		}
+		return out
+	}
+	var k struct {
+		AccessKeyID     string `json:"access_key_id"`
+		SecretAccessKey string `json:"secret_access_key"`
+	}
+	if err := json.Unmarshal(cli("keys", "create", "--account-id", ts.AccountID, "--json"), &k); err != nil || k.AccessKeyID == "" {
+		t.Fatalf("keys create --json: %v %+v", err, k)
+	}
+	c := ts.clientFor(k.AccessKeyID, k.SecretAccessKey)
+	ctx := context.Background()
+	for range 3 {
+		if _, err := c.ListVaults(ctx, &glacier.ListVaultsInput{}); err != nil {
+			t.Fatalf("new key from another process: %v", err)
+		}
+	}
+	cli("keys", "delete", k.AccessKeyID)
+	_, err := c.ListVaults(ctx, &glacier.ListVaultsInput{})
+	if err == nil {
+		t.Fatal("a key deleted by another process still works on the server")
+	}
+	wantAPIError(t, err, "UnrecognizedClientException", 400)
 }
 
 func authCacheExact(t *testing.T, a, b *testServer) {

@@ -18,6 +18,14 @@
 // never used. What is saved is the rest: the transactions of several
 // statements, the parsing of their rows, and the allocation.
 //
+// On SQLite the stamp is not read from the database at all: the store
+// keeps a change counter in a file beside it, mapped by every process that
+// opens it (the server and the operator commands), raised around every
+// write transaction (internal/meta/sqlite/sharedstamp.go). Checking it is
+// two atomic loads; it moves with every write, so any write invalidates
+// everything, which is exact and, for a metadata-heavy load, cheap. On
+// PostgreSQL the stamp is the per-account row, one round trip per use.
+//
 // Not found is never cached. Cached values are shared between requests:
 // callers must not modify the maps, slices or pointers they get.
 package authcache
@@ -30,7 +38,8 @@ import (
 	"github.com/permafrost/permafrost/internal/glacier"
 )
 
-// Stamper is what a store offers for the cache to be exact.
+// Stamper is what a store offers for the cache to be exact. A negative
+// stamp means "changing now": nothing is cached under it or matched by it.
 type Stamper interface {
 	AuthStamp(ctx context.Context, accountID string) (int64, error)
 }
@@ -84,6 +93,9 @@ func Wrap(m glacier.MetaStore) glacier.MetaStore {
 func (s *Store) Unwrap() glacier.MetaStore { return s.MetaStore }
 
 func put[K comparable, T any](s *Store, m map[K]entry[T], k K, stamp int64, v T) {
+	if stamp < 0 { // a write was in flight: the value may be older than the stamp says
+		return
+	}
 	s.mu.Lock()
 	if len(m) >= maxEntries {
 		clear(m)
@@ -103,7 +115,7 @@ func (s *Store) GetAccessKey(ctx context.Context, id string) (glacier.AccessKey,
 		if err != nil {
 			return glacier.AccessKey{}, err
 		}
-		if now == e.stamp {
+		if now >= 0 && now == e.stamp {
 			return e.val, nil
 		}
 	}
@@ -138,7 +150,7 @@ func (s *Store) GetUser(ctx context.Context, accountID, name string) (glacier.Us
 	s.mu.RLock()
 	e, ok := s.users[k]
 	s.mu.RUnlock()
-	if ok && e.stamp == stamp {
+	if ok && stamp >= 0 && e.stamp == stamp {
 		return e.val, nil
 	}
 	u, err := s.MetaStore.GetUser(ctx, accountID, name)
@@ -160,7 +172,7 @@ func (s *Store) VaultPolicies(ctx context.Context, accountID, vault string) (gla
 	s.mu.RLock()
 	e, ok := s.vaults[k]
 	s.mu.RUnlock()
-	if ok && e.stamp == stamp {
+	if ok && stamp >= 0 && e.stamp == stamp {
 		return e.val, nil
 	}
 	vp, err := s.MetaStore.VaultPolicies(ctx, accountID, vault)
@@ -185,7 +197,7 @@ func (s *Store) ListVaults(ctx context.Context, accountID, from string, limit in
 	s.mu.RLock()
 	e, ok := s.lists[k]
 	s.mu.RUnlock()
-	if ok && e.stamp == stamp {
+	if ok && stamp >= 0 && e.stamp == stamp {
 		return append([]glacier.Vault(nil), e.val...), nil
 	}
 	vs, err := s.MetaStore.ListVaults(ctx, accountID, from, limit)

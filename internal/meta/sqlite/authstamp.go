@@ -17,7 +17,15 @@ func init() { hotQueries = append(hotQueries, qAuthStamp) }
 // locks and tags, whichever connection or process commits it. 0 when the
 // account never changed since the migration. One autocommit statement: it
 // sees every transaction committed before it starts.
+//
+// When the shared change counter is mapped (sharedstamp.go), it answers
+// instead, for every account: a generation that moves with every write
+// transaction of any process, or -1 while one is in flight (never equal
+// to a stamp a value was read under).
 func (db *DB) AuthStamp(ctx context.Context, accountID string) (int64, error) {
+	if db.stamp != nil {
+		return db.stamp.read(), nil
+	}
 	var v int64
 	err := db.hot[qAuthStamp].QueryRowContext(ctx, accountID).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
