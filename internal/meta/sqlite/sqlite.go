@@ -85,6 +85,8 @@ type DB struct {
 	hot map[string]*sql.Stmt // hot reads, prepared on r (stmts.go)
 
 	stamp *sharedStamp // the change counter shared with other processes (sharedstamp.go)
+
+	gc groupCommitter // concurrent small writes share a commit (groupcommit.go)
 }
 
 var _ glacier.MetaStore = (*DB)(nil)
