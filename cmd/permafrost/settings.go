@@ -90,7 +90,7 @@ func checkBlobsSetting(v string) error {
 // passwords and keys in store URLs, and the bootstrap secret key.
 var secrets struct {
 	mu   sync.RWMutex // read on every log attribute: readers do not wait for each other
-	list []string // longest first, so a secret containing another goes first
+	list []string     // longest first, so a secret containing another goes first
 }
 
 // registerSecret adds s to the strings that are redacted everywhere.
