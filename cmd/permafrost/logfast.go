@@ -24,17 +24,61 @@ type fastTextHandler struct {
 	w            io.Writer
 }
 
-// lockedWriter serializes writes: slog's handler and the fast path write
-// whole lines through it.
+// lockedWriter serializes writes — slog's handler and the fast path
+// write whole lines through it — and groups them: lines that arrive while
+// a write is in progress are appended to a buffer, and the next write
+// takes them all in one system call. Every Write returns only once its
+// line has been written, so a request's line is out before its response.
 type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
+	mu      sync.Mutex
+	w       io.Writer
+	pending []byte // lines waiting for the next write
+	spare   []byte
+	queued  uint64 // lines appended so far
+	written uint64 // lines written so far
+	busy    bool
+	done    *sync.Cond
+	err     error // of the last write
 }
 
 func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
+	if l.done == nil {
+		l.done = sync.NewCond(&l.mu)
+	}
+	l.pending = append(l.pending, p...)
+	l.queued++
+	mine := l.queued
+	for l.busy {
+		if l.written >= mine {
+			err := l.err
+			l.mu.Unlock()
+			return len(p), err
+		}
+		l.done.Wait()
+	}
+	if l.written >= mine {
+		err := l.err
+		l.mu.Unlock()
+		return len(p), err
+	}
+	// Leader: write everything pending, then whatever queued meanwhile,
+	// as long as there is any.
+	l.busy = true
+	for len(l.pending) > 0 {
+		buf, upto := l.pending, l.queued
+		l.pending, l.spare = l.spare[:0], nil
+		l.mu.Unlock()
+		_, err := l.w.Write(buf)
+		l.mu.Lock()
+		l.spare = buf[:0]
+		l.err, l.written = err, upto
+		l.done.Broadcast()
+	}
+	l.busy = false
+	err := l.err
+	l.mu.Unlock()
+	return len(p), err
 }
 
 var fastBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 )
@@ -43,5 +44,36 @@ func TestFastRequestLine(t *testing.T) {
 	}
 	if bytes.Contains(got.Bytes(), []byte("fast-log-secret-123")) {
 		t.Error("a registered secret was written")
+	}
+}
+
+// TestLockedWriterGroups: concurrent lines all arrive whole, each once, and
+// a Write returns only after its own line was written.
+func TestLockedWriterGroups(t *testing.T) {
+	var out syncBuffer
+	lw := &lockedWriter{w: &out}
+	const n = 200
+	done := make(chan struct{})
+	for i := range n {
+		go func() {
+			line := []byte(strings.Repeat(string(rune('a'+i%26)), 10+i%7) + "\n")
+			lw.Write(line)
+			if !strings.Contains(out.String(), string(line)) {
+				t.Errorf("Write %d returned before its line was written", i)
+			}
+			done <- struct{}{}
+		}()
+	}
+	for range n {
+		<-done
+	}
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(lines) != n {
+		t.Fatalf("%d lines written, want %d", len(lines), n)
+	}
+	for _, l := range lines {
+		if len(l) < 10 || strings.Trim(l, l[:1]) != "" {
+			t.Errorf("torn line %q", l)
+		}
 	}
 }
