@@ -153,6 +153,7 @@ func (b *bench) permafrostOpts(dataDir, logPath string, profiled bool) permafros
 
 // uploads: UploadArchive of 1 MiB, 64 MiB and the large size, one stream.
 func (b *bench) uploads(ctx context.Context) {
+	b.pipelineCeilings(ctx) // issue #13's references, once per run
 	for _, size := range b.sizes() {
 		p := b.payload(size)
 		id := b.sizeID(size)
