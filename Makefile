@@ -1,4 +1,4 @@
-.PHONY: build serve test bench bench-go clean
+.PHONY: build serve test bench bench-go crash-soak clean
 
 # Build the single binary into ./bin, stamped with the version (git
 # describe) and the VCS revision that `permafrost version` prints.
@@ -24,6 +24,17 @@ bench:
 # Go micro-benchmarks (tree hash, upload path, stores).
 bench-go:
 	go test -run '^$$' -bench . -benchmem ./...
+
+# The SIGKILL durability loop of TestCrashDurability for CYCLES cycles
+# (make test runs 8): concurrent uploads, multipart completes, deletes and
+# aborts, killed at random moments; every acknowledged archive re-hashed
+# after each restart. Not part of make test. The log, ending with the
+# CRASH SOAK RESULT line, goes to bench/results/crash-soak-DATE.log.
+CYCLES ?= 1000
+crash-soak: SHELL := /bin/bash
+crash-soak:
+	mkdir -p bench/results
+	PERMAFROST_CRASH_CYCLES=$(CYCLES) go test -count=1 -timeout 0 -v -run '^TestCrashDurability$$' ./cmd/permafrost/ 2>&1 | tee bench/results/crash-soak-$$(date -u +%Y-%m-%d).log; test $${PIPESTATUS[0]} -eq 0
 
 clean:
 	rm -rf bin

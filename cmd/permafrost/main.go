@@ -28,7 +28,11 @@ Commands:
   migrate    copy an embedded installation to PostgreSQL + S3-compatible storage
   policy     validate vault access, vault lock and identity policies
   backup     write a consistent copy of an embedded installation's metadata
+  audit      verify or export the tamper-evident audit log
+  lock       show a vault's lock, retention floor and retention progress
+  import     bring a vault in from AWS Glacier (or any Glacier endpoint), archive ids and all
   version    print the version, VCS revision and whether the tree was modified
+  scrub      re-read every archive now and check it against its stored hashes
 
 Run "permafrost <command> -h" for a command's flags. Every flag can also be
 set through the PERMAFROST_* environment variable named in its help.
@@ -41,6 +45,10 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(0)
+	}
+	var ee exitError
+	if errors.As(err, &ee) {
+		os.Exit(ee.code)
 	}
 	var ue usageError
 	if errors.As(err, &ue) {
@@ -87,6 +95,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runPolicy(ctx, rest, stdout, stderr)
 	case "backup":
 		return runBackup(ctx, rest, stdout, stderr)
+	case "audit":
+		return runAudit(ctx, rest, stdout, stderr)
+	case "lock":
+		return runLock(ctx, rest, stdout, stderr)
+	case "scrub":
+		return runScrub(ctx, rest, stdout, stderr)
+	case "import":
+		return runImport(ctx, rest, stdout, stderr)
 	case "version", "--version", "-version":
 		return runVersion(stdout)
 	case "help", "-h", "--help", "-help":

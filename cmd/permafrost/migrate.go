@@ -46,7 +46,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := checkInstallation(ctx, storeFlags{DataDir: from}); err != nil {
 		return fmt.Errorf("source: %w", err)
 	}
-	src, err := openStores(ctx, storeFlags{DataDir: from})
+	src, err := openStores(ctx, storeFlags{DataDir: from, ReadSide: true})
 	if err != nil {
 		return fmt.Errorf("source: %w", err)
 	}

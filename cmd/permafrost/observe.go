@@ -36,6 +36,7 @@ func (m *Main) newHealth() *health.Checker {
 	}
 	add("metadata", m.stores.meta)
 	add("blobs", m.stores.blobs)
+	h.AddInfo("damaged_archives", m.damagedArchivesInfo)
 	return h
 }
 

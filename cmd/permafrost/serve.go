@@ -14,6 +14,7 @@ import (
 
 	"github.com/permafrost/permafrost/internal/api"
 	"github.com/permafrost/permafrost/internal/clock"
+	"github.com/permafrost/permafrost/internal/dirlock"
 	"github.com/permafrost/permafrost/internal/glacier"
 	"github.com/permafrost/permafrost/internal/health"
 	"github.com/permafrost/permafrost/internal/jobs"
@@ -42,6 +43,12 @@ type Config struct {
 	// InventoryInterval is how often a written vault's inventory is
 	// taken; 0 keeps inventories always current.
 	InventoryInterval time.Duration
+	// RestorePollInterval is how often jobs on an archive storage class
+	// (--blobs …&storage-class=GLACIER|DEEP_ARCHIVE) check their restores.
+	RestorePollInterval time.Duration
+	// RestoreTimeout is how long past its tier's delay a job waits for
+	// its restores before it fails.
+	RestoreTimeout time.Duration
 	// JobRetention is how long finished jobs and their output remain.
 	JobRetention time.Duration
 	// SNSEndpoints are --sns-endpoint ARN=URL settings; SNSTopicsFile a
@@ -74,6 +81,24 @@ type Config struct {
 	// Dev is --dev (dev.go): the well-known key instead of a generated one.
 	Dev        bool
 	devTempDir bool // DataDir is --dev's temporary directory
+	// AuditAnchorInterval is how often the audit log's head is anchored
+	// in the blob store; AuditRetention how long anchors are kept under
+	// Object Lock retention (never less than the longest vault floor).
+	AuditAnchorInterval time.Duration
+	AuditRetention      time.Duration
+	// noAudit turns the audit log off (benchmarks only: measuring its cost).
+	noAudit bool
+	// ScrubInterval is how often every archive is re-read and checked
+	// against its stored hashes (0: never); ScrubRate bounds the read
+	// rate in bytes per second (0: spread over 3/4 of the interval).
+	ScrubInterval time.Duration
+	ScrubRate     int64
+	// UploadIdleTimeout is how long a multipart upload may go without a
+	// part (service clock) before it is discarded.
+	UploadIdleTimeout time.Duration
+	// DiskReserve is the space kept free on a local blob directory for
+	// the writes that free space on a full disk (0: none).
+	DiskReserve int64
 }
 
 // DefaultConfig returns the defaults of every serve flag.
@@ -90,8 +115,15 @@ func DefaultConfig() Config {
 
 		JobDelays:           "expedited=1m,standard=3h,bulk=5h",
 		InventoryInterval:   24 * time.Hour,
+		RestorePollInterval: glacier.DefaultRestorePollInterval,
+		RestoreTimeout:      glacier.DefaultRestoreTimeout,
 		JobRetention:        glacier.DefaultJobRetention,
 		ExpeditedSharedPool: -1,
+		AuditAnchorInterval: defaultAuditAnchorInterval,
+		AuditRetention:      defaultAuditRetention,
+		ScrubInterval:       glacier.DefaultScrubInterval,
+		UploadIdleTimeout:   glacier.DefaultUploadIdleTimeout,
+		DiskReserve:         DefaultDiskReserve,
 	}
 }
 
@@ -118,6 +150,18 @@ func (c Config) Validate() error {
 		return usageError{"--free-tier-bytes-per-day must not be negative"}
 	case c.MaxUnverifiedUploadBytes < 0:
 		return usageError{"--max-unverified-upload-bytes must not be negative"}
+	case c.AuditAnchorInterval <= 0:
+		return usageError{"--audit-anchor-interval must be positive"}
+	case c.AuditRetention < 0:
+		return usageError{"--audit-retention must not be negative"}
+	case c.DiskReserve < 0:
+		return usageError{"--disk-reserve must not be negative"}
+	case c.UploadIdleTimeout <= 0:
+		return usageError{"--upload-idle-timeout must be positive"}
+	case c.ScrubInterval < 0 || c.ScrubRate < 0:
+		return usageError{"--scrub-interval and --scrub-rate must not be negative"}
+	case c.SweepInterval != 0 && c.SweepInterval < glacier.MinSweepInterval:
+		return usageError{fmt.Sprintf("--sweep-interval %v is below the minimum of %v (0 turns the periodic sweep off; the sweep's grace period is a fixed %v whatever the interval)", c.SweepInterval, glacier.MinSweepInterval, glacier.SweepGrace)}
 	}
 	if _, err := parseJobDelays(c.JobDelays); err != nil {
 		return err
@@ -158,6 +202,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	durationFlag(fs, &cfg.SweepInterval, "sweep-interval", cfg.SweepInterval, "how often to remove blobs that no metadata references")
 	stringFlag(fs, &cfg.JobDelays, "job-delays", cfg.JobDelays, "job completion delay per tier, e.g. expedited=1m,standard=3h,bulk=5h,inventory=3h; \"none\" completes jobs at once")
 	durationFlag(fs, &cfg.InventoryInterval, "inventory-interval", cfg.InventoryInterval, "how often a written vault's inventory is taken; 0 keeps it always current")
+	durationFlag(fs, &cfg.RestorePollInterval, "restore-poll-interval", cfg.RestorePollInterval, "how often retrievals on an archive storage class (storage-class=GLACIER or DEEP_ARCHIVE) check their S3 restores")
+	durationFlag(fs, &cfg.RestoreTimeout, "restore-timeout", cfg.RestoreTimeout, "how long past its tier's delay a retrieval waits for its S3 restores before it fails")
 	durationFlag(fs, &cfg.JobRetention, "job-retention", cfg.JobRetention, "how long finished jobs and their output remain available")
 	listFlag(fs, &cfg.SNSEndpoints, "sns-endpoint", "where to POST job notifications for an SNS topic: ARN=URL (repeatable)")
 	stringFlag(fs, &cfg.SNSTopicsFile, "sns-topics-file", "", "file of topic endpoints, one \"ARN URL\" per line")
@@ -172,6 +218,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	stringFlag(fs, &cfg.SelectOutput, "select-output", "", "S3-compatible endpoint for select job results: s3://?endpoint=URL&region=R&path-style=B, credentials from PERMAFROST_SELECT_ACCESS_KEY_ID and PERMAFROST_SELECT_SECRET_ACCESS_KEY; empty uses the --blobs endpoint when it is s3://, else select jobs are refused")
 	var dev bool
 	boolFlag(fs, &dev, "dev", false, devHelp)
+	bindComplianceFlags(fs, &cfg)
+	durationFlag(fs, &cfg.ScrubInterval, "scrub-interval", cfg.ScrubInterval, "how often every archive is re-read in the background and checked against the hashes stored at upload; 0 turns the scrubber off")
+	int64Flag(fs, &cfg.ScrubRate, "scrub-rate", 0, "the scrubber's read rate in bytes per second; 0 spreads a pass over three quarters of --scrub-interval (at least 1 MiB/s)")
+	int64Flag(fs, &cfg.DiskReserve, "disk-reserve", cfg.DiskReserve, "bytes kept in reserve on the local archive disk and released when it fills, so deletes can still free space; 0 for none")
+	durationFlag(fs, &cfg.UploadIdleTimeout, "upload-idle-timeout", cfg.UploadIdleTimeout, "discard a multipart upload, parts and all, after this long without activity (server clock)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -216,7 +267,10 @@ type Main struct {
 	stop     context.CancelFunc
 	done     chan struct{}
 
+	compliance compliance // audit anchors and retention (compliance.go)
+
 	pprof      *http.Server
+	owned      []*dirlock.Lock // data directories this server owns
 	metrics    *metrics.Metrics
 	metricsLn  net.Listener
 	metricsSrv *http.Server
@@ -252,6 +306,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.ln = ln
 	defer func() {
 		if err != nil {
+			releaseLocks(m.owned) // a failed Open leaves the directory free
 			ln.Close()
 			if m.metricsLn != nil {
 				m.metricsLn.Close()
@@ -270,6 +325,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		if err := m.startPprof(m.Config.PprofListen); err != nil {
 			return fmt.Errorf("--pprof-listen: %w", err)
 		}
+	}
+	if m.owned, err = lockOwnedDirs(m.Config); err != nil {
+		return err
 	}
 	st, err := openStores(ctx, m.Config.storeFlags())
 	if err != nil {
@@ -317,9 +375,12 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		JobDelays:           delays,
 		JobRetention:        m.Config.JobRetention,
 		InventoryInterval:   m.Config.InventoryInterval,
+		RestorePollInterval: m.Config.RestorePollInterval,
+		RestoreTimeout:      m.Config.RestoreTimeout,
 		FreeTierBytesPerDay: m.Config.FreeTierBytesPerDay,
 		ExpeditedSharedPool: m.Config.ExpeditedSharedPool,
 		TopicAccounts:       endpoints.Accounts,
+		UploadIdleTimeout:   m.Config.UploadIdleTimeout,
 	}
 	m.service.JobMessage = api.JobMessage(m.service)
 	if m.service.SelectOutput, err = m.openSelectOutput(ctx); err != nil {
@@ -364,6 +425,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		SNS:                      m.signer,
 		MaxUnverifiedUploadBytes: m.Config.MaxUnverifiedUploadBytes,
 	}
+	if !m.Config.noAudit {
+		srv.Audit, _ = st.meta.(api.AuditLog)
+	}
 	// The first key is made last, when nothing can fail the start any more,
 	// and printed once the server is serving (announce).
 	bootstrap := bootstrapCredentials
@@ -380,6 +444,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		m.signer.BaseURL = m.URL()
 	}
 	m.health = m.newHealth()
+	m.metrics.SetDamagedArchivesSource(m.damagedArchiveCount)
 	srv.Health = m.health
 	if m.metrics != nil {
 		srv.Observe = m.observeRequest
@@ -403,6 +468,13 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.workers.Add(2)
 	go func() { defer m.workers.Done(); m.scheduler.Run(bg) }()
 	go func() { defer m.workers.Done(); m.notifier.Run(bg) }()
+	m.startCompliance(bg)
+	m.startDiskReserve(bg)
+	m.workers.Add(1)
+	go func() {
+		defer m.workers.Done()
+		m.service.ScrubLoop(bg, m.Config.ScrubInterval, m.Config.ScrubRate, m.scrubHooks())
+	}()
 	if m.metrics != nil {
 		m.startMetrics(m.metricsLn)
 	}
@@ -413,7 +485,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 }
 
 // sweepLoop periodically removes blobs orphaned by failed deletes. Blobs
-// younger than an interval may belong to uploads in flight and are left.
+// younger than glacier.SweepGrace may belong to uploads in flight and are
+// left.
 func (m *Main) sweepLoop(ctx context.Context) {
 	defer close(m.done)
 	if m.stores.shared {
@@ -433,11 +506,7 @@ func (m *Main) sweepLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			age := m.Config.SweepInterval
-			if m.stores.shared {
-				age = max(age, sharedSweepGrace)
-			}
-			if _, err := m.service.Sweep(ctx, time.Now().Add(-age)); err != nil && ctx.Err() == nil {
+			if _, err := m.service.Sweep(ctx, time.Now().Add(-glacier.SweepGrace)); err != nil && ctx.Err() == nil {
 				m.logger.Warn("sweep failed", "err", err)
 			}
 		}
@@ -479,18 +548,19 @@ func (m *Main) Close() error {
 		defer cancel()
 		err = m.http.Shutdown(ctx)
 	}
+	m.closeCompliance()
 	if m.stores != nil {
 		err = errors.Join(err, m.stores.Close())
 	}
+	releaseLocks(m.owned)
 	return err
 }
 
 const clockOffsetSetting = "test_clock_offset_ns"
 
 // sharedSweepGrace is how old an unreferenced blob in a shared store must
-// be before the start-up sweep removes it: blobs appear only when their
-// upload's bytes are complete, and the metadata commit follows at once.
-const sharedSweepGrace = 10 * time.Minute
+// be before the start-up sweep removes it: other nodes may be uploading.
+const sharedSweepGrace = glacier.SweepGrace
 
 // sharedClock is the test clock of a node that shares its database with
 // other nodes. It reads the stored offset on every call: the test clock is

@@ -27,6 +27,10 @@ type storeFlags struct {
 	DataDir string
 	Meta    string
 	Blobs   string
+	// ReadSide opens a local blob directory without owning it (no tmp
+	// clean-up): for commands that run beside a server (migrate's source,
+	// scrub).
+	ReadSide bool
 }
 
 // bindMeta binds --data-dir and --meta (the operator commands).
@@ -116,7 +120,11 @@ func openBlobs(ctx context.Context, f storeFlags) (glacier.BlobStore, error) {
 	default:
 		return nil, usageError{fmt.Sprintf("--blobs %q: use an s3:// URL, file:///path, or nothing for files in --data-dir", f.Blobs)}
 	}
-	b, err := disk.Open(dir)
+	open := disk.Open
+	if f.ReadSide {
+		open = disk.OpenShared
+	}
+	b, err := open(dir)
 	if err != nil {
 		return nil, fmt.Errorf("archive store: %w", err)
 	}

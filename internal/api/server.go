@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/permafrost/permafrost/internal/audit"
 	"github.com/permafrost/permafrost/internal/clock"
 	"github.com/permafrost/permafrost/internal/glacier"
 )
@@ -70,6 +71,17 @@ type Server struct {
 	Observe func(RequestStats)
 
 	faults faultSet // fault rules (faults.go), served with the test clock
+
+	// Audit, if set, is the audit log: state-changing requests and
+	// requests refused by authentication or authorization are recorded
+	// (audit.go).
+	Audit AuditLog
+}
+
+// AuditLog appends a request's audit record in a transaction of its own
+// (internal/audit.Log).
+type AuditLog interface {
+	AppendAudit(ctx context.Context, r *audit.Record) error
 }
 
 // Handler returns the HTTP handler with all routes and middleware.
@@ -183,11 +195,14 @@ func (s *Server) handle(mux *http.ServeMux, pattern string, o op) {
 		if info != nil {
 			info.op = o.name
 		}
+		r, rec := s.auditStart(r, o.name)
 		// A session token is refused before anything else: this server
 		// issues no temporary credentials, so no key, vault or policy is
 		// looked at.
 		if securityToken(r) {
-			s.writeError(w, r, errInvalidSecurityToken())
+			err := errInvalidSecurityToken()
+			s.auditFinish(r.Context(), rec, err)
+			s.writeError(w, r, err)
 			return
 		}
 		c, err := s.authenticate(w, r, o)
@@ -201,9 +216,11 @@ func (s *Server) handle(mux *http.ServeMux, pattern string, o op) {
 				if info != nil {
 					info.principal = c.caller.Principal.ARN
 				}
+				auditIdentify(rec, c.caller, c.account)
 				err = o.handle(w, r, c)
 			}
 		}
+		s.auditFinish(r.Context(), rec, err)
 		if err != nil {
 			s.writeError(w, r, err)
 		}

@@ -3,6 +3,8 @@ package glacier
 import (
 	"context"
 	"time"
+
+	"github.com/permafrost/permafrost/internal/audit"
 )
 
 // UploadArchive stores a single-request archive (operations.md §9.1,
@@ -49,12 +51,21 @@ func (s *Service) UploadArchive(ctx context.Context, c *Caller, accountID, vault
 		Description: description,
 		Segments:    []Segment{{BlobKey: key, Size: h.Size(), TreeHash: h.TreeHash(), Leaves: h.Leaves()}},
 	}
+	retained, err := s.retain(ctx, accountID, vault, a.CreatedAt, []string{key})
+	if err != nil {
+		s.deleteBlobs(ctx, []string{key})
+		return Archive{}, err
+	}
+	audit.Note(ctx, "archiveId", a.ID)
 	if err := s.Meta.CreateArchive(ctx, a); err != nil {
 		s.deleteBlobs(ctx, []string{key})
 		if IsNotFound(err) {
 			return Archive{}, s.vaultNotFound(accountID, vault)
 		}
 		return Archive{}, err
+	}
+	if !retained && s.retainer() != nil {
+		s.retainCommitted(ctx, accountID, vault, a.CreatedAt, []string{key})
 	}
 	return a, nil
 }

@@ -3,6 +3,7 @@ package glacier
 import (
 	"context"
 	"io"
+	"time"
 
 	"github.com/permafrost/permafrost/internal/treehash"
 )
@@ -96,7 +97,7 @@ func (v *verifier) finish() error {
 func (s *Service) storeBody(ctx context.Context, b Body) (string, *treehash.Hasher, error) {
 	v := newVerifier(b)
 	key := newBlobKey()
-	if _, err := s.Blobs.Put(ctx, key, v); err != nil {
+	if _, err := s.putBlob(ctx, key, v); err != nil {
 		return "", nil, err
 	}
 	if v.err != io.EOF {
@@ -106,4 +107,21 @@ func (s *Service) storeBody(ctx context.Context, b Body) (string, *treehash.Hash
 		return "", nil, Errorf(KindInternal, "blob store returned before the end of the body")
 	}
 	return key, v.h, nil
+}
+
+// putBlob is the one way the service writes a blob that it will then
+// commit: a Put that took longer than MaxUploadDuration from its first
+// byte is undone and refused, because a sweep may already take the blob
+// for abandoned (see SweepGrace). The commit must follow at once.
+func (s *Service) putBlob(ctx context.Context, key string, r io.Reader) (int64, error) {
+	start := time.Now()
+	n, err := s.Blobs.Put(ctx, key, r)
+	if err != nil {
+		return n, err
+	}
+	if time.Since(start) > MaxUploadDuration {
+		s.deleteBlobs(ctx, []string{key})
+		return n, Errorf(KindRequestTimeout, "The upload took longer than %v from its first byte; send it again", MaxUploadDuration)
+	}
+	return n, nil
 }

@@ -5,13 +5,103 @@ import (
 	"time"
 )
 
+// DefaultUploadIdleTimeout is how long a multipart upload may go without
+// activity (initiation or a part) before it is discarded with its parts,
+// as AWS does.
+const DefaultUploadIdleTimeout = 24 * time.Hour
+
+// expiryEvery is how much the service clock must move between two looks
+// for idle uploads.
+const expiryEvery = time.Minute
+
+func (s *Service) uploadIdleTimeout() time.Duration {
+	if s.UploadIdleTimeout > 0 {
+		return s.UploadIdleTimeout
+	}
+	return DefaultUploadIdleTimeout
+}
+
+// ExpireIdleUploads discards open multipart uploads idle for longer than
+// the idle timeout on the service clock: the upload is closed as if long
+// ago, so it is forgotten at once (later calls on it get
+// ResourceNotFoundException), and its parts' bytes are removed. It returns
+// how many it discarded. Safe on several nodes at once: AbortUpload closes
+// an upload once.
+func (s *Service) ExpireIdleUploads(ctx context.Context) (int, error) {
+	now := s.Clock.Now()
+	closedAt := now.Add(-ClosedUploadRetention - time.Millisecond)
+	n := 0
+	for {
+		us, err := s.Meta.IdleUploads(ctx, now.Add(-s.uploadIdleTimeout()), 100)
+		if err != nil {
+			return n, err
+		}
+		for _, u := range us {
+			orphans, err := s.Meta.AbortUpload(ctx, u.ID, closedAt)
+			if err != nil {
+				if k := KindOf(err); k == KindConflict || k == KindNotFound {
+					continue // completed or gone meanwhile
+				}
+				return n, err
+			}
+			s.deleteBlobs(ctx, orphans)
+			s.logger().Info("discarded an idle multipart upload", "upload_id", u.ID, "vault", s.VaultARN(u.AccountID, u.VaultName), "parts", len(orphans))
+			n++
+		}
+		if len(us) < 100 || ctx.Err() != nil {
+			break
+		}
+	}
+	if n > 0 {
+		if _, err := s.Meta.PurgeClosedUploads(ctx, now.Add(-ClosedUploadRetention)); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// expireIdleUploadsDue runs ExpireIdleUploads when the service clock has
+// moved expiryEvery since the last run (so a test clock's jump counts at
+// once).
+func (s *Service) expireIdleUploadsDue(ctx context.Context) {
+	now := s.Clock.Now().UnixNano()
+	if last := s.lastExpiry.Load(); last != 0 && now-last < int64(expiryEvery) {
+		return
+	}
+	s.lastExpiry.Store(now)
+	if _, err := s.ExpireIdleUploads(ctx); err != nil && ctx.Err() == nil {
+		s.logger().Warn("discarding idle multipart uploads failed; will retry", "err", err)
+	}
+}
+
 // ClosedUploadRetention is how long completed and aborted uploads are
 // remembered so that a repeated Complete or Abort answers as AWS does
 // (limits.md §2, [CHOICE] 24 h).
 const ClosedUploadRetention = 24 * time.Hour
 
+// MaxUploadDuration bounds the time from an upload's first byte to its
+// metadata commit: a body still arriving after it is refused
+// (RequestTimeoutException) and its blob removed, never committed. It is
+// what makes SweepGrace safe.
+const MaxUploadDuration = 12 * time.Hour
+
+// SweepGrace is how old (by modification time, which is never before the
+// upload's first byte) an unreferenced blob must be before a sweep may
+// remove it. It is longer than any upload may take to reach its commit
+// (MaxUploadDuration, plus an hour for the commit itself), so a sweep — on
+// this node or any node sharing the stores, however often it runs — never
+// removes a blob that an upload may still commit. It does not depend on
+// how often sweeps run.
+const SweepGrace = MaxUploadDuration + time.Hour
+
+// MinSweepInterval is the shortest sweep interval a server accepts: each
+// sweep lists every blob, so sweeping more often only costs I/O.
+const MinSweepInterval = time.Second
+
 // Sweep removes blobs that no metadata references and that were last
-// modified before olderThan: leftovers of uploads interrupted between the
+// modified before olderThan (at most now - SweepGrace while any process
+// may be uploading into the store; a server that owns its data directory
+// may pass its start time at start-up, before it accepts uploads): leftovers of uploads interrupted between the
 // blob write and the metadata commit, or of deletes interrupted between the
 // commit and the blob removal. It also forgets long-closed uploads. It
 // returns the number of blobs removed.

@@ -69,16 +69,30 @@ func (s *Service) GetJobOutput(ctx context.Context, c *Caller, accountID, vault,
 
 	// Archive offsets of the served slice.
 	start, end := j.RangeStart+out.First, j.RangeStart+out.Last
+	leaves, err := s.Meta.JobLeaves(ctx, j.ID)
+	if err != nil {
+		return JobOutput{}, err
+	}
 	if j.RangeTreeHash != nil && treehash.IsTreeHashAligned(start, end, j.ArchiveSize) {
 		if start == j.RangeStart && end == j.RangeEnd {
 			out.TreeHash = j.RangeTreeHash
-		} else if leaves, err := s.Meta.JobLeaves(ctx, j.ID); err != nil {
-			return JobOutput{}, err
 		} else if h, ok := treehash.RangeTreeHash(leaves, start, end, j.ArchiveSize); ok {
 			out.TreeHash = &h
 		}
 	}
-	out.Body = &segmentReader{ctx: ctx, blobs: s.Blobs, segs: j.Segments, pos: start, end: end + 1}
+	// Every MiB is checked against its leaf before any of it is served.
+	// The first is read now, so that a damaged or missing archive is an
+	// error response rather than a cut one.
+	a := Archive{ID: j.ArchiveID, AccountID: j.AccountID, VaultName: j.VaultName, Size: j.ArchiveSize, Segments: j.Segments}
+	vr, err := s.newVerifiedReader(ctx, a, leaves, start, end, "download")
+	if err != nil {
+		return JobOutput{}, err
+	}
+	if err := vr.next(); err != nil {
+		vr.Close()
+		return JobOutput{}, err
+	}
+	out.Body = vr
 	return out, nil
 }
 

@@ -15,8 +15,8 @@ import (
 // to run on several nodes at once: FinishJob only ends a job that is still
 // in progress, so a job completes (and notifies) exactly once.
 
-// RunDueWork completes due jobs, takes due inventory snapshots and forgets
-// expired jobs. It returns how many jobs it finished.
+// RunDueWork completes due jobs, takes due inventory snapshots, forgets
+// expired jobs and discards idle multipart uploads. It returns how many jobs it finished.
 func (s *Service) RunDueWork(ctx context.Context) (int, error) {
 	if s.InventoryInterval > 0 {
 		if err := s.takeDueInventories(ctx); err != nil {
@@ -32,6 +32,7 @@ func (s *Service) RunDueWork(ctx context.Context) (int, error) {
 		return n, err
 	}
 	s.deleteBlobs(ctx, orphans)
+	s.expireIdleUploadsDue(ctx)
 	return n, nil
 }
 
@@ -65,11 +66,24 @@ func (s *Service) finishJob(ctx context.Context, j Job) error {
 			return err
 		}
 	}
-	if j.Action == SelectJobAction {
+	if j.Action == ArchiveRetrieval || j.Action == SelectJobAction {
+		if ready, err := s.awaitRestores(ctx, &j); err != nil || !ready {
+			return err // archive storage class: restores still pending
+		}
+	}
+	if j.Action == SelectJobAction && j.Status == JobSucceeded {
 		if err := s.runSelectJob(ctx, &j); err != nil {
 			return ignoreConflict(err)
 		}
 		j.CompletedAt = s.Clock.Now()
+	}
+	if j.Action == ArchiveRetrieval {
+		// Never report Succeeded for bytes that do not match their hashes.
+		if msg, err := s.verifyRetrieval(ctx, j); err != nil {
+			return err
+		} else if msg != "" {
+			j.Status, j.StatusMessage = JobFailed, msg
+		}
 	}
 	err := s.Meta.FinishJob(ctx, j, s.jobNotifications(ctx, j))
 	if j.Action == ArchiveRetrieval && IsNotFound(err) {
@@ -180,7 +194,7 @@ func (s *Service) produceInventory(ctx context.Context, j *Job) error {
 		done <- result{next, err}
 	}()
 	key := newBlobKey()
-	size, err := s.Blobs.Put(ctx, key, pr)
+	size, err := s.putReadable(ctx, key, pr)
 	pr.CloseWithError(io.ErrClosedPipe) // unblock the generator if Put stopped early
 	res := <-done
 	if err == nil {
@@ -242,7 +256,7 @@ func (s *Service) takeInventory(ctx context.Context, v Vault) error {
 		done <- result{w.Count(), w.Size(), err}
 	}()
 	key := newBlobKey()
-	_, err := s.Blobs.Put(ctx, key, pr)
+	_, err := s.putReadable(ctx, key, pr)
 	pr.CloseWithError(io.ErrClosedPipe)
 	res := <-done
 	if err == nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/permafrost/permafrost/internal/audit"
 	"github.com/permafrost/permafrost/internal/inventory"
 	"github.com/permafrost/permafrost/internal/treehash"
 )
@@ -242,13 +243,15 @@ func (s *Service) initiateInventoryJob(ctx context.Context, c *Caller, j Job, r 
 // before InitiateJob answers, so development setups see it complete
 // immediately; otherwise the scheduler is woken to plan for it.
 func (s *Service) createJob(ctx context.Context, j Job) (Job, error) {
+	audit.Note(ctx, "jobId", j.ID)
+	j.DueAt = s.restoreDue(j) // archive storage classes: restores start at the next scheduler pass
 	if err := s.Meta.CreateJob(ctx, j); err != nil {
 		if IsNotFound(err) {
 			return Job{}, s.vaultNotFound(j.AccountID, j.VaultName)
 		}
 		return Job{}, err
 	}
-	if !j.DueAt.After(s.Clock.Now()) {
+	if !j.DueAt.After(s.Clock.Now()) && !s.restoring(j) {
 		if err := s.finishJob(ctx, j); err != nil {
 			s.logger().Warn("job completion failed; the scheduler will retry", "job_id", j.ID, "err", err)
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 
+	"github.com/permafrost/permafrost/internal/audit"
 	"github.com/permafrost/permafrost/internal/policy"
 	"github.com/permafrost/permafrost/internal/vaultlock"
 )
@@ -30,6 +31,7 @@ func (s *Service) InitiateVaultLock(ctx context.Context, c *Caller, accountID, v
 		return "", err
 	}
 	id, now := newLockID(), s.Clock.Now()
+	audit.Note(ctx, "lockId", id)
 	err := s.Meta.UpdateLock(ctx, accountID, vault, func(cur *Lock) (*Lock, error) {
 		return vaultlock.Initiate(cur, policy, id, now)
 	})
@@ -107,6 +109,9 @@ func (s *Service) CompleteVaultLock(ctx context.Context, c *Caller, accountID, v
 	err := s.Meta.UpdateLock(ctx, accountID, vault, func(cur *Lock) (*Lock, error) {
 		return vaultlock.Complete(cur, lockID, now)
 	})
+	if err == nil {
+		s.startRetention(accountID, vault)
+	}
 	return s.lockError(err, accountID, vault)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/permafrost/permafrost/internal/audit"
 	"github.com/permafrost/permafrost/internal/treehash"
 )
 
@@ -30,6 +31,7 @@ func (s *Service) InitiateMultipartUpload(ctx context.Context, c *Caller, accoun
 		PartSize:    partSize,
 		CreatedAt:   s.Clock.Now(),
 	}
+	audit.Note(ctx, "uploadId", u.ID)
 	if err := s.Meta.CreateUpload(ctx, u); err != nil {
 		if IsNotFound(err) {
 			return Upload{}, s.vaultNotFound(accountID, vault)
@@ -108,7 +110,7 @@ func (s *Service) UploadMultipartPart(ctx context.Context, c *Caller, accountID,
 			return treehash.Hash{}, err
 		}
 	}
-	p := Part{UploadID: uploadID, Start: start, Size: h.Size(), TreeHash: h.TreeHash(), Leaves: h.Leaves(), BlobKey: key}
+	p := Part{UploadID: uploadID, Start: start, Size: h.Size(), TreeHash: h.TreeHash(), Leaves: h.Leaves(), BlobKey: key, UploadedAt: s.Clock.Now()}
 	replaced, err := s.Meta.PutPart(ctx, p)
 	if err != nil {
 		s.deleteBlobs(ctx, []string{key})
@@ -149,6 +151,11 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, c *Caller, accoun
 		TreeHash:    want,
 		Description: u.Description,
 	}
+	retained, partKeys, err := s.retainParts(ctx, accountID, vault, uploadID, a.CreatedAt)
+	if err != nil {
+		return Archive{}, err
+	}
+	audit.Note(ctx, "archiveId", a.ID)
 	stored, err := s.Meta.CompleteUpload(ctx, uploadID, a, func(u Upload, parts []Part) error {
 		return checkParts(u, parts, size, want)
 	})
@@ -160,6 +167,9 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, c *Caller, accoun
 		return Archive{}, uploadNotFound(uploadID)
 	case err != nil:
 		return Archive{}, err
+	}
+	if !retained && len(partKeys) > 0 {
+		s.retainCommitted(ctx, accountID, vault, a.CreatedAt, partKeys)
 	}
 	return a, nil
 }

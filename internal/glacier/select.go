@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/permafrost/permafrost/internal/audit"
 	"github.com/permafrost/permafrost/internal/selectsql"
 )
 
@@ -364,6 +365,7 @@ func (s *Service) initiateSelectJob(ctx context.Context, c *Caller, j Job, r Job
 	if err := s.putSelectObject(ctx, j, "job.txt", []byte(s.selectJobText(j))); err != nil {
 		return Job{}, Errorf(KindInvalidParameter, "Invalid OutputLocation: writing %sjob.txt to bucket %s failed: %v", j.OutputPath(), j.Select.OutputLocation.S3.BucketName, err)
 	}
+	audit.Note(ctx, "jobId", j.ID)
 	if err := s.Meta.CreateJob(ctx, j); err != nil {
 		if IsNotFound(err) {
 			return Job{}, s.vaultNotFound(j.AccountID, j.VaultName)

@@ -12,6 +12,7 @@ package glacier
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 	"time"
 )
 
@@ -48,6 +49,12 @@ type Service struct {
 	// InventoryInterval is how often a written vault's inventory is
 	// taken; 0 means always current (live counts, fresh inventories).
 	InventoryInterval time.Duration
+	// RestorePollInterval is how often a job on an archive storage class
+	// checks its restores (DefaultRestorePollInterval when 0);
+	// RestoreTimeout how long past its tier's delay it waits for them
+	// before failing (DefaultRestoreTimeout when 0).
+	RestorePollInterval time.Duration
+	RestoreTimeout      time.Duration
 	// FreeTierBytesPerDay is the FreeTier retrieval policy's daily
 	// allowance; 0 means 5% of the account's stored bytes over 30 days.
 	FreeTierBytesPerDay int64
@@ -67,7 +74,13 @@ type Service struct {
 	// SelectOutput writes the results of select jobs; nil refuses them.
 	SelectOutput SelectOutput
 
-	policies policyCache
+	// UploadIdleTimeout is how long a multipart upload may stay without
+	// activity before it is discarded; DefaultUploadIdleTimeout when 0.
+	UploadIdleTimeout time.Duration
+
+	policies   policyCache
+	integrity  integrityStats
+	lastExpiry atomic.Int64 // service-clock ns of the last idle-upload look
 }
 
 func (s *Service) maxVaults() int {

@@ -89,7 +89,8 @@ type MetaStore interface {
 	// ListUploads returns at most limit open uploads of the vault with id
 	// >= from, ordered by id.
 	ListUploads(ctx context.Context, accountID, vault, from string, limit int) ([]Upload, error)
-	// PutPart records p, replacing any part with the same Start; it returns
+	// PutPart records p, replacing any part with the same Start, and
+	// counts p.UploadedAt (when set) as the upload's latest activity; it returns
 	// the blob key of the replaced part ("" if none) for the caller to
 	// delete. KindConflict if the upload is not open (the caller then
 	// deletes p's blob), KindNotFound if it does not exist.
@@ -110,6 +111,10 @@ type MetaStore interface {
 	// and returns their blob keys. Aborting an aborted upload returns no
 	// keys and no error; a completed upload gives KindConflict.
 	AbortUpload(ctx context.Context, uploadID string, now time.Time) (orphans []string, err error)
+	// IdleUploads returns up to limit open uploads whose last activity
+	// (creation, or the UploadedAt of their latest part) is before the
+	// given time, least recently active first.
+	IdleUploads(ctx context.Context, before time.Time, limit int) ([]Upload, error)
 	// PurgeClosedUploads forgets completed and aborted uploads closed
 	// before the given time; it returns how many it removed.
 	PurgeClosedUploads(ctx context.Context, before time.Time) (int, error)

@@ -131,6 +131,9 @@ type Part struct {
 	TreeHash treehash.Hash
 	Leaves   []treehash.Hash
 	BlobKey  string
+	// UploadedAt is when the part arrived (service clock); it counts as
+	// the upload's activity. Not returned by ListParts.
+	UploadedAt time.Time
 }
 
 // End returns the inclusive last byte of the part.

@@ -14,6 +14,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -47,7 +48,9 @@ type Metrics struct {
 	scrubPasses     prometheus.Counter
 	scrubLastPass   prometheus.Gauge
 	scrubProgress   prometheus.Gauge
-	damagedArchives prometheus.Gauge
+	damagedArchives prometheus.GaugeFunc
+	damagedSet      atomic.Int64                 // SetDamagedArchives
+	damagedSource   atomic.Pointer[func() int64] // SetDamagedArchivesSource
 }
 
 // New returns the metrics, registered with a fresh registry together with
@@ -105,11 +108,16 @@ func New(stats StoreStats) *Metrics {
 			Name: "permafrost_scrub_pass_progress_ratio",
 			Help: "Fraction (0 to 1) of the current scrub pass done.",
 		}),
-		damagedArchives: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "permafrost_damaged_archives",
-			Help: "Archives whose stored bytes no longer match their tree hash, as last found by the scrubber.",
-		}),
 	}
+	m.damagedArchives = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "permafrost_damaged_archives",
+		Help: "Archives recorded as damaged or missing (by the scrubber, a retrieval job or a download) that still exist.",
+	}, func() float64 {
+		if fn := m.damagedSource.Load(); fn != nil {
+			return float64((*fn)())
+		}
+		return 0
+	})
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -178,8 +186,8 @@ func (m *Metrics) HealthCheckFailed(check string) { m.healthFailures.WithLabelVa
 
 // Scrubber hooks. The scrubber calls ArchiveScrubbed for each archive it
 // verified, ScrubProgress as a pass advances, ScrubPassDone at the end of
-// a pass and SetDamagedArchives with the number of damaged archives it
-// knows of. A nil *Metrics ignores every call, so the scrubber can hold
+// a pass; SetDamagedArchivesSource names where the number of damaged
+// archives is read at scrape time. A nil *Metrics ignores every call, so the scrubber can hold
 // one unconditionally.
 
 // ArchiveScrubbed counts one verified archive of size bytes.
@@ -214,12 +222,13 @@ func (m *Metrics) ScrubPassDone(at time.Time) {
 	m.scrubProgress.Set(1)
 }
 
-// SetDamagedArchives sets the number of archives known to be damaged.
-func (m *Metrics) SetDamagedArchives(n int64) {
+// SetDamagedArchivesSource makes every scrape ask fn for the number of
+// damaged archives (the installation's record, read at scrape time).
+func (m *Metrics) SetDamagedArchivesSource(fn func() int64) {
 	if m == nil {
 		return
 	}
-	m.damagedArchives.Set(float64(n))
+	m.damagedSource.Store(&fn)
 }
 
 // storeCollector asks the metadata store at scrape time, so the numbers

@@ -273,7 +273,7 @@ func (m *migration) archive(ctx context.Context, id string) error {
 	var written []string
 	for i := range a.Segments {
 		seg := &a.Segments[i]
-		key, h, err := m.copyBlob(ctx, seg.BlobKey)
+		key, h, err := m.copyBlob(ctx, seg.BlobKey, false)
 		if err != nil {
 			m.deleteBlobs(ctx, written)
 			return fmt.Errorf("segment %d: %w", i, err)
@@ -304,8 +304,9 @@ func (m *migration) archive(ctx context.Context, id string) error {
 }
 
 // copyBlob streams a source blob into a new target blob, hashing it on the
-// way, and returns the new key and the hashes.
-func (m *migration) copyBlob(ctx context.Context, key string) (string, *treehash.Hasher, error) {
+// way, and returns the new key and the hashes. A readable blob (an
+// inventory snapshot) stays out of an archive storage class.
+func (m *migration) copyBlob(ctx context.Context, key string, readable bool) (string, *treehash.Hasher, error) {
 	r, err := m.src.Blobs.Open(ctx, key, 0, -1)
 	if err != nil {
 		return "", nil, err
@@ -313,7 +314,11 @@ func (m *migration) copyBlob(ctx context.Context, key string) (string, *treehash
 	defer r.Close()
 	h := treehash.New()
 	nk := newKey()
-	if _, err := m.dst.Blobs.Put(ctx, nk, io.TeeReader(r, h)); err != nil {
+	put := m.dst.Blobs.Put
+	if rs, ok := m.dst.Blobs.(glacier.Restorer); ok && readable && rs.Archival() {
+		put = rs.PutReadable
+	}
+	if _, err := put(ctx, nk, io.TeeReader(r, h)); err != nil {
 		return "", nil, err
 	}
 	return nk, h, nil
@@ -328,7 +333,7 @@ func (m *migration) inventory(ctx context.Context, v glacier.Vault) error {
 	if err != nil || cur.Inventory.Key != "" {
 		return err
 	}
-	key, _, err := m.copyBlob(ctx, v.Inventory.Key)
+	key, _, err := m.copyBlob(ctx, v.Inventory.Key, true)
 	if err != nil {
 		return err
 	}

@@ -87,6 +87,10 @@ type VersitygwServer struct {
 
 	mu   sync.Mutex
 	proc *gwProcess
+
+	// versioningDir, if set, enables bucket versioning (and with it S3
+	// Object Lock) in the posix backend (objectlock.go).
+	versioningDir string
 }
 
 // gwProcess is one run of the wrapper.
@@ -266,8 +270,12 @@ func (g *VersitygwServer) Start(t testing.TB) {
 }
 
 func (g *VersitygwServer) start() error {
-	cmd := exec.Command("/bin/sh", "-c", vgwWrapper, "versitygw-wrapper", g.rmdir,
-		g.bin, "--port", g.addr, "--region", g.Region, "--quiet", "posix", g.root)
+	args := []string{"-c", vgwWrapper, "versitygw-wrapper", g.rmdir,
+		g.bin, "--port", g.addr, "--region", g.Region, "--quiet", "posix"}
+	if g.versioningDir != "" {
+		args = append(args, "--versioning-dir", g.versioningDir)
+	}
+	cmd := exec.Command("/bin/sh", append(args, g.root)...)
 	cmd.Env = append(vgwEnviron(), "ROOT_ACCESS_KEY="+g.AccessKey, "ROOT_SECRET_KEY="+g.SecretKey)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

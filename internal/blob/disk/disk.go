@@ -3,7 +3,11 @@
 // Layout: blob key k lives in the file <dir>/blobs/<k>, its '/'-separated
 // segments becoming directories; uploads in progress are temporary files in
 // <dir>/tmp, on the same filesystem so that they can be linked into place.
-// One process owns a directory at a time: Open empties tmp.
+// One process owns a directory at a time: Open empties tmp, and the owner
+// (permafrost serve) holds a lock on the directory that contains the store
+// (internal/dirlock) so that no second owner appears. Other processes —
+// the operator commands, a scrub beside a running server — use OpenShared,
+// which reads and never sweeps: it leaves tmp alone.
 //
 // Durability. Put returns nil only once the blob survives a power loss:
 //
@@ -96,12 +100,26 @@ type Store struct {
 	// are durable.
 	mu    sync.Mutex
 	known map[string]struct{}
+
+	// resMu guards the reserve (reserve.go): its size and whether it is
+	// released.
+	resMu    sync.Mutex
+	reserve  int64
+	released bool
 }
 
-// Open opens the store in dir, creating dir, dir/blobs and dir/tmp as
-// needed, and removes everything in dir/tmp: temporary files of uploads a
-// crash interrupted.
-func Open(dir string) (*Store, error) {
+// Open opens the store in dir as its owner, creating dir, dir/blobs and
+// dir/tmp as needed, and removes everything in dir/tmp: temporary files of
+// uploads a crash interrupted. Only the process that owns the directory
+// may call it; see OpenShared.
+func Open(dir string) (*Store, error) { return open(dir, true) }
+
+// OpenShared opens the store like Open but leaves dir/tmp alone: the
+// directory may have an owner (a running server) whose uploads in progress
+// live there. For readers such as the operator commands and scrub.
+func OpenShared(dir string) (*Store, error) { return open(dir, false) }
+
+func open(dir string, owner bool) (*Store, error) {
 	if dir == "" {
 		return nil, errors.New("disk: no directory")
 	}
@@ -141,6 +159,9 @@ func Open(dir string) (*Store, error) {
 	if err := syncDir(dir); err != nil {
 		return nil, fmt.Errorf("disk: %w", err)
 	}
+	if !owner {
+		return s, nil
+	}
 	entries, err := os.ReadDir(s.tmp)
 	if err != nil {
 		return nil, fmt.Errorf("disk: %w", err)
@@ -166,6 +187,20 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) (n int64, err 
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
+	if err := s.admit(); err != nil {
+		return 0, err
+	}
+	n, err = s.put(ctx, key, r)
+	if err != nil && isNoSpace(err) {
+		// Out of space: give the reserve back so that the deletes that
+		// free space can commit, and refuse uploads until they have.
+		s.releaseReserve()
+		return n, diskFull(err)
+	}
+	return n, err
+}
+
+func (s *Store) put(ctx context.Context, key string, r io.Reader) (n int64, err error) {
 	f, err := os.CreateTemp(s.tmp, "put-*")
 	if err != nil {
 		return 0, fmt.Errorf("disk: put %s: %w", key, err)

@@ -20,15 +20,16 @@
 // missing bucket, access denied, wrong region, unreachable endpoint) and
 // that the server enforces conditional writes (below).
 //
-// Storage classes. Archive retrievals read blobs with GetObject, so every
-// blob must be readable at once. GLACIER (Flexible Retrieval) and
-// DEEP_ARCHIVE objects need a RestoreObject first: the URL refuses them.
-// STANDARD, STANDARD_IA, ONEZONE_IA, GLACIER_IR and INTELLIGENT_TIERING
-// (without its opt-in archive tiers) read immediately; other names are
-// passed on, for providers with classes of their own. A lifecycle rule
-// that moves objects to GLACIER breaks reads all the same: such a GET
-// fails with InvalidObjectState, reported as an internal error that says
-// the object must be restored. The minimum storage durations of the IA and
+// Storage classes. GLACIER (Flexible Retrieval) and DEEP_ARCHIVE objects
+// need a RestoreObject before a GetObject: with those classes the store is
+// a glacier.Restorer (restore.go), and archive jobs restore what they read
+// before they complete. STANDARD, STANDARD_IA, ONEZONE_IA, GLACIER_IR and
+// INTELLIGENT_TIERING (without its opt-in archive tiers) read immediately;
+// other names are passed on, for providers with classes of their own. A
+// lifecycle rule that moves the objects of a store configured with another
+// class to GLACIER breaks reads: such a GET fails with InvalidObjectState,
+// reported as an internal error that says the object must be restored.
+// The minimum storage durations of the IA and
 // GLACIER_IR classes apply to short-lived blobs (upload parts) too.
 //
 // Put streams with bounded memory. It reads up to PartSize (8 MiB) into a

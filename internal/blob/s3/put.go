@@ -50,6 +50,7 @@ type put struct {
 	key   string // the blob key
 	name  string // the object key: prefix + key
 	nonce string
+	class types.StorageClass // the storage class the object gets
 }
 
 // Put stores everything read from r under key: a single PutObject when r
@@ -58,13 +59,18 @@ type put struct {
 // A read error of r, or the context's error, is returned as is; a key that
 // exists gives KindConflict.
 func (s *Store) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
+	return s.put(ctx, key, r, s.storageClass())
+}
+
+// put is Put with the object's storage class.
+func (s *Store) put(ctx context.Context, key string, r io.Reader, class types.StorageClass) (int64, error) {
 	if err := checkKey(key); err != nil {
 		return 0, err
 	}
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	p := &put{s: s, key: key, name: s.cfg.Prefix + key, nonce: newNonce()}
+	p := &put{s: s, key: key, name: s.cfg.Prefix + key, nonce: newNonce(), class: class}
 	buf := partPool.Get().(*[]byte)
 	n, eof, err := fill(ctx, r, *buf)
 	if err != nil {
@@ -125,7 +131,7 @@ func (p *put) single(ctx context.Context, data []byte) error {
 			ChecksumAlgorithm: partChecksum,
 			IfNoneMatch:       p.ifNoneMatch(),
 			Metadata:          p.metadata(),
-			StorageClass:      p.s.storageClass(),
+			StorageClass:      p.class,
 		}, unsignedPayload)
 		return err
 	})
@@ -143,7 +149,7 @@ func (p *put) multipart(ctx context.Context, r io.Reader, first *[]byte) (total 
 		Bucket:            aws.String(s.cfg.Bucket),
 		Key:               aws.String(p.name),
 		Metadata:          p.metadata(),
-		StorageClass:      s.storageClass(),
+		StorageClass:      p.class,
 		ChecksumAlgorithm: partChecksum,
 	})
 	if err != nil {

@@ -42,6 +42,7 @@ type Store struct {
 	client *awss3.Client
 	cfg    Config
 	where  string // the bucket and endpoint, for messages
+	lock   lockState
 }
 
 // Open parses rawURL (see ParseURL), loads credentials from the store's
@@ -95,6 +96,9 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	})
 
 	if err := s.checkBucket(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.detectObjectLock(ctx); err != nil {
 		return nil, err
 	}
 	if c.ConditionalWrite {
@@ -156,6 +160,10 @@ func (s *Store) probeConditionalWrite(ctx context.Context) error {
 	defer func() {
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 		defer cancel()
+		if s.lock.enabled { // versioned: remove the versions, not just hide them
+			s.deleteObjectVersions(dctx, key, "probe")
+			return
+		}
 		s.client.DeleteObject(dctx, &awss3.DeleteObjectInput{Bucket: aws.String(s.cfg.Bucket), Key: aws.String(key)})
 	}()
 	unsupported := fmt.Sprintf("s3: %s does not honour conditional writes (If-None-Match: *), which Put relies on never to overwrite a blob; "+
@@ -192,6 +200,9 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	}
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if s.lock.enabled {
+		return s.deleteVersions(ctx, key)
 	}
 	_, err := s.client.DeleteObject(ctx, &awss3.DeleteObjectInput{
 		Bucket: aws.String(s.cfg.Bucket),

@@ -31,13 +31,19 @@ type Config struct {
 	// (atomic on the server); false falls back to a HeadObject before the
 	// write, which two concurrent Puts of one key can both pass.
 	ConditionalWrite bool
+	// ObjectLock is object-lock=: "auto" (default: use S3 Object Lock
+	// when the bucket has it), "required" (refuse to start without it) or
+	// "off"; see objectlock.go.
+	ObjectLock string
+	// RetentionMode is retention-mode=: COMPLIANCE (default) or GOVERNANCE.
+	RetentionMode string
 }
 
 // params are the query parameters ParseURL knows.
-var params = []string{"endpoint", "region", "storage-class", "path-style", "conditional-write"}
+var params = []string{"endpoint", "region", "storage-class", "path-style", "conditional-write", "object-lock", "retention-mode"}
 
 // archivalClasses are the storage classes whose objects cannot be read
-// without a restore request first: Open would fail on every one of them.
+// without a restore request first (see restore.go).
 var archivalClasses = []string{"GLACIER", "DEEP_ARCHIVE"}
 
 // ParseURL parses s3://bucket/prefix?endpoint=URL&region=R&storage-class=C&path-style=B&conditional-write=B.
@@ -119,6 +125,10 @@ func ParseURL(raw string) (Config, error) {
 			if c.ConditionalWrite, err = strconv.ParseBool(v); err != nil {
 				return bad("conditional-write %q: want true or false", v)
 			}
+		case "object-lock", "retention-mode":
+			if err := c.parseObjectLock(name, v); err != nil {
+				return bad("%v", err)
+			}
 		}
 	}
 	if !pathStyleSet {
@@ -148,6 +158,7 @@ func (c Config) String() string {
 	if !c.ConditionalWrite {
 		q.Set("conditional-write", "false")
 	}
+	c.objectLockQuery(q)
 	u.RawQuery = q.Encode()
 	return u.String()
 }
@@ -229,8 +240,10 @@ func validRegion(r string) bool {
 	return true
 }
 
-// parseStorageClass accepts any class name (providers have their own) but
-// the archival ones of AWS, whose objects need a restore before a GET.
+// parseStorageClass accepts any class name (providers have their own).
+// The archival ones of AWS (GLACIER, DEEP_ARCHIVE), whose objects need a
+// restore before a GET, are accepted too: the store then implements
+// glacier.Restorer (restore.go) and retrievals restore what they read.
 func parseStorageClass(v string) (string, error) {
 	if v == "" {
 		return "", fmt.Errorf("empty")
@@ -242,7 +255,7 @@ func parseStorageClass(v string) (string, error) {
 		}
 	}
 	if slices.Contains(archivalClasses, strings.ToUpper(v)) {
-		return "", fmt.Errorf("%s objects must be restored before they can be read, so archive retrievals would fail; use a class with immediate reads (STANDARD, STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING, GLACIER_IR)", strings.ToUpper(v))
+		return strings.ToUpper(v), nil
 	}
 	return v, nil
 }

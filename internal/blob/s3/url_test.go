@@ -32,6 +32,8 @@ func TestParseURL(t *testing.T) {
 		{"s3://bucket?endpoint=http%3A%2F%2F127.0.0.1%3A9000&path-style=true&region=us-east-1", def(s3.Config{Bucket: "bucket", Endpoint: "http://127.0.0.1:9000", PathStyle: true})},
 		{"s3://bucket?storage-class=GLACIER_IR", def(s3.Config{Bucket: "bucket", StorageClass: "GLACIER_IR"})},
 		{"s3://bucket?storage-class=STANDARD_IA", def(s3.Config{Bucket: "bucket", StorageClass: "STANDARD_IA"})},
+		{"s3://bucket?storage-class=GLACIER", def(s3.Config{Bucket: "bucket", StorageClass: "GLACIER"})},
+		{"s3://bucket?storage-class=deep_archive", def(s3.Config{Bucket: "bucket", StorageClass: "DEEP_ARCHIVE"})},
 		{"s3://bucket?conditional-write=false", s3.Config{Bucket: "bucket", Region: s3.DefaultRegion}},
 	} {
 		got, err := s3.ParseURL(tc.url)
@@ -89,8 +91,6 @@ func TestParseURLErrors(t *testing.T) {
 		{"s3://bucket?path-style=yes", "path-style"},
 		{"s3://bucket?conditional-write=maybe", "conditional-write"},
 		{"s3://bucket?storage-class=", "storage-class: empty"},
-		{"s3://bucket?storage-class=GLACIER", "must be restored"},
-		{"s3://bucket?storage-class=deep_archive", "must be restored"},
 		{"s3://bucket?storage-class=NOT%20A%20CLASS", "class name"},
 		{"s3://bucket?a=%zz", "invalid URL"},
 	} {

@@ -65,6 +65,7 @@ func Run(t *testing.T, open func(t *testing.T) glacier.MetaStore) {
 		{"PurgeClosedUploads", testPurgeClosedUploads},
 		{"BlobReferenced", testBlobReferenced},
 		{"ResetData", testResetData},
+		{"ImportProgress", testImportProgress},
 
 		{"Users", testUsers},
 		{"DeleteUser", testDeleteUser},

@@ -121,6 +121,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/permafrost/permafrost/internal/audit"
 	"github.com/permafrost/permafrost/internal/glacier"
 )
 
@@ -237,6 +238,17 @@ func (db *DB) try(ctx context.Context, opts pgx.TxOptions, fn func(tx pgx.Tx) er
 		tx.Rollback(rctx)
 	}()
 	if err := fn(tx); err != nil {
+		return err
+	}
+	// The request's audit record, if it has one not yet appended, is part
+	// of this transaction (internal/audit); only write transactions carry
+	// it.
+	if rec := audit.FromContext(ctx); opts.AccessMode == pgx.ReadWrite && rec.Claim() {
+		err := appendAudit(ctx, tx, rec)
+		if err == nil {
+			err = tx.Commit(ctx)
+		}
+		rec.Settle(err == nil)
 		return err
 	}
 	return tx.Commit(ctx)

@@ -69,9 +69,9 @@ func (db *DB) CreateUpload(ctx context.Context, u glacier.Upload) error {
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO uploads (id, vault_id, description, part_size, created_at, state)
-			VALUES ($1, $2, $3, $4, $5, $6)`,
-			u.ID, vaultID, u.Description, u.PartSize, millis(u.CreatedAt), int16(glacier.UploadOpen))
+		_, err = tx.Exec(ctx, `INSERT INTO uploads (id, vault_id, description, part_size, created_at, state, last_activity_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			u.ID, vaultID, u.Description, u.PartSize, millis(u.CreatedAt), int16(glacier.UploadOpen), millis(u.CreatedAt))
 		return err
 	})
 }
@@ -146,7 +146,10 @@ func (db *DB) PutPart(ctx context.Context, p glacier.Part) (replaced string, err
 				size = excluded.size, tree_hash = excluded.tree_hash,
 				leaves = excluded.leaves, blob_key = excluded.blob_key`,
 			p.UploadID, p.Start, p.Size, p.TreeHash[:], encodeLeaves(p.Leaves), p.BlobKey)
-		return err
+		if err != nil {
+			return err
+		}
+		return touchUpload(ctx, tx, p.UploadID, p.UploadedAt)
 	})
 	if err != nil {
 		return "", err

@@ -18,6 +18,7 @@ func (db *DB) ResetData(ctx context.Context, settingPrefixes []string) (orphans 
 			`DELETE FROM vaults`,
 			`DELETE FROM provisioned_capacity`,
 			`DELETE FROM outbox`,
+			`DELETE FROM import_progress`,
 		} {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return err

@@ -65,6 +65,7 @@ import (
 	msqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/permafrost/permafrost/internal/audit"
 	"github.com/permafrost/permafrost/internal/glacier"
 	"github.com/permafrost/permafrost/internal/treehash"
 )
@@ -253,6 +254,16 @@ func (db *DB) update(ctx context.Context, op string, fn func(tx *txn) error) err
 	tx := &txn{Tx: t}
 	defer tx.Rollback()
 	if err := fn(tx); err != nil {
+		return classify(op, err)
+	}
+	// The request's audit record, if it has one not yet appended, is part
+	// of this transaction (internal/audit).
+	if rec := audit.FromContext(ctx); rec.Claim() {
+		err := appendAudit(ctx, tx, rec)
+		if err == nil {
+			err = tx.Commit()
+		}
+		rec.Settle(err == nil)
 		return classify(op, err)
 	}
 	return classify(op, tx.Commit())

@@ -48,9 +48,9 @@ func (db *DB) CreateUpload(ctx context.Context, u glacier.Upload) error {
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO uploads (id, vault_id, description, part_size, created_at, state)
-			VALUES (?, ?, ?, ?, ?, ?)`,
-			u.ID, vaultID, u.Description, u.PartSize, millis(u.CreatedAt), glacier.UploadOpen)
+		_, err = tx.ExecContext(ctx, `INSERT INTO uploads (id, vault_id, description, part_size, created_at, state, last_activity_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			u.ID, vaultID, u.Description, u.PartSize, millis(u.CreatedAt), glacier.UploadOpen, millis(u.CreatedAt))
 		return err
 	})
 }
@@ -123,7 +123,10 @@ func (db *DB) PutPart(ctx context.Context, p glacier.Part) (replaced string, err
 				size = excluded.size, tree_hash = excluded.tree_hash,
 				leaves = excluded.leaves, blob_key = excluded.blob_key`,
 			p.UploadID, p.Start, p.Size, p.TreeHash[:], encodeLeaves(p.Leaves), p.BlobKey)
-		return err
+		if err != nil {
+			return err
+		}
+		return touchUpload(ctx, tx, p.UploadID, p.UploadedAt)
 	})
 	if err != nil {
 		return "", err

@@ -1,0 +1,265 @@
+package glacier
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ScrubOptions control a scrub pass.
+type ScrubOptions struct {
+	// BytesPerSecond bounds the read rate; 0 means unbounded.
+	BytesPerSecond int64
+	// Progress, if set, is called after each archive.
+	Progress func(ScrubProgress)
+	// Damaged, if set, is called for each damaged or missing archive.
+	Damaged func(DamageRecord)
+	// PassDone, if set, is called by ScrubLoop when a pass completes.
+	PassDone func(ScrubProgress, time.Time)
+}
+
+// ScrubProgress is where a scrub pass stands.
+type ScrubProgress struct {
+	Archives, ArchivesDone int
+	Bytes, BytesDone       int64
+	Damaged                int
+}
+
+// scrubTarget is one archive to check.
+type scrubTarget struct {
+	id, account, vault string
+	size               int64
+}
+
+// Scrub re-reads every archive of every vault and checks its bytes against
+// the leaf hashes stored at upload. Damaged and missing archives are
+// logged, counted and recorded (DamagedArchives); an archive recorded
+// earlier that now checks good loses its record. Archives deleted during
+// the pass are skipped. A blob store that cannot be read stops the pass
+// with an error: that is not damage.
+func (s *Service) Scrub(ctx context.Context, opt ScrubOptions) (ScrubProgress, error) {
+	var p ScrubProgress
+	// First the totals (for progress), then vault by vault: memory holds
+	// one vault's archive ids at a time.
+	type vaultRef struct{ account, name string }
+	var vaults []vaultRef
+	accounts, err := s.Meta.ListAccounts(ctx)
+	if err != nil {
+		return p, err
+	}
+	for _, acct := range accounts {
+		from := ""
+		for {
+			vs, err := s.Meta.ListVaults(ctx, acct.ID, from, 1000)
+			if err != nil {
+				return p, err
+			}
+			for _, v := range vs {
+				vaults = append(vaults, vaultRef{acct.ID, v.Name})
+				err := s.Meta.ScanArchives(ctx, acct.ID, v.Name, func(a Archive) error {
+					p.Archives++
+					p.Bytes += a.Size
+					return nil
+				})
+				if err != nil && !IsNotFound(err) {
+					return p, err
+				}
+			}
+			if len(vs) < 1000 {
+				break
+			}
+			from = vs[len(vs)-1].Name + "\x00"
+		}
+	}
+	if opt.Progress != nil {
+		opt.Progress(p)
+	}
+	known := map[string]bool{}
+	if recs, err := s.loadDamage(ctx); err == nil {
+		for _, r := range recs {
+			known[r.ArchiveID] = true
+		}
+	}
+	pace := pacer(ctx, opt.BytesPerSecond)
+	for _, v := range vaults {
+		var targets []scrubTarget
+		err := s.Meta.ScanArchives(ctx, v.account, v.name, func(a Archive) error {
+			targets = append(targets, scrubTarget{a.ID, v.account, v.name, a.Size})
+			return nil
+		})
+		if IsNotFound(err) {
+			continue // deleted meanwhile
+		}
+		if err != nil {
+			return p, err
+		}
+		for _, t := range targets {
+			if err := s.scrubOne(ctx, t, &p, opt, known, pace); err != nil {
+				return p, err
+			}
+		}
+	}
+	return p, nil
+}
+
+// scrubOne checks one archive of a pass.
+func (s *Service) scrubOne(ctx context.Context, t scrubTarget, p *ScrubProgress, opt ScrubOptions, known map[string]bool, pace func(int) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	defer func() {
+		p.ArchivesDone++
+		p.BytesDone += t.size
+		if opt.Progress != nil {
+			opt.Progress(*p)
+		}
+	}()
+	a, err := s.Meta.GetArchive(ctx, t.id)
+	if IsNotFound(err) {
+		return nil // deleted meanwhile
+	}
+	if err != nil {
+		return err
+	}
+	leaves, err := s.Meta.ArchiveLeaves(ctx, a.ID)
+	if err != nil {
+		return err
+	}
+	err = s.verifyRange(ctx, a, leaves, 0, a.Size-1, "", pace)
+	var de *DamageError
+	switch {
+	case errors.As(err, &de):
+		if _, gone := s.Meta.GetArchive(ctx, t.id); IsNotFound(gone) {
+			return nil // deleted while being read
+		}
+		s.reportDamage(ctx, a, de.Problem, "scrub")
+		p.Damaged++
+		if opt.Damaged != nil {
+			opt.Damaged(DamageRecord{ArchiveID: a.ID, AccountID: a.AccountID, VaultName: a.VaultName, Problem: de.Problem, FoundAt: s.Clock.Now().UTC(), FoundBy: "scrub"})
+		}
+	case err != nil:
+		if _, gone := s.Meta.GetArchive(ctx, t.id); IsNotFound(gone) {
+			return nil
+		}
+		return err
+	default:
+		s.integrity.archivesChecked.Add(1)
+		if known[a.ID] {
+			s.clearDamage(ctx, a.ID)
+		}
+	}
+	return nil
+}
+
+// pacer returns a function that sleeps so that the bytes passed to it
+// flow at no more than rate bytes per second (nil when unbounded).
+func pacer(ctx context.Context, rate int64) func(int) error {
+	if rate <= 0 {
+		return nil
+	}
+	start := time.Now()
+	var total int64
+	return func(n int) error {
+		total += int64(n)
+		due := start.Add(time.Duration(float64(total) / float64(rate) * float64(time.Second)))
+		if d := time.Until(due); d > 0 {
+			t := time.NewTimer(d)
+			defer t.Stop()
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-t.C:
+			}
+		}
+		return nil
+	}
+}
+
+// Scrub schedule defaults: a pass starts a month after the previous one
+// started, reading at the rate that spreads the stored bytes over about
+// three weeks (never below MinScrubRate).
+const (
+	DefaultScrubInterval = 30 * 24 * time.Hour
+	MinScrubRate         = 1 << 20
+	scrubPassSetting     = "integrity.scrub_pass_started"
+)
+
+// ScrubLoop runs scrub passes in the background until ctx ends: one per
+// interval (measured from the last pass's start, which survives
+// restarts), at rate bytes per second (0: the stored bytes spread over
+// 3/4 of the interval, at least MinScrubRate). hooks' Progress, Damaged
+// and PassDone, when set, follow each pass (metrics).
+func (s *Service) ScrubLoop(ctx context.Context, interval time.Duration, rate int64, hooks ScrubOptions) {
+	if interval <= 0 {
+		return
+	}
+	for {
+		wait := time.Duration(0)
+		if v, err := s.Meta.GetSetting(ctx, scrubPassSetting); err == nil && v != "" {
+			if last, err := time.Parse(time.RFC3339Nano, v); err == nil {
+				wait = time.Until(last.Add(interval))
+			}
+		}
+		if wait > 0 {
+			t := time.NewTimer(min(wait, time.Hour))
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+			continue
+		}
+		started := time.Now()
+		if err := s.Meta.PutSetting(ctx, scrubPassSetting, started.UTC().Format(time.RFC3339Nano)); err != nil && ctx.Err() == nil {
+			s.logger().Warn("scrub: recording the pass start failed", "err", err)
+		}
+		r := rate
+		if r <= 0 {
+			r = MinScrubRate
+			if total, err := s.storedBytes(ctx); err == nil {
+				r = max(r, int64(float64(total)/(interval.Seconds()*0.75)))
+			}
+		}
+		opt := hooks
+		opt.BytesPerSecond = r
+		p, err := s.Scrub(ctx, opt)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			s.logger().Warn("scrub pass failed; the next one will start on schedule", "err", err, "archives_checked", p.ArchivesDone)
+		} else {
+			s.logger().Info("scrub pass finished", "archives", p.Archives, "bytes", p.Bytes, "damaged", p.Damaged, "took", time.Since(started).Round(time.Second))
+			if hooks.PassDone != nil {
+				hooks.PassDone(p, time.Now())
+			}
+		}
+	}
+}
+
+// storedBytes sums the archive bytes of all vaults.
+func (s *Service) storedBytes(ctx context.Context) (int64, error) {
+	accounts, err := s.Meta.ListAccounts(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var total int64
+	for _, a := range accounts {
+		from := ""
+		for {
+			vs, err := s.Meta.ListVaults(ctx, a.ID, from, 1000)
+			if err != nil {
+				return 0, err
+			}
+			for _, v := range vs {
+				total += v.SizeInBytes
+			}
+			if len(vs) < 1000 {
+				break
+			}
+			from = vs[len(vs)-1].Name + "\x00"
+		}
+	}
+	return total, nil
+}
