@@ -220,3 +220,17 @@ func (s *Store) ClaimJob(ctx context.Context, id string, due, until time.Time) (
 	}
 	return true, nil
 }
+
+// vaultToucher is glacier's optional record of a write without an archive
+// (imports), forwarded.
+type vaultToucher interface {
+	TouchVault(ctx context.Context, accountID, vault string, at time.Time) error
+}
+
+// TouchVault forwards to the store (both engines implement it).
+func (s *Store) TouchVault(ctx context.Context, accountID, vault string, at time.Time) error {
+	if t, ok := s.MetaStore.(vaultToucher); ok {
+		return t.TouchVault(ctx, accountID, vault, at)
+	}
+	return glacier.Errorf(glacier.KindInternal, "the metadata store cannot record a vault write")
+}
