@@ -190,6 +190,15 @@ func TestArchiveStorageClass(t *testing.T) {
 	if _, _, err := jobGetOutputErr(c, vault, failed, ""); err == nil {
 		t.Error("GetJobOutput of a failed job succeeded")
 	}
+
+	// Scrubbing would restore every archive on every pass: the command
+	// refuses, saying why, rather than reporting unrestored archives as
+	// damaged.
+	var scrubOut, scrubErr strings.Builder
+	err = run(ctx, []string{"scrub", "--data-dir", ts.Config.DataDir, "--blobs", ts.Config.Blobs}, &scrubOut, &scrubErr)
+	if err == nil || !strings.Contains(err.Error(), "archive storage class") || strings.Contains(scrubOut.String(), "DAMAGED") {
+		t.Errorf("permafrost scrub on an archive class: err %v, output %q", err, scrubOut.String())
+	}
 }
 
 // TestDeepArchiveExpedited: DEEP_ARCHIVE has no Expedited tier; an

@@ -77,8 +77,9 @@ func (s *Service) finishJob(ctx context.Context, j Job) error {
 		}
 		j.CompletedAt = s.Clock.Now()
 	}
-	if j.Action == ArchiveRetrieval {
+	if j.Action == ArchiveRetrieval && j.Status == JobSucceeded {
 		// Never report Succeeded for bytes that do not match their hashes.
+		// (A job whose restore failed has nothing to verify.)
 		if msg, err := s.verifyRetrieval(ctx, j); err != nil {
 			return err
 		} else if msg != "" {

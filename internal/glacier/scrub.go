@@ -39,6 +39,11 @@ type scrubTarget struct {
 // with an error: that is not damage.
 func (s *Service) Scrub(ctx context.Context, opt ScrubOptions) (ScrubProgress, error) {
 	var p ScrubProgress
+	if s.restorer() != nil {
+		// Reading an object in an archive storage class needs a restore,
+		// paid per GB: a scrub would restore everything every pass.
+		return p, Errorf(KindInvalidParameter, "the blob store keeps archives in an archive storage class (GLACIER or DEEP_ARCHIVE), whose bytes cannot be read without a restore; they are not scrubbed (each retrieval job still verifies the bytes it restores)")
+	}
 	// First the totals (for progress), then vault by vault: memory holds
 	// one vault's archive ids at a time.
 	type vaultRef struct{ account, name string }
@@ -191,6 +196,10 @@ const (
 // and PassDone, when set, follow each pass (metrics).
 func (s *Service) ScrubLoop(ctx context.Context, interval time.Duration, rate int64, hooks ScrubOptions) {
 	if interval <= 0 {
+		return
+	}
+	if s.restorer() != nil {
+		s.logger().Info("scrubber off: archives are in an archive storage class, readable only after a restore; each retrieval job verifies what it restores")
 		return
 	}
 	for {
