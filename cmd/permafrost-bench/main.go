@@ -115,7 +115,7 @@ type config struct {
 	profileSeconds    int
 }
 
-var allWorkloads = []string{"ceilings", "upload", "multipart", "retrieval", "metadata", "mixed", "inventory", "policy", "startup"}
+var allWorkloads = []string{"ceilings", "upload", "multipart", "retrieval", "metadata", "mixed", "inventory", "policy", "startup", "replay"}
 
 func parseConfig(args []string) (config, error) {
 	var c config

@@ -28,6 +28,15 @@ func applyTargets(r *Report) {
 			if c, ok := ceil(x.Ceil...); ok {
 				x.Target = &Target{Text: "≥ 90% of min(fsync'd write, 1-core hash)", Min: 0.9 * c}
 			}
+			if d, ok := ceil("pipeline-direct/large"); ok {
+				if x.Target == nil {
+					x.Target = &Target{}
+				} else {
+					x.Target.Text += "; "
+				}
+				x.Target.Text += fmt.Sprintf("≥ 0.9× the O_DIRECT pipeline (%s, issue #13)", num(0.9*d))
+				x.Target.Min = max(x.Target.Min, 0.9*d)
+			}
 		case "multipart/2", "multipart/4", "multipart/8":
 			single, ok := row("upload/large")
 			if !ok {
@@ -53,6 +62,12 @@ func applyTargets(r *Report) {
 						"so no server can meet it as measured here; compare with that ceiling too.", num(x.Target.Min), num(sdk)))
 				}
 			}
+		case "replay-describe/16", "replay-list/16":
+			if c, ok := ceil(x.Ceil...); ok {
+				x.Target = &Target{Text: "≥ 0.6× the do-nothing server (issue #13)", Min: 0.6 * c}
+			}
+		case "replay-upload4k/16":
+			x.Target = &Target{Text: "≥ 2,500/s (issue #13)", Min: 2500}
 		case "inventory/time":
 			x.Target = &Target{Text: "< 10 s", Max: 10}
 		case "inventory/rss":

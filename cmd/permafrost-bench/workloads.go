@@ -30,7 +30,7 @@ var extraVaults = []string{"meta-1", "meta-2", "meta-3", "meta-4"}
 // wantServerWorkloads reports whether any workload driven through the
 // API (on a running server) is selected.
 func (b *bench) wantServerWorkloads() bool {
-	return b.want("upload") || b.want("multipart") || b.want("retrieval") || b.want("metadata") || b.want("mixed")
+	return b.want("upload") || b.want("multipart") || b.want("retrieval") || b.want("metadata") || b.want("mixed") || b.want("replay")
 }
 
 // serverWorkloads starts the embedded permafrost and moto and runs every
@@ -111,6 +111,12 @@ func (b *bench) runWorkloads(ctx context.Context) error {
 		b.logf("mixed workload")
 		b.mixed(ctx)
 	}
+	if b.want("replay") {
+		b.logf("server-bound rates (wrk replay)")
+		if err := b.replay(ctx); err != nil {
+			return fmt.Errorf("replay: %w", err)
+		}
+	}
 	return ctx.Err()
 }
 
@@ -147,6 +153,7 @@ func (b *bench) permafrostOpts(dataDir, logPath string, profiled bool) permafros
 
 // uploads: UploadArchive of 1 MiB, 64 MiB and the large size, one stream.
 func (b *bench) uploads(ctx context.Context) {
+	b.pipelineCeilings(ctx) // issue #13's references, once per run
 	for _, size := range b.sizes() {
 		p := b.payload(size)
 		id := b.sizeID(size)

@@ -21,7 +21,9 @@ func newLogger(c Config, w io.Writer) *slog.Logger {
 	if c.LogFormat == "json" {
 		h = slog.NewJSONHandler(w, opts)
 	} else {
-		h = slog.NewTextHandler(w, opts)
+		// One lock for every write, whichever path formats the line.
+		lw := &lockedWriter{w: w}
+		h = &fastTextHandler{Handler: slog.NewTextHandler(lw, opts), w: lw}
 	}
 	return slog.New(&throttleHandler{Handler: h, st: &throttleState{every: outageLogInterval, seen: map[string]*throttled{}}})
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/permafrost/permafrost/internal/glacier"
 	"github.com/permafrost/permafrost/internal/health"
 	"github.com/permafrost/permafrost/internal/jobs"
+	"github.com/permafrost/permafrost/internal/meta/authcache"
 	"github.com/permafrost/permafrost/internal/metrics"
 	"github.com/permafrost/permafrost/internal/notify"
 )
@@ -382,8 +383,11 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	for _, u := range endpoints.Endpoints {
 		registerURLSecrets(u) // a webhook URL may carry a password
 	}
+	// Authorization reads (keys, users, vaults with their policies) are
+	// kept in memory, checked against the store's stamp on every use.
+	cached := authcache.Wrap(st.meta)
 	m.service = &glacier.Service{
-		Meta: st.meta, Blobs: st.blobs, Clock: clk, Region: m.Config.Region, Logger: m.logger,
+		Meta: cached, Blobs: st.blobs, Clock: clk, Region: m.Config.Region, Logger: m.logger,
 		JobDelays:           delays,
 		JobRetention:        m.Config.JobRetention,
 		InventoryInterval:   m.Config.InventoryInterval,
@@ -413,7 +417,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 
 	srv := &api.Server{
 		Service:         m.service,
-		Keys:            st.meta,
+		Keys:            cached,
 		Region:          m.Config.Region,
 		Logger:          m.logger,
 		MaxSkew:         m.Config.MaxSkew,

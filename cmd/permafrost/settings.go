@@ -89,8 +89,8 @@ func checkBlobsSetting(v string) error {
 // secrets are the strings no log line or error message may show: the
 // passwords and keys in store URLs, and the bootstrap secret key.
 var secrets struct {
-	mu   sync.Mutex
-	list []string // longest first, so a secret containing another goes first
+	mu   sync.RWMutex // read on every log attribute: readers do not wait for each other
+	list []string     // longest first, so a secret containing another goes first
 }
 
 // registerSecret adds s to the strings that are redacted everywhere.
@@ -161,8 +161,8 @@ func registerEnvSecrets() {
 
 // redactString replaces every registered secret in s with "xxxxx".
 func redactString(s string) string {
-	secrets.mu.Lock()
-	defer secrets.mu.Unlock()
+	secrets.mu.RLock()
+	defer secrets.mu.RUnlock()
 	for _, sec := range secrets.list {
 		if strings.Contains(s, sec) {
 			s = strings.ReplaceAll(s, sec, "xxxxx")

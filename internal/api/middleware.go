@@ -115,31 +115,37 @@ func (s *Server) withLogging(next http.Handler) http.Handler {
 			s.Observe(RequestStats{Operation: info.op, Status: sw.status, Code: info.errCode, Err: info.err,
 				Duration: time.Since(start), BytesIn: body.n, BytesOut: sw.bytes})
 		}
-		attrs := []any{
-			"request_id", info.id,
-			"op", info.op,
-			"method", r.Method,
-			"path", r.URL.Path,
-			"status", sw.status,
-			"latency_ms", float64(time.Since(start).Microseconds()) / 1000,
-			"bytes_in", r.ContentLength,
-			"bytes_out", sw.bytes,
-			"remote", r.RemoteAddr,
-		}
-		if info.principal != "" {
-			attrs = append(attrs, "principal", info.principal)
-		}
-		if info.errCode != "" {
-			attrs = append(attrs, "error", info.errCode)
-		}
-		if info.fault != "" {
-			attrs = append(attrs, "fault", info.fault)
-		}
 		level := slog.LevelInfo
 		if info.quiet {
 			level = slog.LevelDebug
 		}
-		s.logger().Log(r.Context(), level, "request", attrs...)
+		lg := s.logger()
+		if !lg.Enabled(r.Context(), level) {
+			return
+		}
+		// Typed attributes in a fixed array: no boxing, no slice growth.
+		var buf [12]slog.Attr
+		attrs := append(buf[:0],
+			slog.String("request_id", info.id),
+			slog.String("op", info.op),
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.Int("status", sw.status),
+			slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000),
+			slog.Int64("bytes_in", r.ContentLength),
+			slog.Int64("bytes_out", sw.bytes),
+			slog.String("remote", r.RemoteAddr),
+		)
+		if info.principal != "" {
+			attrs = append(attrs, slog.String("principal", info.principal))
+		}
+		if info.errCode != "" {
+			attrs = append(attrs, slog.String("error", info.errCode))
+		}
+		if info.fault != "" {
+			attrs = append(attrs, slog.String("fault", info.fault))
+		}
+		lg.LogAttrs(r.Context(), level, "request", attrs...)
 	})
 }
 

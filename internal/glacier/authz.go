@@ -102,7 +102,12 @@ func (s *Service) authorize(ctx context.Context, a Access) error {
 		tags = vp.Tags
 	}
 
-	req.Context = requestContext(a, req.Principal, tags, s.Region)
+	// The condition context is built only when there is a policy whose
+	// conditions could read it: with none (a root in its own account on a
+	// vault without policies) the decision cannot depend on it.
+	if len(identity) > 0 || len(resource) > 0 {
+		req.Context = requestContext(a, req.Principal, tags, s.Region)
+	}
 	d, err := policy.EvaluateContext(ctx, &req, identity, resource)
 	if err != nil {
 		// The client hung up or the request's deadline passed: the

@@ -87,7 +87,7 @@ func (a *Auth) checkSignature(r *Request, secret, payloadHash, stamp string) err
 		want = nil // still computed below, so the error carries the canonical request
 	}
 	scope := a.Date + "/" + a.Region + "/" + a.Service + "/aws4_request"
-	key := signingKey(secret, a.Date, a.Region, a.Service)
+	key := cachedSigningKey(secret, a.Date, a.Region, a.Service)
 	query := canonicalQuery(parseQuery(r.RawQuery), a.Presigned)
 	signedLine := strings.Join(a.SignedHeaders, ";")
 

@@ -86,7 +86,7 @@ const (
 	maxKeyLen = 1024
 )
 
-var bufPool = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }}
+var bufPool = sync.Pool{New: func() any { b := alignedBuffer(bufSize); return &b }} // aligned for O_DIRECT (direct.go)
 
 // Store keeps blobs as files under a directory. It is safe for concurrent
 // use; only one Store (one process) may use a directory at a time.
@@ -201,7 +201,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) (n int64, err 
 }
 
 func (s *Store) put(ctx context.Context, key string, r io.Reader) (n int64, err error) {
-	f, err := os.CreateTemp(s.tmp, "put-*")
+	f, direct, err := createTemp(s.tmp) // O_DIRECT where the file system takes it (direct.go)
 	if err != nil {
 		return 0, fmt.Errorf("disk: put %s: %w", key, err)
 	}
@@ -214,7 +214,7 @@ func (s *Store) put(ctx context.Context, key string, r io.Reader) (n int64, err 
 		os.Remove(tmp)
 	}()
 
-	n, err = copyFile(ctx, f, r, key)
+	n, err = copyFile(ctx, f, r, key, direct)
 	if err != nil {
 		return n, err
 	}
@@ -255,7 +255,7 @@ func (s *Store) put(ctx context.Context, key string, r io.Reader) (n int64, err 
 // checked before each read. Errors of r and ctx are returned unchanged;
 // write errors are wrapped. copyFile returns only after the last write has
 // finished.
-func copyFile(ctx context.Context, f *os.File, r io.Reader, key string) (int64, error) {
+func copyFile(ctx context.Context, f *os.File, r io.Reader, key string, direct bool) (int64, error) {
 	var bufs [2][]byte
 	for i := range bufs {
 		bp := bufPool.Get().(*[]byte)
@@ -266,8 +266,7 @@ func copyFile(ctx context.Context, f *os.File, r io.Reader, key string) (int64, 
 	written := make(chan error, 1)
 	go func() {
 		for b := range writes {
-			_, err := f.Write(b)
-			written <- err
+			written <- writeBuffer(f, b, &direct)
 		}
 	}()
 	defer close(writes)

@@ -14,7 +14,10 @@ import (
 // in the vault's counters, with a.CreatedAt as the vault's last write.
 // KindNotFound if the vault does not exist.
 func (db *DB) CreateArchive(ctx context.Context, a glacier.Archive) error {
-	return db.update(ctx, "create archive", func(tx *txn) error {
+	// Statements of a group commit never see a cancellation: interrupting
+	// one could end the transaction the other writes share.
+	gctx, ctx := ctx, context.WithoutCancel(ctx)
+	return db.group(gctx, "create archive", func(tx *txn) error {
 		vaultID, err := findVaultID(ctx, tx, a.AccountID, a.VaultName)
 		if err != nil {
 			return err
@@ -125,7 +128,8 @@ func (db *DB) ArchiveLeaves(ctx context.Context, id string) ([]treehash.Hash, er
 // segments. KindNotFound if the archive is not in that vault.
 func (db *DB) DeleteArchive(ctx context.Context, accountID, vault, id string, now time.Time) (glacier.Archive, error) {
 	var a glacier.Archive
-	err := db.update(ctx, "delete archive", func(tx *txn) error {
+	gctx, ctx := ctx, context.WithoutCancel(ctx) // see CreateArchive
+	err := db.group(gctx, "delete archive", func(tx *txn) error {
 		vaultID, err := findVaultID(ctx, tx, accountID, vault)
 		if err != nil {
 			return err

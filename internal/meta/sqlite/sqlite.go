@@ -84,6 +84,10 @@ type DB struct {
 	r *sql.DB // read-only connections
 
 	hot map[string]*sql.Stmt // hot reads, prepared on r (stmts.go)
+
+	stamp *sharedStamp // the change counter shared with other processes (sharedstamp.go)
+
+	gc groupCommitter // concurrent small writes share a commit (groupcommit.go)
 }
 
 var _ glacier.MetaStore = (*DB)(nil)
@@ -155,7 +159,7 @@ func Open(path string) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	return &DB{w: w, r: r, hot: hot}, nil
+	return &DB{w: w, r: r, hot: hot, stamp: openSharedStamp(path)}, nil
 }
 
 // Close closes both pools. The readers close first so that the writer is
@@ -164,6 +168,7 @@ func (db *DB) Close() error {
 	for _, st := range db.hot {
 		st.Close()
 	}
+	db.stamp.close()
 	return errors.Join(db.r.Close(), db.w.Close())
 }
 
@@ -241,6 +246,7 @@ func migrateFile(ctx context.Context, w *sql.DB, version int, name string) error
 // update runs fn in a write transaction and commits it. op names the
 // operation in error messages.
 func (db *DB) update(ctx context.Context, op string, fn func(tx *txn) error) error {
+	defer db.stamp.begin()()
 	t, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return classify(op, err)

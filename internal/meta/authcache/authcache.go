@@ -1,0 +1,236 @@
+// Package authcache keeps in memory what every request reads to be
+// authenticated and authorized — access keys, users, each vault's record
+// with its access policy, lock and tags, and the first pages of vault
+// lists — in front of a glacier.MetaStore, with exact invalidation.
+//
+// Exactness comes from the store, not from this process: the store keeps
+// one counter per account (its "authorization stamp", migration 0009 of
+// both engines) that triggers move in the same transaction as any change
+// to the account, its keys, users, vaults (counters included), policies,
+// locks and tags — whichever connection, process or node commits it. Each
+// cached value is tagged with the account's stamp read *before* the value
+// was read from the store, and is used only while a fresh read of the stamp
+// (one indexed single-row statement per use, outside any transaction)
+// still returns that tag. So a request that starts after a change
+// committed anywhere reads the new stamp, finds every older copy stale and
+// reads the store: it never sees the old state. A stamp that moved while a
+// value was being read tags the value with the older stamp, so the copy is
+// never used. What is saved is the rest: the transactions of several
+// statements, the parsing of their rows, and the allocation.
+//
+// On SQLite the stamp is not read from the database at all: the store
+// keeps a change counter in a file beside it, mapped by every process that
+// opens it (the server and the operator commands), raised around every
+// write transaction (internal/meta/sqlite/sharedstamp.go). Checking it is
+// two atomic loads; it moves with every write, so any write invalidates
+// everything, which is exact and, for a metadata-heavy load, cheap. On
+// PostgreSQL the stamp is the per-account row, one round trip per use.
+//
+// Not found is never cached. Cached values are shared between requests:
+// callers must not modify the maps, slices or pointers they get.
+package authcache
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/permafrost/permafrost/internal/glacier"
+)
+
+// Stamper is what a store offers for the cache to be exact. A negative
+// stamp means "changing now": nothing is cached under it or matched by it.
+type Stamper interface {
+	AuthStamp(ctx context.Context, accountID string) (int64, error)
+}
+
+// maxEntries bounds each map; a full map is cleared (cheap and rare).
+const maxEntries = 8192
+
+// maxListLimit is the largest ListVaults page kept.
+const maxListLimit = 1001
+
+// Store is a glacier.MetaStore whose authorization reads are cached.
+type Store struct {
+	glacier.MetaStore
+	stamps Stamper
+
+	mu     sync.RWMutex
+	keys   map[string]entry[glacier.AccessKey]
+	users  map[[2]string]entry[glacier.User]
+	vaults map[[2]string]entry[glacier.VaultPolicies]
+	lists  map[listKey]entry[[]glacier.Vault]
+}
+
+type entry[T any] struct {
+	stamp int64
+	val   T
+}
+
+type listKey struct {
+	account, from string
+	limit         int
+}
+
+// Wrap returns m with a cache in front of its authorization reads, or m
+// itself when the store keeps no stamps.
+func Wrap(m glacier.MetaStore) glacier.MetaStore {
+	st, ok := m.(Stamper)
+	if !ok {
+		return m
+	}
+	return &Store{
+		MetaStore: m,
+		stamps:    st,
+		keys:      make(map[string]entry[glacier.AccessKey]),
+		users:     make(map[[2]string]entry[glacier.User]),
+		vaults:    make(map[[2]string]entry[glacier.VaultPolicies]),
+		lists:     make(map[listKey]entry[[]glacier.Vault]),
+	}
+}
+
+// Unwrap returns the store behind the cache.
+func (s *Store) Unwrap() glacier.MetaStore { return s.MetaStore }
+
+func put[K comparable, T any](s *Store, m map[K]entry[T], k K, stamp int64, v T) {
+	if stamp < 0 { // a write was in flight: the value may be older than the stamp says
+		return
+	}
+	s.mu.Lock()
+	if len(m) >= maxEntries {
+		clear(m)
+	}
+	m[k] = entry[T]{stamp, v}
+	s.mu.Unlock()
+}
+
+// GetAccessKey returns the key from memory when its account's stamp has
+// not moved since it was read.
+func (s *Store) GetAccessKey(ctx context.Context, id string) (glacier.AccessKey, error) {
+	s.mu.RLock()
+	e, ok := s.keys[id]
+	s.mu.RUnlock()
+	if ok {
+		now, err := s.stamps.AuthStamp(ctx, e.val.AccountID)
+		if err != nil {
+			return glacier.AccessKey{}, err
+		}
+		if now >= 0 && now == e.stamp {
+			return e.val, nil
+		}
+	}
+	k, err := s.MetaStore.GetAccessKey(ctx, id)
+	if err != nil {
+		return k, err
+	}
+	// The key's account is known only now: read the stamp, then the key
+	// again, so that the copy kept is one read after that stamp.
+	stamp, err := s.stamps.AuthStamp(ctx, k.AccountID)
+	if err != nil {
+		return k, nil
+	}
+	again, err := s.MetaStore.GetAccessKey(ctx, id)
+	if err != nil {
+		return again, err
+	}
+	if again.AccountID == k.AccountID {
+		put(s, s.keys, id, stamp, again)
+	}
+	return again, nil
+}
+
+// GetUser is the store's GetUser, from memory while the account's stamp
+// holds.
+func (s *Store) GetUser(ctx context.Context, accountID, name string) (glacier.User, error) {
+	stamp, err := s.stamps.AuthStamp(ctx, accountID)
+	if err != nil {
+		return glacier.User{}, err
+	}
+	k := [2]string{accountID, name}
+	s.mu.RLock()
+	e, ok := s.users[k]
+	s.mu.RUnlock()
+	if ok && stamp >= 0 && e.stamp == stamp {
+		return e.val, nil
+	}
+	u, err := s.MetaStore.GetUser(ctx, accountID, name)
+	if err != nil {
+		return u, err
+	}
+	put(s, s.users, k, stamp, u)
+	return u, nil
+}
+
+// VaultPolicies is the store's VaultPolicies, from memory while the
+// account's stamp holds.
+func (s *Store) VaultPolicies(ctx context.Context, accountID, vault string) (glacier.VaultPolicies, error) {
+	stamp, err := s.stamps.AuthStamp(ctx, accountID)
+	if err != nil {
+		return glacier.VaultPolicies{}, err
+	}
+	k := [2]string{accountID, vault}
+	s.mu.RLock()
+	e, ok := s.vaults[k]
+	s.mu.RUnlock()
+	if ok && stamp >= 0 && e.stamp == stamp {
+		return e.val, nil
+	}
+	vp, err := s.MetaStore.VaultPolicies(ctx, accountID, vault)
+	if err != nil {
+		return vp, err
+	}
+	put(s, s.vaults, k, stamp, vp)
+	return vp, nil
+}
+
+// ListVaults is the store's ListVaults, from memory while the account's
+// stamp holds.
+func (s *Store) ListVaults(ctx context.Context, accountID, from string, limit int) ([]glacier.Vault, error) {
+	if limit > maxListLimit {
+		return s.MetaStore.ListVaults(ctx, accountID, from, limit)
+	}
+	stamp, err := s.stamps.AuthStamp(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	k := listKey{accountID, from, limit}
+	s.mu.RLock()
+	e, ok := s.lists[k]
+	s.mu.RUnlock()
+	if ok && stamp >= 0 && e.stamp == stamp {
+		return append([]glacier.Vault(nil), e.val...), nil
+	}
+	vs, err := s.MetaStore.ListVaults(ctx, accountID, from, limit)
+	if err != nil {
+		return vs, err
+	}
+	put(s, s.lists, k, stamp, append([]glacier.Vault(nil), vs...))
+	return vs, nil
+}
+
+// jobClaimer is the optional lease of glacier's select jobs, forwarded.
+type jobClaimer interface {
+	ClaimJob(ctx context.Context, id string, due, until time.Time) (bool, error)
+}
+
+// ClaimJob forwards to the store (both engines lease select jobs).
+func (s *Store) ClaimJob(ctx context.Context, id string, due, until time.Time) (bool, error) {
+	if cl, ok := s.MetaStore.(jobClaimer); ok {
+		return cl.ClaimJob(ctx, id, due, until)
+	}
+	return true, nil
+}
+
+// vaultToucher is glacier's optional record of a write without an archive
+// (imports), forwarded.
+type vaultToucher interface {
+	TouchVault(ctx context.Context, accountID, vault string, at time.Time) error
+}
+
+// TouchVault forwards to the store (both engines implement it).
+func (s *Store) TouchVault(ctx context.Context, accountID, vault string, at time.Time) error {
+	if t, ok := s.MetaStore.(vaultToucher); ok {
+		return t.TouchVault(ctx, accountID, vault, at)
+	}
+	return glacier.Errorf(glacier.KindInternal, "the metadata store cannot record a vault write")
+}
