@@ -102,7 +102,7 @@ func (s *Service) ImportArchive(ctx context.Context, accountID, vault string, a 
 	}
 	// The archive keeps its original date, but the vault was written now
 	// (inventories are retaken after writes).
-	if t, ok := s.Meta.(vaultToucher); ok {
+	if t, ok := storeAs[vaultToucher](s.Meta); ok {
 		if err := t.TouchVault(ctx, accountID, vault, s.Clock.Now()); err != nil {
 			s.logger().Warn("recording the vault's last write failed", "vault", vault, "err", err)
 		}

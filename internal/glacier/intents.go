@@ -51,7 +51,7 @@ type SpaceUsage struct {
 // SpaceUsage reports what the stored bytes are held for, on the service
 // clock.
 func (s *Service) SpaceUsage(ctx context.Context) (SpaceUsage, error) {
-	is, ok := s.Meta.(IntentStore)
+	is, ok := storeAs[IntentStore](s.Meta)
 	if !ok {
 		return SpaceUsage{}, Errorf(KindInternal, "the metadata store does not account for space")
 	}
@@ -61,7 +61,7 @@ func (s *Service) SpaceUsage(ctx context.Context) (SpaceUsage, error) {
 
 // intents returns the store's intent records, or nil when it keeps none.
 func (s *Service) intents() IntentStore {
-	is, _ := s.Meta.(IntentStore)
+	is, _ := storeAs[IntentStore](s.Meta)
 	return is
 }
 

@@ -137,7 +137,7 @@ func (s *Service) awaitRestores(ctx context.Context, j *Job) (bool, error) {
 	}
 	now := s.Clock.Now()
 	next := now.Add(s.restorePollInterval())
-	if cl, ok := s.Meta.(jobClaimer); ok {
+	if cl, ok := storeAs[jobClaimer](s.Meta); ok {
 		claimed, err := cl.ClaimJob(ctx, j.ID, j.DueAt, next)
 		if err != nil {
 			return false, err
@@ -194,7 +194,7 @@ func (s *Service) awaitRestores(ctx context.Context, j *Job) (bool, error) {
 	}
 	if now.Before(tierDue) {
 		// Restored early: finish at the tier's time, no more polls.
-		if cl, ok := s.Meta.(jobClaimer); ok {
+		if cl, ok := storeAs[jobClaimer](s.Meta); ok {
 			if ok, err := cl.ClaimJob(ctx, j.ID, j.DueAt, tierDue); err == nil && ok {
 				j.DueAt = tierDue
 			}

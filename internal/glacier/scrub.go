@@ -91,7 +91,7 @@ func (s *Service) Scrub(ctx context.Context, opt ScrubOptions) (ScrubProgress, e
 	}
 	pace := pacer(ctx, opt.BytesPerSecond)
 	for _, v := range vaults {
-		if pager, ok := s.Meta.(ArchivePager); ok {
+		if pager, ok := storeAs[ArchivePager](s.Meta); ok {
 			// A page at a time: memory does not grow with the vault.
 			var after Archive
 			for {

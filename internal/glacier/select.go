@@ -414,7 +414,7 @@ func (s *Service) runSelectJob(ctx context.Context, j *Job) error {
 	// Lease the job so that other nodes do not run it too; renew the lease
 	// while it runs. A store without leases runs it anyway: the outputs
 	// are the same objects, and FinishJob completes the job once.
-	if cl, ok := s.Meta.(jobClaimer); ok {
+	if cl, ok := storeAs[jobClaimer](s.Meta); ok {
 		until := s.Clock.Now().Add(selectClaim)
 		claimed, err := cl.ClaimJob(ctx, j.ID, j.DueAt, until)
 		if err != nil {

@@ -271,3 +271,22 @@ type BlobStore interface {
 type Clock interface {
 	Now() time.Time
 }
+
+// storeAs finds an optional ability T of the metadata store (an interface
+// beyond MetaStore), looking through wrappers such as a cache that expose
+// Unwrap: an ability lost behind a wrapper would silently switch a feature
+// off (blob intents, leases, paging).
+func storeAs[T any](m MetaStore) (T, bool) {
+	for m != nil {
+		if t, ok := m.(T); ok {
+			return t, true
+		}
+		u, ok := m.(interface{ Unwrap() MetaStore })
+		if !ok {
+			break
+		}
+		m = u.Unwrap()
+	}
+	var zero T
+	return zero, false
+}
