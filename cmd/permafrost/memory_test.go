@@ -223,6 +223,29 @@ func startHeapSampler(every time.Duration) *heapSampler {
 	return s
 }
 
+// startLiveHeapSampler is startHeapSampler measuring the live heap: it
+// collects garbage before each sample, so the peak is what is retained
+// (a buffered archive), not garbage the collector has not reached yet,
+// whose amount depends on when the collector last ran.
+func startLiveHeapSampler(every time.Duration) *heapSampler {
+	s := &heapSampler{quit: make(chan struct{})}
+	s.wg.Go(func() {
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			runtime.GC()
+			s.peak = max(s.peak, heapInUse())
+			s.samples++
+			select {
+			case <-s.quit:
+				return
+			case <-tick.C:
+			}
+		}
+	})
+	return s
+}
+
 // stop ends sampling (idempotent) and returns the peak and sample count.
 func (s *heapSampler) stop() (uint64, int) {
 	select {

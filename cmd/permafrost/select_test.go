@@ -569,7 +569,7 @@ func TestSelectJobLargeArchive(t *testing.T) {
 
 	runtime.GC()
 	base := heapInUse()
-	sampler := startHeapSampler(20 * time.Millisecond)
+	sampler := startLiveHeapSampler(50 * time.Millisecond)
 	start := time.Now()
 	p := selectParams(archive, b.Name, "big", "SELECT _1, UPPER(_2) FROM ARCHIVE WHERE CAST(_3 AS INT) = 999 OR _1 LIKE '%0000000'", nil, nil)
 	id := ts.jobInitiate(t, c, "big", p)

@@ -2,6 +2,7 @@ package glacier
 
 import (
 	"context"
+	"github.com/permafrost/permafrost/internal/audit"
 	"time"
 )
 
@@ -118,7 +119,9 @@ func (s *Service) ProcessIntents(ctx context.Context, olderThan time.Time) (remo
 // recordIntent records key before its blob is written.
 func (s *Service) recordIntent(ctx context.Context, key string) error {
 	if is := s.intents(); is != nil {
-		return is.AddBlobIntent(ctx, key, time.Now())
+		// Housekeeping, not the request's change: the request's audit
+		// record commits with its metadata, never with the intent.
+		return is.AddBlobIntent(audit.Detach(ctx), key, time.Now())
 	}
 	return nil
 }

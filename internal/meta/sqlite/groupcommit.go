@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"github.com/permafrost/permafrost/internal/audit"
 	"strconv"
 	"sync"
 )
@@ -67,6 +68,7 @@ func (db *DB) group(ctx context.Context, op string, fn func(tx *txn) error) erro
 // commitGroup runs batch in one transaction and answers every write.
 func (db *DB) commitGroup(batch []*groupWrite) {
 	errs := make([]error, len(batch))
+	claimed := make([]*audit.Record, len(batch))
 	ok := 0
 	// The transaction outlives any one caller: a caller that went away is
 	// answered with its context's error, and its write is skipped.
@@ -80,7 +82,19 @@ func (db *DB) commitGroup(batch []*groupWrite) {
 			if _, err := tx.ExecContext(w.ctx, "SAVEPOINT "+sp); err != nil {
 				return err
 			}
-			if err := w.fn(tx); err != nil {
+			err := w.fn(tx)
+			if err == nil {
+				// The caller's audit record commits with its write, in
+				// its savepoint (internal/audit), as in update.
+				if rec := audit.FromContext(w.ctx); rec.Claim() {
+					if err = appendAudit(w.ctx, tx, rec); err != nil {
+						rec.Settle(false)
+					} else {
+						claimed[i] = rec
+					}
+				}
+			}
+			if err != nil {
 				errs[i] = classify(w.op, err)
 				if _, err := tx.ExecContext(context.Background(), "ROLLBACK TO "+sp); err != nil {
 					return err
@@ -98,6 +112,9 @@ func (db *DB) commitGroup(batch []*groupWrite) {
 		e := errs[i]
 		if e == nil && err != nil {
 			e = classify(w.op, err)
+		}
+		if claimed[i] != nil {
+			claimed[i].Settle(err == nil)
 		}
 		w.done <- e
 	}
