@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/permafrost/permafrost/internal/clock"
 	"io"
 	"sync"
 	"time"
@@ -243,7 +244,7 @@ func runLock(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	svc := &glacier.Service{Meta: st.meta, Blobs: blobs, Region: region, Clock: realClock{}}
+	svc := &glacier.Service{Meta: st.meta, Blobs: blobs, Region: region, Clock: clock.Real{}}
 	floor, l, err := svc.RetentionFloor(ctx, accountID, vault)
 	if glacier.IsNotFound(err) {
 		return fmt.Errorf("vault %s of account %s does not exist", vault, accountID)
@@ -305,7 +306,3 @@ func runLock(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	return nil
 }
-
-type realClock struct{}
-
-func (realClock) Now() time.Time { return time.Now() }

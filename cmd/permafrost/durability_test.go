@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/permafrost/permafrost/internal/clock"
 	"io"
 	"net/http"
 	"os"
@@ -535,7 +536,7 @@ func TestDamagedArchivesNeverServed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer meta.Close()
-	svc := &pf.Service{Meta: meta, Clock: realClock{}}
+	svc := &pf.Service{Meta: meta, Clock: clock.Real{}}
 	recs, err := svc.DamagedArchives(ctx)
 	if err != nil {
 		t.Fatal(err)

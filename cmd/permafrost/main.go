@@ -31,9 +31,9 @@ Commands:
   audit      verify or export the tamper-evident audit log
   lock       show a vault's lock, retention floor and retention progress
   import     bring a vault in from AWS Glacier (or any Glacier endpoint), archive ids and all
-  version    print the version, VCS revision and whether the tree was modified
   scrub      re-read every archive now and check it against its stored hashes
   reconcile  list every blob now and remove those no metadata references (older than 13 h)
+  version    print the version, VCS revision and whether the tree was modified
 
 Run "permafrost <command> -h" for a command's flags. Every flag can also be
 set through the PERMAFROST_* environment variable named in its help.

@@ -131,32 +131,8 @@ func (s *Service) initiateArchiveJob(ctx context.Context, c *Caller, j Job, r Jo
 		return Job{}, Errorf(KindInvalidParameter, "Invalid tier: %q. It must be Expedited, Standard or Bulk", r.Tier)
 	}
 
-	v, err := s.Meta.GetVault(ctx, j.AccountID, j.VaultName)
-	access := s.vaultAccess(c, "InitiateJob", j.AccountID, j.VaultName, nil)
-	if IsNotFound(err) {
-		if err := s.authorize(ctx, access); err != nil {
-			return Job{}, err
-		}
-		return Job{}, s.vaultNotFound(j.AccountID, j.VaultName)
-	} else if err != nil {
-		return Job{}, err
-	}
-	access.Vault = &v
-	a, err := s.Meta.GetArchive(ctx, *r.ArchiveID)
-	if err == nil && (a.AccountID != j.AccountID || a.VaultName != j.VaultName) {
-		err = Errorf(KindNotFound, "not in this vault")
-	}
-	if IsNotFound(err) {
-		if err := s.authorize(ctx, access); err != nil {
-			return Job{}, err
-		}
-		return Job{}, Errorf(KindNotFound, "The archive ID was not found: %s", *r.ArchiveID)
-	} else if err != nil {
-		return Job{}, err
-	}
-	age := ageInDays(a.CreatedAt, access.Now)
-	access.ArchiveAge = &age
-	if err := s.authorize(ctx, access); err != nil {
+	a, err := s.authorizeArchiveJob(ctx, c, j.AccountID, j.VaultName, *r.ArchiveID)
+	if err != nil {
 		return Job{}, err
 	}
 
@@ -368,3 +344,36 @@ func parseInventoryDate(name, s string) (time.Time, error) {
 }
 
 func newJobID() string { return randomURLSafe(uploadIDLen) }
+
+// authorizeArchiveJob looks up the vault and the archive a retrieval or
+// select job reads and makes the InitiateJob decision with the archive's
+// age. A missing vault or archive is reported only to a caller the
+// policies allow to ask (operations.md §2.4).
+func (s *Service) authorizeArchiveJob(ctx context.Context, c *Caller, accountID, vault, archiveID string) (Archive, error) {
+	v, err := s.Meta.GetVault(ctx, accountID, vault)
+	access := s.vaultAccess(c, "InitiateJob", accountID, vault, nil)
+	if IsNotFound(err) {
+		if err := s.authorize(ctx, access); err != nil {
+			return Archive{}, err
+		}
+		return Archive{}, s.vaultNotFound(accountID, vault)
+	} else if err != nil {
+		return Archive{}, err
+	}
+	access.Vault = &v
+	a, err := s.Meta.GetArchive(ctx, archiveID)
+	if err == nil && (a.AccountID != accountID || a.VaultName != vault) {
+		err = Errorf(KindNotFound, "not in this vault")
+	}
+	if IsNotFound(err) {
+		if err := s.authorize(ctx, access); err != nil {
+			return Archive{}, err
+		}
+		return Archive{}, Errorf(KindNotFound, "The archive ID was not found: %s", archiveID)
+	} else if err != nil {
+		return Archive{}, err
+	}
+	age := ageInDays(a.CreatedAt, access.Now)
+	access.ArchiveAge = &age
+	return a, s.authorize(ctx, access)
+}

@@ -325,32 +325,8 @@ func (s *Service) initiateSelectJob(ctx context.Context, c *Caller, j Job, r Job
 	}
 	j.Select = sel
 
-	v, err := s.Meta.GetVault(ctx, j.AccountID, j.VaultName)
-	access := s.vaultAccess(c, "InitiateJob", j.AccountID, j.VaultName, nil)
-	if IsNotFound(err) {
-		if err := s.authorize(ctx, access); err != nil {
-			return Job{}, err
-		}
-		return Job{}, s.vaultNotFound(j.AccountID, j.VaultName)
-	} else if err != nil {
-		return Job{}, err
-	}
-	access.Vault = &v
-	a, err := s.Meta.GetArchive(ctx, *r.ArchiveID)
-	if err == nil && (a.AccountID != j.AccountID || a.VaultName != j.VaultName) {
-		err = Errorf(KindNotFound, "not in this vault")
-	}
-	if IsNotFound(err) {
-		if err := s.authorize(ctx, access); err != nil {
-			return Job{}, err
-		}
-		return Job{}, Errorf(KindNotFound, "The archive ID was not found: %s", *r.ArchiveID)
-	} else if err != nil {
-		return Job{}, err
-	}
-	age := ageInDays(a.CreatedAt, access.Now)
-	access.ArchiveAge = &age
-	if err := s.authorize(ctx, access); err != nil {
+	a, err := s.authorizeArchiveJob(ctx, c, j.AccountID, j.VaultName, *r.ArchiveID)
+	if err != nil {
 		return Job{}, err
 	}
 	j.ArchiveID, j.ArchiveSize, j.ArchiveTreeHash, j.ArchiveDescription = a.ID, a.Size, a.TreeHash, a.Description
