@@ -190,7 +190,7 @@ func start(dir string, opts ...Option) (_ *Server, stop func(), err error) {
 
 	clk := clock.NewTest(0)
 	svc := &glacier.Service{
-		Meta: meta, Blobs: blobs, Clock: clk, Region: o.region, Logger: logger,
+		Stores: meta.Roles(), Blobs: blobs, Clock: clk, Region: o.region, Logger: logger,
 		JobDelays: map[string]time.Duration{
 			glacier.TierExpedited: o.delays.Expedited,
 			glacier.TierStandard:  o.delays.Standard,

@@ -50,7 +50,7 @@ func TestUploadAndDeleteArchive(t *testing.T) {
 	if want := "/" + ts.AccountID + "/vaults/v/archives/" + id; aws.ToString(out.Location) != want {
 		t.Errorf("Location = %s, want %s", aws.ToString(out.Location), want)
 	}
-	a, err := ts.stores.meta.GetArchive(ctx, id)
+	a, err := ts.stores.meta.Roles().Archives.GetArchive(ctx, id)
 	if err != nil || a.Size != int64(len(data)) || a.Description != "my backup" {
 		t.Fatalf("stored archive = %+v, %v", a, err)
 	}
@@ -85,7 +85,7 @@ func TestUploadAndDeleteArchive(t *testing.T) {
 		t.Fatalf("second delete: %v", err)
 	}
 	for _, seg := range a.Segments {
-		if ok, _ := ts.stores.meta.BlobReferenced(ctx, seg.BlobKey); ok {
+		if ok, _ := ts.stores.meta.Roles().Housekeeping.BlobReferenced(ctx, seg.BlobKey); ok {
 			t.Errorf("blob %s still referenced", seg.BlobKey)
 		}
 		if _, err := ts.stores.blobs.Open(ctx, seg.BlobKey, 0, -1); err == nil {
@@ -133,7 +133,7 @@ func TestUploadArchiveErrors(t *testing.T) {
 	var a pf.Archive
 	wantAPIError(t, err, "ResourceNotFoundException", 404)
 
-	if v, _ := ts.stores.meta.GetVault(ctx, ts.AccountID, "v"); v.NumberOfArchives != 0 {
+	if v, _ := ts.stores.meta.Roles().Vaults.GetVault(ctx, ts.AccountID, "v"); v.NumberOfArchives != 0 {
 		t.Fatalf("failed uploads left %d archives", v.NumberOfArchives)
 	}
 	n := 0
@@ -161,7 +161,7 @@ func TestUploadArchiveErrors(t *testing.T) {
 	if resp.StatusCode != 403 {
 		t.Fatalf("body not matching the signed payload hash: status %d, want 403", resp.StatusCode)
 	}
-	if v, _ := ts.stores.meta.GetVault(ctx, ts.AccountID, "v"); v.NumberOfArchives != 1 {
+	if v, _ := ts.stores.meta.Roles().Vaults.GetVault(ctx, ts.AccountID, "v"); v.NumberOfArchives != 1 {
 		t.Fatalf("%d archives after one good and one forged upload, want 1", v.NumberOfArchives)
 	}
 
@@ -170,7 +170,7 @@ func TestUploadArchiveErrors(t *testing.T) {
 	if r.Status != 201 || r.Header.Get("x-amz-sha256-tree-hash") != good {
 		t.Fatalf("upper-case tree hash: %d %s %v", r.Status, r.Body, r.Header)
 	}
-	a, err = ts.stores.meta.GetArchive(ctx, r.Header.Get("x-amz-archive-id"))
+	a, err = ts.stores.meta.Roles().Archives.GetArchive(ctx, r.Header.Get("x-amz-archive-id"))
 	if err != nil || a.Description != "leading spaces" {
 		t.Errorf("description stored as %q (%v), want leading spaces stripped", a.Description, err)
 	}

@@ -244,7 +244,7 @@ func runLock(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	svc := &glacier.Service{Meta: st.meta, Blobs: blobs, Region: region, Clock: clock.Real{}}
+	svc := &glacier.Service{Stores: st.serviceStores(false), Blobs: blobs, Region: region, Clock: clock.Real{}}
 	floor, l, err := svc.RetentionFloor(ctx, accountID, vault)
 	if glacier.IsNotFound(err) {
 		return fmt.Errorf("vault %s of account %s does not exist", vault, accountID)

@@ -45,7 +45,7 @@ func newAccessKey(accountID, user string, now time.Time) glacier.AccessKey {
 }
 
 // ensureAccount creates the account unless it exists.
-func ensureAccount(ctx context.Context, meta glacier.MetaStore, id string) error {
+func ensureAccount(ctx context.Context, meta glacier.IdentityStore, id string) error {
 	_, err := meta.GetAccount(ctx, id)
 	if glacier.IsNotFound(err) {
 		err = meta.CreateAccount(ctx, glacier.Account{ID: id, CreatedAt: time.Now().UTC()})
@@ -62,7 +62,7 @@ func ensureAccount(ctx context.Context, meta glacier.MetaStore, id string) error
 // exists. Without them, if no key exists at all, one is generated and
 // returned: the caller prints it (printFirstKey) once the server is
 // listening, so a start that fails later never shows a key.
-func bootstrapCredentials(ctx context.Context, meta glacier.MetaStore, log *slog.Logger) (*glacier.AccessKey, error) {
+func bootstrapCredentials(ctx context.Context, meta glacier.IdentityStore, log *slog.Logger) (*glacier.AccessKey, error) {
 	keyID, secret := os.Getenv("PERMAFROST_ACCESS_KEY_ID"), os.Getenv("PERMAFROST_SECRET_ACCESS_KEY")
 	accountID := os.Getenv("PERMAFROST_ACCOUNT_ID")
 	if accountID != "" && !accountIDPattern.MatchString(accountID) {

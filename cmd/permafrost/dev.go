@@ -88,7 +88,7 @@ func devKeyFromEnv() (glacier.AccessKey, error) {
 // ensureDevKey creates the --dev key unless it exists; an existing key
 // stays as stored. It returns no first key: runServe prints the --dev key
 // at every start (printDev).
-func ensureDevKey(ctx context.Context, meta glacier.MetaStore, log *slog.Logger) (*glacier.AccessKey, error) {
+func ensureDevKey(ctx context.Context, meta glacier.IdentityStore, log *slog.Logger) (*glacier.AccessKey, error) {
 	k, err := devKeyFromEnv()
 	if err != nil {
 		return nil, err

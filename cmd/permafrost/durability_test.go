@@ -536,7 +536,7 @@ func TestDamagedArchivesNeverServed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer meta.Close()
-	svc := &pf.Service{Meta: meta, Clock: clock.Real{}}
+	svc := &pf.Service{Stores: meta.Roles(), Clock: clock.Real{}}
 	recs, err := svc.DamagedArchives(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -580,7 +580,7 @@ func TestIdleMultipartUploadsExpire(t *testing.T) {
 		return err
 	}
 	partKeys := func(ts *testServer, id *string) []string {
-		parts, err := ts.stores.meta.ListParts(ctx, *id, 0, 100)
+		parts, err := ts.stores.meta.Roles().Uploads.ListParts(ctx, *id, 0, 100)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -815,7 +815,7 @@ func TestScrubCommandBothStores(t *testing.T) {
 		t.Errorf("scrub output: %s", out.String())
 	}
 
-	a, err := ts.stores.meta.GetArchive(ctx, ids[1])
+	a, err := ts.stores.meta.Roles().Archives.GetArchive(ctx, ids[1])
 	if err != nil {
 		t.Fatal(err)
 	}

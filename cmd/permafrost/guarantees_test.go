@@ -350,7 +350,7 @@ func TestTopicsStayInTheirAccount(t *testing.T) {
 
 	// A cross-account configuration stored by an older version is not
 	// delivered to.
-	if err := ts.stores.meta.SetNotificationConfig(ctx, ts.AccountID, "v", pf.NotificationConfig{SNSTopic: topic, Events: []string{"ArchiveRetrievalCompleted"}}); err != nil {
+	if err := ts.stores.meta.Roles().Vaults.SetNotificationConfig(ctx, ts.AccountID, "v", pf.NotificationConfig{SNSTopic: topic, Events: []string{"ArchiveRetrievalCompleted"}}); err != nil {
 		t.Fatal(err)
 	}
 	j := ts.jobInitiate(t, stranger, "v", jobArchiveParams(archiveID, "", ""))

@@ -148,7 +148,7 @@ func (m *Main) spaceInfo(ctx context.Context) (any, error) {
 		JobRetention string `json:"job_retention"`
 		Intents      int64  `json:"pending_blob_intents"`
 	}{SpaceUsage: u, JobRetention: m.Config.JobRetention.String()}
-	if is, ok := m.stores.meta.(glacier.IntentStore); ok {
+	if is := m.service.Intents; is != nil {
 		out.Intents, _ = is.CountBlobIntents(ctx)
 	}
 	return out, nil
@@ -179,7 +179,7 @@ func (m *Main) addHousekeeping() {
 			return nil, 0, false
 		}
 		var intents int64
-		if is, ok := m.stores.meta.(glacier.IntentStore); ok {
+		if is := m.service.Intents; is != nil {
 			intents, _ = is.CountBlobIntents(ctx)
 		}
 		return map[string]int64{

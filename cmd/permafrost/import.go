@@ -162,7 +162,7 @@ type importer struct {
 
 	src       *awsglacier.Client
 	svc       *glacier.Service
-	meta      glacier.MetaStore
+	meta      metaStore
 	root      *glacier.Caller
 	srcARN    string // the source vault's ARN
 	srcAcct   string
@@ -231,7 +231,7 @@ func (imp *importer) run(ctx context.Context, sf storeFlags) error {
 	if imp.dstRegion == "" {
 		imp.dstRegion = DefaultConfig().Region
 	}
-	imp.svc = &glacier.Service{Meta: st.meta, Blobs: st.blobs, Clock: clock.Real{}, Region: imp.dstRegion,
+	imp.svc = &glacier.Service{Stores: st.serviceStores(false), Blobs: st.blobs, Clock: clock.Real{}, Region: imp.dstRegion,
 		Logger: slog.New(slog.NewTextHandler(imp.errOut, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	imp.root = &glacier.Caller{Principal: glacier.RootPrincipal(o.toAccount, "")}
 	h := sha256.Sum256([]byte(strings.Join([]string{o.endpoint, o.sourceRegion, imp.srcARN, o.toAccount, o.toVault}, "\n")))

@@ -127,7 +127,7 @@ func TestUploadMemoryStaysFlat(t *testing.T) {
 	}
 
 	for _, id := range []string{aws.ToString(up.ArchiveId), aws.ToString(done.ArchiveId)} {
-		a, err := ts.stores.meta.GetArchive(ctx, id)
+		a, err := ts.stores.meta.Roles().Archives.GetArchive(ctx, id)
 		if err != nil {
 			t.Errorf("archive %s: %v", id, err)
 			continue

@@ -57,7 +57,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	defer dst.Close()
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	stats, err := migrate.Run(ctx, migrate.Stores{Meta: src.meta, Blobs: src.blobs}, migrate.Stores{Meta: dst.meta, Blobs: dst.blobs}, log)
+	stats, err := migrate.Run(ctx, migrate.Stores{Meta: src.meta.Roles(), Blobs: src.blobs}, migrate.Stores{Meta: dst.meta.Roles(), Blobs: dst.blobs}, log)
 	fmt.Fprintf(stdout, "copied %d accounts, %d keys, %d users, %d vaults, %d archives (%d bytes, every tree hash verified), %d locks, %d access policies, %d inventories; %d archives were already there\n",
 		stats.Accounts, stats.Keys, stats.Users, stats.Vaults, stats.Archives, stats.Bytes, stats.Locks, stats.AccessPolicies, stats.Inventories, stats.ArchivesSkipped)
 	return err

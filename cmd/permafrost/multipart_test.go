@@ -118,12 +118,12 @@ func TestMultipartUpload(t *testing.T) {
 	if err != nil || aws.ToString(again.ArchiveId) != archiveID {
 		t.Fatalf("repeat complete = %v, %v", again, err)
 	}
-	v, _ := ts.stores.meta.GetVault(ctx, ts.AccountID, "v")
+	v, _ := ts.stores.meta.Roles().Vaults.GetVault(ctx, ts.AccountID, "v")
 	if v.NumberOfArchives != 1 || v.SizeInBytes != int64(len(data)) {
 		t.Fatalf("vault counts %d / %d", v.NumberOfArchives, v.SizeInBytes)
 	}
 	// The archive is the parts, in order, without a copy; its leaves give its tree hash.
-	a, err := ts.stores.meta.GetArchive(ctx, archiveID)
+	a, err := ts.stores.meta.Roles().Archives.GetArchive(ctx, archiveID)
 	if err != nil || len(a.Segments) != 4 || a.Description != "multi" {
 		t.Fatalf("archive = %+v, %v", a, err)
 	}
@@ -139,7 +139,7 @@ func TestMultipartUpload(t *testing.T) {
 	if !bytes.Equal(got.Bytes(), data) {
 		t.Fatal("stored bytes differ from the uploaded bytes")
 	}
-	leaves, err := ts.stores.meta.ArchiveLeaves(ctx, archiveID)
+	leaves, err := ts.stores.meta.Roles().Archives.ArchiveLeaves(ctx, archiveID)
 	if err != nil || treehash.Reduce(leaves).String() != whole || len(leaves) != 7 {
 		t.Fatalf("leaves: %d, %v", len(leaves), err)
 	}

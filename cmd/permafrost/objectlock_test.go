@@ -119,7 +119,7 @@ func TestObjectLockRetention(t *testing.T) {
 	afterMulti := uploadMultipart(t, c, vault, randomBytes(1<<20+5))
 
 	keysOf := func(id string) ([]string, time.Time) {
-		a, err := ts.stores.meta.GetArchive(ctx, id)
+		a, err := ts.stores.meta.Roles().Archives.GetArchive(ctx, id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -177,13 +177,13 @@ func TestObjectLockRetention(t *testing.T) {
 	if _, err := c.DeleteArchive(ctx, &glacier.DeleteArchiveInput{VaultName: aws.String(vault), ArchiveId: single.ArchiveId}); err != nil {
 		t.Fatalf("DeleteArchive after the floor: %v", err)
 	}
-	if _, err := ts.stores.meta.GetArchive(ctx, *single.ArchiveId); !pf.IsNotFound(err) {
+	if _, err := ts.stores.meta.Roles().Archives.GetArchive(ctx, *single.ArchiveId); !pf.IsNotFound(err) {
 		t.Fatalf("the deleted archive's metadata: %v", err)
 	}
 	if _, err := raw.HeadObject(ctx, &awss3.HeadObjectInput{Bucket: aws.String(bucket.Name), Key: aws.String(keys[0])}); err != nil {
 		t.Fatalf("the retained object should stay until its real date for the sweep: %v", err)
 	}
-	if ref, err := ts.stores.meta.BlobReferenced(ctx, keys[0]); err != nil || ref {
+	if ref, err := ts.stores.meta.Roles().Housekeeping.BlobReferenced(ctx, keys[0]); err != nil || ref {
 		t.Fatalf("the blob is still referenced (%v, %v): the sweep would never remove it", ref, err)
 	}
 	if _, err := ts.service.Sweep(ctx, time.Now().Add(time.Hour)); err != nil {

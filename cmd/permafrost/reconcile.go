@@ -63,7 +63,7 @@ func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if all && st.shared {
 		return usageError{"--all is for an embedded installation: stores shared with other nodes may hold uploads in flight"}
 	}
-	svc := &glacier.Service{Meta: st.meta, Blobs: st.blobs, Clock: clock.Real{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	svc := &glacier.Service{Stores: st.serviceStores(false), Blobs: st.blobs, Clock: clock.Real{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 
 	var rep reconcileReport
 	start := time.Now()

@@ -18,7 +18,7 @@ const regionSetting = "region"
 
 // checkRegion records region in a store that has none yet, and refuses a
 // region that differs from the recorded one.
-func checkRegion(ctx context.Context, meta glacier.MetaStore, region string) error {
+func checkRegion(ctx context.Context, meta glacier.SettingStore, region string) error {
 	cur, err := meta.GetSetting(ctx, regionSetting)
 	if err != nil {
 		return fmt.Errorf("reading the installation's region: %w", err)

@@ -50,7 +50,7 @@ func runScrub(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer st.Close()
-	svc := &glacier.Service{Meta: st.meta, Blobs: st.blobs, Clock: clock.Real{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	svc := &glacier.Service{Stores: st.serviceStores(false), Blobs: st.blobs, Clock: clock.Real{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 
 	report := scrubReport{Damaged: []scrubDamaged{}}
 	tty := isTerminal(stderr) && !asJSON

@@ -723,17 +723,11 @@ func TestSelectJobLeaseTakeover(t *testing.T) {
 	p := selectParams(archive, b.Name, "lease", "SELECT _2 FROM ARCHIVE WHERE _1 = '2'", nil, nil)
 	p.Tier = aws.String("Bulk")
 	id := ts.jobInitiate(t, c, "v", p)
-	j, err := ts.stores.meta.GetJob(ctx, ts.AccountID, "v", id)
+	j, err := ts.stores.meta.Roles().Jobs.GetJob(ctx, ts.AccountID, "v", id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	claimer, ok := ts.stores.meta.(interface {
-		ClaimJob(ctx context.Context, id string, due, until time.Time) (bool, error)
-	})
-	if !ok {
-		t.Fatalf("%T has no ClaimJob", ts.stores.meta)
-	}
-	if ok, err := claimer.ClaimJob(ctx, id, j.DueAt, j.DueAt.Add(2*time.Minute)); err != nil || !ok {
+	if ok, err := ts.stores.meta.Roles().Jobs.ClaimJob(ctx, id, j.DueAt, j.DueAt.Add(2*time.Minute)); err != nil || !ok {
 		t.Fatalf("ClaimJob: %v %v", ok, err)
 	}
 	ts.advance(t, 5*time.Hour+time.Minute) // due, but leased by the "dead" node

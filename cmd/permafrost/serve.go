@@ -18,7 +18,6 @@ import (
 	"github.com/permafrost/permafrost/internal/glacier"
 	"github.com/permafrost/permafrost/internal/health"
 	"github.com/permafrost/permafrost/internal/jobs"
-	"github.com/permafrost/permafrost/internal/meta/authcache"
 	"github.com/permafrost/permafrost/internal/metrics"
 	"github.com/permafrost/permafrost/internal/notify"
 )
@@ -385,9 +384,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	// Authorization reads (keys, users, vaults with their policies) are
 	// kept in memory, checked against the store's stamp on every use.
-	cached := authcache.Wrap(st.meta)
 	m.service = &glacier.Service{
-		Meta: cached, Blobs: st.blobs, Clock: clk, Region: m.Config.Region, Logger: m.logger,
+		Stores: st.serviceStores(true), Blobs: st.blobs, Clock: clk, Region: m.Config.Region, Logger: m.logger,
 		JobDelays:           delays,
 		JobRetention:        m.Config.JobRetention,
 		InventoryInterval:   m.Config.InventoryInterval,
@@ -417,7 +415,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 
 	srv := &api.Server{
 		Service:         m.service,
-		Keys:            cached,
+		Keys:            m.service.Identity,
 		Region:          m.Config.Region,
 		Logger:          m.logger,
 		MaxSkew:         m.Config.MaxSkew,
@@ -546,7 +544,7 @@ const sharedSweepGrace = glacier.SweepGrace
 // for testing, where agreement between nodes matters more than speed.
 type sharedClock struct {
 	t    *clock.Test
-	meta glacier.MetaStore
+	meta glacier.SettingStore
 	log  *slog.Logger
 }
 
@@ -561,7 +559,7 @@ func (c sharedClock) Now() time.Time {
 
 // loadClockOffset reads the persisted test-clock offset, so that a
 // restarted server's clock does not move back.
-func loadClockOffset(ctx context.Context, meta glacier.MetaStore) (time.Duration, error) {
+func loadClockOffset(ctx context.Context, meta glacier.SettingStore) (time.Duration, error) {
 	v, err := meta.GetSetting(ctx, clockOffsetSetting)
 	if err != nil || v == "" {
 		return 0, err

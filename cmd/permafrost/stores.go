@@ -11,12 +11,29 @@ import (
 
 	"github.com/permafrost/permafrost/internal/blob/disk"
 	"github.com/permafrost/permafrost/internal/glacier"
+	"github.com/permafrost/permafrost/internal/meta/authcache"
 	"github.com/permafrost/permafrost/internal/meta/sqlite"
+	"github.com/permafrost/permafrost/internal/notify"
 )
+
+// metaStore is an opened metadata store as the commands see it: the roles
+// they use themselves (identity administration, settings, lock reads), the
+// notification outbox (notify.Outbox), Roles for the service, and Close.
+// Both engines implement it; the service gets the store split by role
+// (serviceStores), so no part of it sees more than it uses.
+type metaStore interface {
+	glacier.IdentityStore
+	glacier.SettingStore
+	glacier.PolicyStore
+	notify.Outbox
+	// Roles returns the store in every role of glacier.Stores.
+	Roles() glacier.Stores
+	Close() error
+}
 
 // stores are the storage components of an installation.
 type stores struct {
-	meta   glacier.MetaStore
+	meta   metaStore
 	blobs  glacier.BlobStore
 	shared bool // metadata lives in a server several nodes may share
 }
@@ -75,7 +92,7 @@ func openStores(ctx context.Context, f storeFlags) (*stores, error) {
 	return &stores{meta: meta, blobs: blobs, shared: shared}, nil
 }
 
-func openMeta(ctx context.Context, f storeFlags) (glacier.MetaStore, bool, error) {
+func openMeta(ctx context.Context, f storeFlags) (metaStore, bool, error) {
 	if err := checkStoreSettings(storeFlags{Meta: f.Meta}); err != nil {
 		return nil, false, err
 	}
@@ -132,6 +149,20 @@ func openBlobs(ctx context.Context, f storeFlags) (glacier.BlobStore, error) {
 }
 
 func (s *stores) Close() error { return s.meta.Close() }
+
+// serviceStores is the one place that splits the opened metadata store into
+// the service's roles (glacier.Service.Stores). With cached, the
+// authorization reads of the identity, vault and policy roles are kept in
+// memory (internal/meta/authcache), checked against the store's stamp on
+// every use: for a serving node, not for one-shot operator commands.
+func (s *stores) serviceStores(cached bool) glacier.Stores {
+	roles := s.meta.Roles()
+	if cached {
+		stamps, _ := s.meta.(authcache.Stamper)
+		roles = authcache.Wrap(roles, stamps)
+	}
+	return roles
+}
 
 // scheme returns the lower-cased URL scheme of v, "" when it has none.
 func scheme(v string) string {

@@ -11,7 +11,7 @@ import (
 
 // openPostgres opens the PostgreSQL metadata store; several nodes may share
 // it.
-func openPostgres(ctx context.Context, dsn string) (glacier.MetaStore, bool, error) {
+func openPostgres(ctx context.Context, dsn string) (metaStore, bool, error) {
 	db, err := postgres.Open(ctx, dsn)
 	if err != nil {
 		return nil, false, redactedError{fmt.Errorf("metadata store %s: %w", redact(dsn), err)}

@@ -11,7 +11,7 @@ func (s *Service) SetVaultAccessPolicy(ctx context.Context, c *Caller, accountID
 	if err := validatePolicy(policy); err != nil {
 		return err
 	}
-	err := s.Meta.SetAccessPolicy(ctx, accountID, vault, policy)
+	err := s.Policies.SetAccessPolicy(ctx, accountID, vault, policy)
 	if IsNotFound(err) {
 		return s.vaultNotFound(accountID, vault)
 	}
@@ -23,9 +23,9 @@ func (s *Service) GetVaultAccessPolicy(ctx context.Context, c *Caller, accountID
 	if _, err := s.authorizeVault(ctx, c, "GetVaultAccessPolicy", accountID, vault); err != nil {
 		return "", err
 	}
-	p, err := s.Meta.GetAccessPolicy(ctx, accountID, vault)
+	p, err := s.Policies.GetAccessPolicy(ctx, accountID, vault)
 	if IsNotFound(err) {
-		if _, verr := s.Meta.GetVault(ctx, accountID, vault); IsNotFound(verr) {
+		if _, verr := s.Vaults.GetVault(ctx, accountID, vault); IsNotFound(verr) {
 			return "", s.vaultNotFound(accountID, vault)
 		}
 		return "", Errorf(KindNotFound, "No vault access policy is set for: %s", vault)
@@ -39,7 +39,7 @@ func (s *Service) DeleteVaultAccessPolicy(ctx context.Context, c *Caller, accoun
 	if _, err := s.authorizeVault(ctx, c, "DeleteVaultAccessPolicy", accountID, vault); err != nil {
 		return err
 	}
-	err := s.Meta.DeleteAccessPolicy(ctx, accountID, vault)
+	err := s.Policies.DeleteAccessPolicy(ctx, accountID, vault)
 	if IsNotFound(err) {
 		return s.vaultNotFound(accountID, vault)
 	}

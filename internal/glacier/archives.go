@@ -57,7 +57,7 @@ func (s *Service) UploadArchive(ctx context.Context, c *Caller, accountID, vault
 		return Archive{}, err
 	}
 	audit.Note(ctx, "archiveId", a.ID)
-	if err := s.Meta.CreateArchive(ctx, a); err != nil {
+	if err := s.Archives.CreateArchive(ctx, a); err != nil {
 		s.deleteBlobs(ctx, []string{key})
 		if IsNotFound(err) {
 			return Archive{}, s.vaultNotFound(accountID, vault)
@@ -79,7 +79,7 @@ func (s *Service) DeleteArchive(ctx context.Context, c *Caller, accountID, vault
 	if !validArchiveID(archiveID) {
 		return Errorf(KindNotFound, "Archive not found: %q is not a valid archive ID", archiveID)
 	}
-	v, err := s.Meta.GetVault(ctx, accountID, vault)
+	v, err := s.Vaults.GetVault(ctx, accountID, vault)
 	if IsNotFound(err) {
 		if err := s.authorize(ctx, s.vaultAccess(c, "DeleteArchive", accountID, vault, nil)); err != nil {
 			return err
@@ -90,7 +90,7 @@ func (s *Service) DeleteArchive(ctx context.Context, c *Caller, accountID, vault
 		return err
 	}
 	access := s.vaultAccess(c, "DeleteArchive", accountID, vault, &v)
-	a, err := s.Meta.GetArchive(ctx, archiveID)
+	a, err := s.Archives.GetArchive(ctx, archiveID)
 	switch {
 	case IsNotFound(err):
 		// Already deleted: still subject to authorization, then a no-op.
@@ -108,7 +108,7 @@ func (s *Service) DeleteArchive(ctx context.Context, c *Caller, accountID, vault
 	if err := s.authorize(ctx, access); err != nil {
 		return err
 	}
-	deleted, err := s.Meta.DeleteArchive(ctx, accountID, vault, archiveID, s.Clock.Now())
+	deleted, err := s.Archives.DeleteArchive(ctx, accountID, vault, archiveID, s.Clock.Now())
 	if IsNotFound(err) {
 		return nil // a concurrent delete won; the outcome is the same
 	}
@@ -119,7 +119,7 @@ func (s *Service) DeleteArchive(ctx context.Context, c *Caller, accountID, vault
 	// stays downloadable (data-plane.md §5.3), and PurgeJobs releases them.
 	var keys []string
 	for _, seg := range deleted.Segments {
-		pinned, err := s.Meta.BlobReferenced(ctx, seg.BlobKey)
+		pinned, err := s.Housekeeping.BlobReferenced(ctx, seg.BlobKey)
 		if err != nil {
 			s.logger().Warn("blob reference check failed; the sweep will remove the blob if unused", "key", seg.BlobKey, "err", err)
 			continue

@@ -61,7 +61,7 @@ func (s *Service) authorize(ctx context.Context, a Access) error {
 
 	var identity []*policy.Policy
 	if p.Type == PrincipalUser {
-		u, err := s.Meta.GetUser(ctx, p.AccountID, p.UserName)
+		u, err := s.Identity.GetUser(ctx, p.AccountID, p.UserName)
 		if IsNotFound(err) {
 			return s.denied(a) // the user was deleted after signing
 		}
@@ -83,7 +83,7 @@ func (s *Service) authorize(ctx context.Context, a Access) error {
 	if a.Vault != nil {
 		vp := a.policies
 		if vp == nil {
-			loaded, err := s.Meta.VaultPolicies(ctx, a.AccountID, a.Vault.Name)
+			loaded, err := s.Policies.VaultPolicies(ctx, a.AccountID, a.Vault.Name)
 			if err != nil && !IsNotFound(err) {
 				return err
 			}
@@ -211,7 +211,7 @@ func (s *Service) authorizeVaultWith(ctx context.Context, c *Caller, action, acc
 		return Vault{}, err
 	}
 	// One read gives the vault and its policies.
-	vp, err := s.Meta.VaultPolicies(ctx, accountID, name)
+	vp, err := s.Policies.VaultPolicies(ctx, accountID, name)
 	switch {
 	case IsNotFound(err):
 		a := s.vaultAccess(c, action, accountID, name, nil)

@@ -32,12 +32,12 @@ func (s *Service) ExpireIdleUploads(ctx context.Context) (int, error) {
 	closedAt := now.Add(-ClosedUploadRetention - time.Millisecond)
 	n := 0
 	for {
-		us, err := s.Meta.IdleUploads(ctx, now.Add(-s.uploadIdleTimeout()), 100)
+		us, err := s.Housekeeping.IdleUploads(ctx, now.Add(-s.uploadIdleTimeout()), 100)
 		if err != nil {
 			return n, err
 		}
 		for _, u := range us {
-			orphans, err := s.Meta.AbortUpload(ctx, u.ID, closedAt)
+			orphans, err := s.Uploads.AbortUpload(ctx, u.ID, closedAt)
 			if err != nil {
 				if k := KindOf(err); k == KindConflict || k == KindNotFound {
 					continue // completed or gone meanwhile
@@ -53,7 +53,7 @@ func (s *Service) ExpireIdleUploads(ctx context.Context) (int, error) {
 		}
 	}
 	if n > 0 {
-		if _, err := s.Meta.PurgeClosedUploads(ctx, now.Add(-ClosedUploadRetention)); err != nil {
+		if _, err := s.Housekeeping.PurgeClosedUploads(ctx, now.Add(-ClosedUploadRetention)); err != nil {
 			return n, err
 		}
 	}
@@ -122,7 +122,7 @@ func (s *Service) Sweep(ctx context.Context, olderThan time.Time) (int, error) {
 // so that a background pass over millions of blobs does not compete with
 // requests.
 func (s *Service) Reconcile(ctx context.Context, olderThan time.Time, rate int) (int, error) {
-	if _, err := s.Meta.PurgeClosedUploads(ctx, s.Clock.Now().Add(-ClosedUploadRetention)); err != nil {
+	if _, err := s.Housekeeping.PurgeClosedUploads(ctx, s.Clock.Now().Add(-ClosedUploadRetention)); err != nil {
 		return 0, err
 	}
 	var orphans []string
@@ -141,7 +141,7 @@ func (s *Service) Reconcile(ctx context.Context, olderThan time.Time, rate int) 
 		if !mod.Before(olderThan) {
 			return nil // may belong to an upload in flight
 		}
-		ok, err := s.Meta.BlobReferenced(ctx, key)
+		ok, err := s.Housekeeping.BlobReferenced(ctx, key)
 		if err != nil {
 			return err
 		}

@@ -25,12 +25,6 @@ type ImportedArchive struct {
 	TreeHash    treehash.Hash
 }
 
-// vaultToucher is implemented by metadata stores that can record a write
-// to a vault without adding an archive (both stores do).
-type vaultToucher interface {
-	TouchVault(ctx context.Context, accountID, vault string, at time.Time) error
-}
-
 // ImportState reports whether the archive is already in the vault with the
 // same content (true), absent (false), or an error: KindConflict when the
 // id exists with other content or in another vault, which an import must
@@ -39,7 +33,7 @@ func (s *Service) ImportState(ctx context.Context, accountID, vault string, a Im
 	if !validArchiveID(a.ID) {
 		return false, Errorf(KindInvalidParameter, "invalid archive id %q", a.ID)
 	}
-	got, err := s.Meta.GetArchive(ctx, a.ID)
+	got, err := s.Archives.GetArchive(ctx, a.ID)
 	if IsNotFound(err) {
 		return false, nil
 	}
@@ -73,7 +67,7 @@ func (s *Service) ImportArchive(ctx context.Context, accountID, vault string, a 
 	if err != nil || done {
 		return false, err
 	}
-	if _, err := s.Meta.GetVault(ctx, accountID, vault); err != nil {
+	if _, err := s.Vaults.GetVault(ctx, accountID, vault); err != nil {
 		return false, err
 	}
 	key, h, err := s.storeBody(ctx, Body{R: r, Size: a.Size, TreeHash: a.TreeHash})
@@ -90,7 +84,7 @@ func (s *Service) ImportArchive(ctx context.Context, accountID, vault string, a 
 		Description: a.Description,
 		Segments:    []Segment{{BlobKey: key, Size: h.Size(), TreeHash: h.TreeHash(), Leaves: h.Leaves()}},
 	}
-	if err := s.Meta.CreateArchive(ctx, arch); err != nil {
+	if err := s.Archives.CreateArchive(ctx, arch); err != nil {
 		s.deleteBlobs(ctx, []string{key})
 		// A concurrent import of the same archive may have won.
 		if done, err2 := s.ImportState(ctx, accountID, vault, a); err2 == nil && done {
@@ -102,10 +96,8 @@ func (s *Service) ImportArchive(ctx context.Context, accountID, vault string, a 
 	}
 	// The archive keeps its original date, but the vault was written now
 	// (inventories are retaken after writes).
-	if t, ok := storeAs[vaultToucher](s.Meta); ok {
-		if err := t.TouchVault(ctx, accountID, vault, s.Clock.Now()); err != nil {
-			s.logger().Warn("recording the vault's last write failed", "vault", vault, "err", err)
-		}
+	if err := s.Vaults.TouchVault(ctx, accountID, vault, s.Clock.Now()); err != nil {
+		s.logger().Warn("recording the vault's last write failed", "vault", vault, "err", err)
 	}
 	return true, nil
 }

@@ -86,7 +86,7 @@ func (s *Service) DamagedArchives(ctx context.Context) ([]DamageRecord, error) {
 	}
 	out := recs[:0]
 	for _, r := range recs {
-		if _, err := s.Meta.GetArchive(ctx, r.ArchiveID); IsNotFound(err) {
+		if _, err := s.Archives.GetArchive(ctx, r.ArchiveID); IsNotFound(err) {
 			continue
 		} else if err != nil {
 			return nil, err
@@ -97,7 +97,7 @@ func (s *Service) DamagedArchives(ctx context.Context) ([]DamageRecord, error) {
 }
 
 func (s *Service) loadDamage(ctx context.Context) ([]DamageRecord, error) {
-	v, err := s.Meta.GetSetting(ctx, damageSetting)
+	v, err := s.Settings.GetSetting(ctx, damageSetting)
 	if err != nil || v == "" {
 		return nil, err
 	}
@@ -124,7 +124,7 @@ func (s *Service) updateDamage(ctx context.Context, fn func([]DamageRecord) ([]D
 	if err != nil {
 		return err
 	}
-	return s.Meta.PutSetting(context.WithoutCancel(ctx), damageSetting, string(b))
+	return s.Settings.PutSetting(context.WithoutCancel(ctx), damageSetting, string(b))
 }
 
 // reportDamage logs, counts and records a damaged or missing archive.
@@ -407,14 +407,14 @@ func (r *verifiedReader) Close() error {
 // when they match (or the archive is gone, which FinishJob reports), and
 // an error when they could not be read (the job is tried again later).
 func (s *Service) verifyRetrieval(ctx context.Context, j Job) (string, error) {
-	a, err := s.Meta.GetArchive(ctx, j.ArchiveID)
+	a, err := s.Archives.GetArchive(ctx, j.ArchiveID)
 	if IsNotFound(err) {
 		return "", nil
 	}
 	if err != nil {
 		return "", err
 	}
-	leaves, err := s.Meta.ArchiveLeaves(ctx, a.ID)
+	leaves, err := s.Archives.ArchiveLeaves(ctx, a.ID)
 	if err != nil {
 		return "", err
 	}

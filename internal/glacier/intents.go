@@ -52,18 +52,11 @@ type SpaceUsage struct {
 // SpaceUsage reports what the stored bytes are held for, on the service
 // clock.
 func (s *Service) SpaceUsage(ctx context.Context) (SpaceUsage, error) {
-	is, ok := storeAs[IntentStore](s.Meta)
-	if !ok {
+	if s.Intents == nil {
 		return SpaceUsage{}, Errorf(KindInternal, "the metadata store does not account for space")
 	}
 	now := s.Clock.Now()
-	return is.SpaceUsage(ctx, now.Add(-s.jobRetention()), now.Add(-s.uploadIdleTimeout()))
-}
-
-// intents returns the store's intent records, or nil when it keeps none.
-func (s *Service) intents() IntentStore {
-	is, _ := storeAs[IntentStore](s.Meta)
-	return is
+	return s.Intents.SpaceUsage(ctx, now.Add(-s.jobRetention()), now.Add(-s.uploadIdleTimeout()))
 }
 
 // intentBatch is how many intents one housekeeping query examines.
@@ -78,7 +71,7 @@ const intentBatch = 500
 // changed, not to what is stored. It returns the number of
 // unreferenced keys it removed (most of them already gone).
 func (s *Service) ProcessIntents(ctx context.Context, olderThan time.Time) (removed int, err error) {
-	is := s.intents()
+	is := s.Intents
 	if is == nil {
 		return 0, nil
 	}
@@ -89,7 +82,7 @@ func (s *Service) ProcessIntents(ctx context.Context, olderThan time.Time) (remo
 		}
 		settled := keys[:0:0]
 		for _, k := range keys {
-			ref, err := s.Meta.BlobReferenced(ctx, k)
+			ref, err := s.Housekeeping.BlobReferenced(ctx, k)
 			if err != nil {
 				return removed, err
 			}
@@ -118,17 +111,10 @@ func (s *Service) ProcessIntents(ctx context.Context, olderThan time.Time) (remo
 
 // recordIntent records key before its blob is written.
 func (s *Service) recordIntent(ctx context.Context, key string) error {
-	if is := s.intents(); is != nil {
+	if is := s.Intents; is != nil {
 		// Housekeeping, not the request's change: the request's audit
 		// record commits with its metadata, never with the intent.
 		return is.AddBlobIntent(audit.Detach(ctx), key, time.Now())
 	}
 	return nil
-}
-
-// ArchivePager lists a vault's archives a page at a time (without
-// segments), in order of creation then id, so that a pass over millions
-// of archives holds one page in memory.
-type ArchivePager interface {
-	ArchivePage(ctx context.Context, accountID, vault string, afterCreated time.Time, afterID string, limit int) ([]Archive, error)
 }

@@ -53,7 +53,7 @@ func TestProcessIntentsSkipsRefusedDeletes(t *testing.T) {
 		}
 		keys = append(keys, k)
 	}
-	svc := &glacier.Service{Meta: meta, Blobs: refusingBlobs{blobs, keys[1]}, Clock: clock.Real{}}
+	svc := &glacier.Service{Stores: meta.Roles(), Blobs: refusingBlobs{blobs, keys[1]}, Clock: clock.Real{}}
 	n, err := svc.ProcessIntents(ctx, time.Now())
 	if err != nil || n != 2 {
 		t.Fatalf("ProcessIntents = %d, %v; want 2 removed", n, err)

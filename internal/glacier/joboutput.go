@@ -69,7 +69,7 @@ func (s *Service) GetJobOutput(ctx context.Context, c *Caller, accountID, vault,
 
 	// Archive offsets of the served slice.
 	start, end := j.RangeStart+out.First, j.RangeStart+out.Last
-	leaves, err := s.Meta.JobLeaves(ctx, j.ID)
+	leaves, err := s.Jobs.JobLeaves(ctx, j.ID)
 	if err != nil {
 		return JobOutput{}, err
 	}

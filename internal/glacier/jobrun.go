@@ -27,7 +27,7 @@ func (s *Service) RunDueWork(ctx context.Context) (int, error) {
 	if err != nil {
 		return n, err
 	}
-	orphans, err := s.Meta.PurgeJobs(ctx, s.Clock.Now().Add(-s.jobRetention()))
+	orphans, err := s.Housekeeping.PurgeJobs(ctx, s.Clock.Now().Add(-s.jobRetention()))
 	if err != nil {
 		return n, err
 	}
@@ -39,7 +39,7 @@ func (s *Service) RunDueWork(ctx context.Context) (int, error) {
 func (s *Service) finishDueJobs(ctx context.Context) (int, error) {
 	done := 0
 	for {
-		jobs, err := s.Meta.DueJobs(ctx, s.Clock.Now(), 100)
+		jobs, err := s.Jobs.DueJobs(ctx, s.Clock.Now(), 100)
 		if err != nil {
 			return done, err
 		}
@@ -86,10 +86,10 @@ func (s *Service) finishJob(ctx context.Context, j Job) error {
 			j.Status, j.StatusMessage = JobFailed, msg
 		}
 	}
-	err := s.Meta.FinishJob(ctx, j, s.jobNotifications(ctx, j))
+	err := s.Jobs.FinishJob(ctx, j, s.jobNotifications(ctx, j))
 	if j.Action == ArchiveRetrieval && IsNotFound(err) {
 		j.Status, j.StatusMessage = JobFailed, "The archive was deleted before the job completed: "+j.ArchiveID
-		err = s.Meta.FinishJob(ctx, j, s.jobNotifications(ctx, j))
+		err = s.Jobs.FinishJob(ctx, j, s.jobNotifications(ctx, j))
 	}
 	if err != nil && j.OutputKey != "" {
 		s.deleteBlobs(ctx, []string{j.OutputKey})
@@ -115,7 +115,7 @@ func (s *Service) jobNotifications(ctx context.Context, j Job) []Notification {
 	if j.Action == InventoryRetrieval {
 		event = "InventoryRetrievalCompleted"
 	}
-	if cfg, err := s.Meta.GetNotificationConfig(ctx, j.AccountID, j.VaultName); err == nil && j.Action != SelectJobAction &&
+	if cfg, err := s.Vaults.GetNotificationConfig(ctx, j.AccountID, j.VaultName); err == nil && j.Action != SelectJobAction &&
 		slices.Contains(cfg.Events, event) && !slices.Contains(topics, cfg.SNSTopic) {
 		topics = append(topics, cfg.SNSTopic)
 	}
@@ -150,7 +150,7 @@ func (s *Service) jobNotifications(ctx context.Context, j Job) []Notification {
 // snapshot (a fresh one first when inventories are always current),
 // streaming snapshot → filter → output blob.
 func (s *Service) produceInventory(ctx context.Context, j *Job) error {
-	v, err := s.Meta.GetVault(ctx, j.AccountID, j.VaultName)
+	v, err := s.Vaults.GetVault(ctx, j.AccountID, j.VaultName)
 	if err != nil {
 		return err
 	}
@@ -158,7 +158,7 @@ func (s *Service) produceInventory(ctx context.Context, j *Job) error {
 		if err := s.takeInventory(ctx, v); err != nil {
 			return err
 		}
-		if v, err = s.Meta.GetVault(ctx, j.AccountID, j.VaultName); err != nil {
+		if v, err = s.Vaults.GetVault(ctx, j.AccountID, j.VaultName); err != nil {
 			return err
 		}
 	}
@@ -215,7 +215,7 @@ const inventoryClaim = 10 * time.Minute
 // takeDueInventories snapshots every vault written since its last
 // inventory once per InventoryInterval (data-plane.md §6.1).
 func (s *Service) takeDueInventories(ctx context.Context) error {
-	vs, err := s.Meta.VaultsNeedingInventory(ctx, s.Clock.Now().Add(-s.InventoryInterval), 100)
+	vs, err := s.Housekeeping.VaultsNeedingInventory(ctx, s.Clock.Now().Add(-s.InventoryInterval), 100)
 	if err != nil {
 		return err
 	}
@@ -223,7 +223,7 @@ func (s *Service) takeDueInventories(ctx context.Context) error {
 	for _, v := range vs {
 		// Claimed for a while: long enough to take it, short enough that a
 		// node that died meanwhile is replaced soon.
-		claimed, err := s.Meta.ClaimInventory(ctx, v.AccountID, v.Name, now, now.Add(inventoryClaim))
+		claimed, err := s.Housekeeping.ClaimInventory(ctx, v.AccountID, v.Name, now, now.Add(inventoryClaim))
 		if err != nil || !claimed {
 			continue // another node is taking it (or the vault is gone)
 		}
@@ -247,7 +247,7 @@ func (s *Service) takeInventory(ctx context.Context, v Vault) error {
 	done := make(chan result, 1)
 	go func() {
 		w := inventory.NewSnapshotWriter(pw)
-		err := s.Meta.ScanArchives(ctx, v.AccountID, v.Name, func(a Archive) error {
+		err := s.Archives.ScanArchives(ctx, v.AccountID, v.Name, func(a Archive) error {
 			return w.Add(inventory.Item{ArchiveID: a.ID, Description: a.Description, CreatedAt: a.CreatedAt, Size: a.Size, TreeHash: a.TreeHash.String()})
 		})
 		if err == nil {
@@ -267,7 +267,7 @@ func (s *Service) takeInventory(ctx context.Context, v Vault) error {
 		s.deleteBlobs(ctx, []string{key})
 		return err
 	}
-	replaced, err := s.Meta.PutInventory(ctx, v.AccountID, v.Name, Inventory{Key: key, Count: res.count, Size: res.size, TakenAt: takenAt})
+	replaced, err := s.Housekeeping.PutInventory(ctx, v.AccountID, v.Name, Inventory{Key: key, Count: res.count, Size: res.size, TakenAt: takenAt})
 	if err != nil {
 		s.deleteBlobs(ctx, []string{key})
 		return err

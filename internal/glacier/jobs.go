@@ -148,7 +148,7 @@ func (s *Service) initiateArchiveJob(ctx context.Context, c *Caller, j Job, r Jo
 			h := a.TreeHash
 			j.RangeTreeHash = &h
 		} else {
-			leaves, err := s.Meta.ArchiveLeaves(ctx, a.ID)
+			leaves, err := s.Archives.ArchiveLeaves(ctx, a.ID)
 			if err != nil {
 				return Job{}, err
 			}
@@ -221,7 +221,7 @@ func (s *Service) initiateInventoryJob(ctx context.Context, c *Caller, j Job, r 
 func (s *Service) createJob(ctx context.Context, j Job) (Job, error) {
 	audit.Note(ctx, "jobId", j.ID)
 	j.DueAt = s.restoreDue(j) // archive storage classes: restores start at the next scheduler pass
-	if err := s.Meta.CreateJob(ctx, j); err != nil {
+	if err := s.Jobs.CreateJob(ctx, j); err != nil {
 		if IsNotFound(err) {
 			return Job{}, s.vaultNotFound(j.AccountID, j.VaultName)
 		}
@@ -246,7 +246,7 @@ func (s *Service) DescribeJob(ctx context.Context, c *Caller, accountID, vault, 
 }
 
 func (s *Service) getJob(ctx context.Context, accountID, vault, id string) (Job, error) {
-	j, err := s.Meta.GetJob(ctx, accountID, vault, id)
+	j, err := s.Jobs.GetJob(ctx, accountID, vault, id)
 	if err == nil && s.jobExpired(j) {
 		err = Errorf(KindNotFound, "expired")
 	}
@@ -267,7 +267,7 @@ func (s *Service) ListJobs(ctx context.Context, c *Caller, accountID, vault stri
 	if _, err := s.authorizeVault(ctx, c, "ListJobs", accountID, vault); err != nil {
 		return nil, "", err
 	}
-	jobs, err := s.Meta.ListJobs(ctx, accountID, vault, f, marker, limit+1)
+	jobs, err := s.Jobs.ListJobs(ctx, accountID, vault, f, marker, limit+1)
 	if IsNotFound(err) {
 		return nil, "", Errorf(KindInvalidParameter, "Invalid marker: %q is not a job of this vault", marker)
 	}
@@ -350,7 +350,7 @@ func newJobID() string { return randomURLSafe(uploadIDLen) }
 // age. A missing vault or archive is reported only to a caller the
 // policies allow to ask (operations.md §2.4).
 func (s *Service) authorizeArchiveJob(ctx context.Context, c *Caller, accountID, vault, archiveID string) (Archive, error) {
-	v, err := s.Meta.GetVault(ctx, accountID, vault)
+	v, err := s.Vaults.GetVault(ctx, accountID, vault)
 	access := s.vaultAccess(c, "InitiateJob", accountID, vault, nil)
 	if IsNotFound(err) {
 		if err := s.authorize(ctx, access); err != nil {
@@ -361,7 +361,7 @@ func (s *Service) authorizeArchiveJob(ctx context.Context, c *Caller, accountID,
 		return Archive{}, err
 	}
 	access.Vault = &v
-	a, err := s.Meta.GetArchive(ctx, archiveID)
+	a, err := s.Archives.GetArchive(ctx, archiveID)
 	if err == nil && (a.AccountID != accountID || a.VaultName != vault) {
 		err = Errorf(KindNotFound, "not in this vault")
 	}

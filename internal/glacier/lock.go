@@ -13,7 +13,7 @@ import (
 
 // The four Vault Lock operations (operations.md §6, vault-lock.md). Each
 // authorizes first — the lock policy itself governs the lock actions —
-// then applies its vaultlock transition through Meta.UpdateLock, the
+// then applies its vaultlock transition through Policies.UpdateLock, the
 // per-vault compare-and-swap, at the clock's "now". A Locked record is
 // never changed or removed by any of them: vaultlock refuses, and no other
 // code path writes lock records.
@@ -32,7 +32,7 @@ func (s *Service) InitiateVaultLock(ctx context.Context, c *Caller, accountID, v
 	}
 	id, now := newLockID(), s.Clock.Now()
 	audit.Note(ctx, "lockId", id)
-	err := s.Meta.UpdateLock(ctx, accountID, vault, func(cur *Lock) (*Lock, error) {
+	err := s.Policies.UpdateLock(ctx, accountID, vault, func(cur *Lock) (*Lock, error) {
 		return vaultlock.Initiate(cur, policy, id, now)
 	})
 	if err != nil {
@@ -86,7 +86,7 @@ func (s *Service) GetVaultLock(ctx context.Context, c *Caller, accountID, vault 
 	if _, err := s.authorizeVault(ctx, c, "GetVaultLock", accountID, vault); err != nil {
 		return Lock{}, err
 	}
-	cur, err := s.Meta.GetLock(ctx, accountID, vault)
+	cur, err := s.Policies.GetLock(ctx, accountID, vault)
 	if err != nil {
 		return Lock{}, s.lockError(err, accountID, vault)
 	}
@@ -106,7 +106,7 @@ func (s *Service) CompleteVaultLock(ctx context.Context, c *Caller, accountID, v
 		return Errorf(KindMissingParameter, "Required parameter missing: lockId")
 	}
 	now := s.Clock.Now() // read before: the callback must not reach the store, nor a clock kept in it
-	err := s.Meta.UpdateLock(ctx, accountID, vault, func(cur *Lock) (*Lock, error) {
+	err := s.Policies.UpdateLock(ctx, accountID, vault, func(cur *Lock) (*Lock, error) {
 		return vaultlock.Complete(cur, lockID, now)
 	})
 	if err == nil {
@@ -121,7 +121,7 @@ func (s *Service) AbortVaultLock(ctx context.Context, c *Caller, accountID, vaul
 		return err
 	}
 	now := s.Clock.Now()
-	err := s.Meta.UpdateLock(ctx, accountID, vault, func(cur *Lock) (*Lock, error) {
+	err := s.Policies.UpdateLock(ctx, accountID, vault, func(cur *Lock) (*Lock, error) {
 		return vaultlock.Abort(cur, now)
 	})
 	return s.lockError(err, accountID, vault)

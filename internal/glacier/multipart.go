@@ -32,7 +32,7 @@ func (s *Service) InitiateMultipartUpload(ctx context.Context, c *Caller, accoun
 		CreatedAt:   s.Clock.Now(),
 	}
 	audit.Note(ctx, "uploadId", u.ID)
-	if err := s.Meta.CreateUpload(ctx, u); err != nil {
+	if err := s.Uploads.CreateUpload(ctx, u); err != nil {
 		if IsNotFound(err) {
 			return Upload{}, s.vaultNotFound(accountID, vault)
 		}
@@ -56,7 +56,7 @@ func InvalidPartSize(raw string) error { return invalidPartSize(raw) }
 
 // openUpload loads an upload that must still accept parts.
 func (s *Service) openUpload(ctx context.Context, accountID, vault, id string) (Upload, error) {
-	u, err := s.Meta.GetUpload(ctx, accountID, vault, id)
+	u, err := s.Uploads.GetUpload(ctx, accountID, vault, id)
 	if IsNotFound(err) || err == nil && u.State != UploadOpen {
 		return Upload{}, uploadNotFound(id)
 	}
@@ -111,7 +111,7 @@ func (s *Service) UploadMultipartPart(ctx context.Context, c *Caller, accountID,
 		}
 	}
 	p := Part{UploadID: uploadID, Start: start, Size: h.Size(), TreeHash: h.TreeHash(), Leaves: h.Leaves(), BlobKey: key, UploadedAt: s.Clock.Now()}
-	replaced, err := s.Meta.PutPart(ctx, p)
+	replaced, err := s.Uploads.PutPart(ctx, p)
 	if err != nil {
 		s.deleteBlobs(ctx, []string{key})
 		if k := KindOf(err); k == KindConflict || k == KindNotFound {
@@ -132,7 +132,7 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, c *Caller, accoun
 	if _, err := s.authorizeVault(ctx, c, "CompleteMultipartUpload", accountID, vault); err != nil {
 		return Archive{}, err
 	}
-	u, err := s.Meta.GetUpload(ctx, accountID, vault, uploadID)
+	u, err := s.Uploads.GetUpload(ctx, accountID, vault, uploadID)
 	if IsNotFound(err) {
 		return Archive{}, uploadNotFound(uploadID)
 	}
@@ -156,7 +156,7 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, c *Caller, accoun
 		return Archive{}, err
 	}
 	audit.Note(ctx, "archiveId", a.ID)
-	stored, err := s.Meta.CompleteUpload(ctx, uploadID, a, func(u Upload, parts []Part) error {
+	stored, err := s.Uploads.CompleteUpload(ctx, uploadID, a, func(u Upload, parts []Part) error {
 		return checkParts(u, parts, size, want)
 	})
 	switch {
@@ -179,7 +179,7 @@ func (s *Service) completedArchive(ctx context.Context, u Upload, want treehash.
 	if u.State != UploadCompleted {
 		return Archive{}, uploadNotFound(u.ID)
 	}
-	a, err := s.Meta.GetArchive(ctx, u.ArchiveID)
+	a, err := s.Archives.GetArchive(ctx, u.ArchiveID)
 	if IsNotFound(err) {
 		// Deleted since; the repeat still names the archive it created.
 		return Archive{ID: u.ArchiveID, AccountID: u.AccountID, VaultName: u.VaultName, TreeHash: want}, nil
@@ -218,14 +218,14 @@ func (s *Service) AbortMultipartUpload(ctx context.Context, c *Caller, accountID
 	if _, err := s.authorizeVault(ctx, c, "AbortMultipartUpload", accountID, vault); err != nil {
 		return err
 	}
-	u, err := s.Meta.GetUpload(ctx, accountID, vault, uploadID)
+	u, err := s.Uploads.GetUpload(ctx, accountID, vault, uploadID)
 	if IsNotFound(err) {
 		return uploadNotFound(uploadID)
 	}
 	if err != nil {
 		return err
 	}
-	orphans, err := s.Meta.AbortUpload(ctx, u.ID, s.Clock.Now())
+	orphans, err := s.Uploads.AbortUpload(ctx, u.ID, s.Clock.Now())
 	switch KindOf(err) {
 	case KindConflict, KindNotFound:
 		return uploadNotFound(uploadID)
@@ -247,7 +247,7 @@ func (s *Service) ListParts(ctx context.Context, c *Caller, accountID, vault, up
 	if err != nil {
 		return Upload{}, nil, -1, err
 	}
-	parts, err := s.Meta.ListParts(ctx, uploadID, from, limit+1)
+	parts, err := s.Uploads.ListParts(ctx, uploadID, from, limit+1)
 	if err != nil {
 		return Upload{}, nil, -1, err
 	}
@@ -263,7 +263,7 @@ func (s *Service) ListMultipartUploads(ctx context.Context, c *Caller, accountID
 	if _, err := s.authorizeVault(ctx, c, "ListMultipartUploads", accountID, vault); err != nil {
 		return nil, "", err
 	}
-	us, err := s.Meta.ListUploads(ctx, accountID, vault, from, limit+1)
+	us, err := s.Uploads.ListUploads(ctx, accountID, vault, from, limit+1)
 	if err != nil {
 		return nil, "", err
 	}

@@ -47,7 +47,7 @@ func (s *Service) SetVaultNotifications(ctx context.Context, c *Caller, accountI
 	if _, err := s.authorizeVault(ctx, c, "SetVaultNotifications", accountID, name); err != nil {
 		return err
 	}
-	err := s.Meta.SetNotificationConfig(ctx, accountID, name, cfg)
+	err := s.Vaults.SetNotificationConfig(ctx, accountID, name, cfg)
 	if IsNotFound(err) {
 		return s.vaultNotFound(accountID, name)
 	}
@@ -59,7 +59,7 @@ func (s *Service) GetVaultNotifications(ctx context.Context, c *Caller, accountI
 	if _, err := s.authorizeVault(ctx, c, "GetVaultNotifications", accountID, name); err != nil {
 		return NotificationConfig{}, err
 	}
-	cfg, err := s.Meta.GetNotificationConfig(ctx, accountID, name)
+	cfg, err := s.Vaults.GetNotificationConfig(ctx, accountID, name)
 	if IsNotFound(err) {
 		return NotificationConfig{}, Errorf(KindNotFound, "No notification configuration is set for vault: %s", s.VaultARN(accountID, name))
 	}
@@ -71,7 +71,7 @@ func (s *Service) DeleteVaultNotifications(ctx context.Context, c *Caller, accou
 	if _, err := s.authorizeVault(ctx, c, "DeleteVaultNotifications", accountID, name); err != nil {
 		return err
 	}
-	err := s.Meta.DeleteNotificationConfig(ctx, accountID, name)
+	err := s.Vaults.DeleteNotificationConfig(ctx, accountID, name)
 	if IsNotFound(err) {
 		return s.vaultNotFound(accountID, name)
 	}

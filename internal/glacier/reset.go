@@ -11,7 +11,7 @@ import "context"
 // test installations (permafrost serve --dev or --test-clock) expose it.
 // It returns how many blobs it removed.
 func (s *Service) Reset(ctx context.Context) (int, error) {
-	orphans, err := s.Meta.ResetData(ctx, []string{retrievalPolicyKey})
+	orphans, err := s.Housekeeping.ResetData(ctx, []string{retrievalPolicyKey})
 	if err != nil {
 		return 0, err
 	}

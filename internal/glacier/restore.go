@@ -137,17 +137,15 @@ func (s *Service) awaitRestores(ctx context.Context, j *Job) (bool, error) {
 	}
 	now := s.Clock.Now()
 	next := now.Add(s.restorePollInterval())
-	if cl, ok := storeAs[jobClaimer](s.Meta); ok {
-		claimed, err := cl.ClaimJob(ctx, j.ID, j.DueAt, next)
-		if err != nil {
-			return false, err
-		}
-		if !claimed {
-			return false, nil // another node checks it
-		}
-		j.DueAt = next
+	claimed, err := s.Jobs.ClaimJob(ctx, j.ID, j.DueAt, next)
+	if err != nil {
+		return false, err
 	}
-	a, err := s.Meta.GetArchive(ctx, j.ArchiveID)
+	if !claimed {
+		return false, nil // another node checks it
+	}
+	j.DueAt = next
+	a, err := s.Archives.GetArchive(ctx, j.ArchiveID)
 	if IsNotFound(err) {
 		return true, nil // FinishJob fails the job: the archive is gone
 	}
@@ -194,10 +192,8 @@ func (s *Service) awaitRestores(ctx context.Context, j *Job) (bool, error) {
 	}
 	if now.Before(tierDue) {
 		// Restored early: finish at the tier's time, no more polls.
-		if cl, ok := storeAs[jobClaimer](s.Meta); ok {
-			if ok, err := cl.ClaimJob(ctx, j.ID, j.DueAt, tierDue); err == nil && ok {
-				j.DueAt = tierDue
-			}
+		if ok, err := s.Jobs.ClaimJob(ctx, j.ID, j.DueAt, tierDue); err == nil && ok {
+			j.DueAt = tierDue
 		}
 		return false, nil
 	}

@@ -58,7 +58,7 @@ var floorCache sync.Map // lock policy + vault ARN → vaultlock.Floor
 // lock policy derives (vaultlock.RetentionFloor); none while the lock is
 // not Locked.
 func (s *Service) RetentionFloor(ctx context.Context, accountID, vault string) (vaultlock.Floor, *Lock, error) {
-	l, err := s.Meta.GetLock(ctx, accountID, vault)
+	l, err := s.Policies.GetLock(ctx, accountID, vault)
 	if err != nil {
 		return vaultlock.Floor{}, nil, err
 	}
@@ -119,7 +119,7 @@ func (s *Service) retainParts(ctx context.Context, accountID, vault, uploadID st
 	if s.retainer() == nil {
 		return false, nil, nil
 	}
-	parts, err := s.Meta.ListParts(ctx, uploadID, 0, MaxParts+1)
+	parts, err := s.Uploads.ListParts(ctx, uploadID, 0, MaxParts+1)
 	if err != nil {
 		if IsNotFound(err) {
 			return false, nil, nil
@@ -137,7 +137,7 @@ func (s *Service) retainParts(ctx context.Context, accountID, vault, uploadID st
 // RetentionStatus returns the progress of applying the vault's floor to
 // its existing archives (nil when none was started).
 func (s *Service) RetentionStatus(ctx context.Context, accountID, vault string) (*RetentionProgress, error) {
-	v, err := s.Meta.GetSetting(ctx, retentionKey(accountID, vault))
+	v, err := s.Settings.GetSetting(ctx, retentionKey(accountID, vault))
 	if err != nil || v == "" {
 		return nil, err
 	}
@@ -151,7 +151,7 @@ func (s *Service) RetentionStatus(ctx context.Context, accountID, vault string) 
 func (s *Service) saveRetention(ctx context.Context, accountID, vault string, p RetentionProgress) error {
 	p.Updated = time.Now().UTC()
 	b, _ := json.Marshal(p)
-	return s.Meta.PutSetting(ctx, retentionKey(accountID, vault), string(b))
+	return s.Settings.PutSetting(ctx, retentionKey(accountID, vault), string(b))
 }
 
 // retentionRunning keeps one applier per vault in this process.
@@ -196,7 +196,7 @@ func (s *Service) ApplyRetention(ctx context.Context, accountID, vault string) e
 		created time.Time
 	}
 	var items []item
-	if err := s.Meta.ScanArchives(ctx, accountID, vault, func(a Archive) error {
+	if err := s.Archives.ScanArchives(ctx, accountID, vault, func(a Archive) error {
 		items = append(items, item{a.ID, a.CreatedAt})
 		return nil
 	}); err != nil {
@@ -221,7 +221,7 @@ func (s *Service) ApplyRetention(ctx context.Context, accountID, vault string) e
 	}
 	until := func(c time.Time) time.Time { return c.Add(time.Duration(f.Days) * 24 * time.Hour) }
 	for i := start; i < len(items); i++ {
-		a, err := s.Meta.GetArchive(ctx, items[i].id)
+		a, err := s.Archives.GetArchive(ctx, items[i].id)
 		if err == nil {
 			for _, seg := range a.Segments {
 				if err := r.Retain(ctx, seg.BlobKey, until(a.CreatedAt)); err != nil && KindOf(err) != KindNotFound {
@@ -274,14 +274,14 @@ func (s *Service) startRetention(accountID, vault string) {
 // floor whose applier has not finished (after a restart). It returns when
 // all are done.
 func (s *Service) ResumeRetention(ctx context.Context) error {
-	accounts, err := s.Meta.ListAccounts(ctx)
+	accounts, err := s.Identity.ListAccounts(ctx)
 	if err != nil {
 		return err
 	}
 	for _, a := range accounts {
 		from := ""
 		for {
-			vs, err := s.Meta.ListVaults(ctx, a.ID, from, 100)
+			vs, err := s.Vaults.ListVaults(ctx, a.ID, from, 100)
 			if err != nil {
 				return err
 			}

@@ -39,7 +39,7 @@ func (s *Service) admitRetrieval(ctx context.Context, j Job) error {
 		}
 		switch p.Strategy {
 		case "BytesPerHour":
-			_, inFlight, err := s.Meta.JobsSince(ctx, j.AccountID, TierStandard, time.Time{}, true)
+			_, inFlight, err := s.Jobs.JobsSince(ctx, j.AccountID, TierStandard, time.Time{}, true)
 			if err != nil {
 				return err
 			}
@@ -51,7 +51,7 @@ func (s *Service) admitRetrieval(ctx context.Context, j Job) error {
 			if err != nil {
 				return err
 			}
-			_, used, err := s.Meta.JobsSince(ctx, j.AccountID, TierStandard, j.CreatedAt.Add(-24*time.Hour), false)
+			_, used, err := s.Jobs.JobsSince(ctx, j.AccountID, TierStandard, j.CreatedAt.Add(-24*time.Hour), false)
 			if err != nil {
 				return err
 			}
@@ -63,11 +63,11 @@ func (s *Service) admitRetrieval(ctx context.Context, j Job) error {
 		if s.ExpeditedSharedPool < 0 {
 			return nil
 		}
-		units, err := s.Meta.ListCapacity(ctx, j.AccountID, j.CreatedAt)
+		units, err := s.Jobs.ListCapacity(ctx, j.AccountID, j.CreatedAt)
 		if err != nil {
 			return err
 		}
-		n, _, err := s.Meta.JobsSince(ctx, j.AccountID, TierExpedited, j.CreatedAt.Add(-5*time.Minute), false)
+		n, _, err := s.Jobs.JobsSince(ctx, j.AccountID, TierExpedited, j.CreatedAt.Add(-5*time.Minute), false)
 		if err != nil {
 			return err
 		}
@@ -86,7 +86,7 @@ func (s *Service) freeTierAllowance(ctx context.Context, accountID string) (int6
 	var stored int64
 	from := ""
 	for {
-		vs, err := s.Meta.ListVaults(ctx, accountID, from, 1000)
+		vs, err := s.Vaults.ListVaults(ctx, accountID, from, 1000)
 		if err != nil {
 			return 0, err
 		}
@@ -134,11 +134,11 @@ func (s *Service) SetDataRetrievalPolicy(ctx context.Context, c *Caller, account
 	default:
 		return Errorf(KindInvalidParameter, "Invalid data retrieval policy: strategy %q must be BytesPerHour, FreeTier or None", p.Strategy)
 	}
-	return s.Meta.PutSetting(ctx, retrievalPolicyKey+accountID, p.Strategy+":"+strconv.FormatInt(p.BytesPerHour, 10))
+	return s.Settings.PutSetting(ctx, retrievalPolicyKey+accountID, p.Strategy+":"+strconv.FormatInt(p.BytesPerHour, 10))
 }
 
 func (s *Service) retrievalPolicy(ctx context.Context, accountID string) (RetrievalPolicy, error) {
-	v, err := s.Meta.GetSetting(ctx, retrievalPolicyKey+accountID)
+	v, err := s.Settings.GetSetting(ctx, retrievalPolicyKey+accountID)
 	if err != nil || v == "" {
 		return RetrievalPolicy{Strategy: "None"}, err
 	}
@@ -166,7 +166,7 @@ func (s *Service) PurchaseProvisionedCapacity(ctx context.Context, c *Caller, ac
 	}
 	start := now.UTC().Truncate(time.Second)
 	pc := ProvisionedCapacity{ID: base62(24), AccountID: accountID, StartDate: start, ExpiresAt: addMonth(start)}
-	err := s.Meta.PurchaseCapacity(ctx, pc, MaxCapacityUnits)
+	err := s.Jobs.PurchaseCapacity(ctx, pc, MaxCapacityUnits)
 	if KindOf(err) == KindLimitExceeded {
 		return ProvisionedCapacity{}, Errorf(KindLimitExceeded, "You have reached the limit of %d provisioned capacity units for account %s", MaxCapacityUnits, accountID)
 	}
@@ -179,7 +179,7 @@ func (s *Service) ListProvisionedCapacity(ctx context.Context, c *Caller, accoun
 	if err := s.authorize(ctx, Access{Caller: c, Action: "glacier:ListProvisionedCapacity", AccountID: accountID, Resource: "*", Now: now}); err != nil {
 		return nil, err
 	}
-	return s.Meta.ListCapacity(ctx, accountID, now)
+	return s.Jobs.ListCapacity(ctx, accountID, now)
 }
 
 // addMonth returns the same day-of-month and time one month later, or the

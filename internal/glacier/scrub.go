@@ -48,24 +48,23 @@ func (s *Service) Scrub(ctx context.Context, opt ScrubOptions) (ScrubProgress, e
 		return p, Errorf(KindInvalidParameter, "the blob store keeps archives in an archive storage class (GLACIER or DEEP_ARCHIVE), whose bytes cannot be read without a restore; they are not scrubbed (each retrieval job still verifies the bytes it restores)")
 	}
 	// First the totals (for progress), then vault by vault: memory holds
-	// one page of archive ids at a time (one vault's with a store that
-	// cannot page).
+	// one page of archive ids at a time.
 	type vaultRef struct{ account, name string }
 	var vaults []vaultRef
-	accounts, err := s.Meta.ListAccounts(ctx)
+	accounts, err := s.Identity.ListAccounts(ctx)
 	if err != nil {
 		return p, err
 	}
 	for _, acct := range accounts {
 		from := ""
 		for {
-			vs, err := s.Meta.ListVaults(ctx, acct.ID, from, 1000)
+			vs, err := s.Vaults.ListVaults(ctx, acct.ID, from, 1000)
 			if err != nil {
 				return p, err
 			}
 			for _, v := range vs {
 				vaults = append(vaults, vaultRef{acct.ID, v.Name})
-				err := s.Meta.ScanArchives(ctx, acct.ID, v.Name, func(a Archive) error {
+				err := s.Archives.ScanArchives(ctx, acct.ID, v.Name, func(a Archive) error {
 					p.Archives++
 					p.Bytes += a.Size
 					return nil
@@ -91,44 +90,25 @@ func (s *Service) Scrub(ctx context.Context, opt ScrubOptions) (ScrubProgress, e
 	}
 	pace := pacer(ctx, opt.BytesPerSecond)
 	for _, v := range vaults {
-		if pager, ok := storeAs[ArchivePager](s.Meta); ok {
-			// A page at a time: memory does not grow with the vault.
-			var after Archive
-			for {
-				page, err := pager.ArchivePage(ctx, v.account, v.name, after.CreatedAt, after.ID, scrubPage)
-				if IsNotFound(err) {
-					break // deleted meanwhile
-				}
-				if err != nil {
-					return p, err
-				}
-				for _, a := range page {
-					if err := s.scrubOne(ctx, scrubTarget{a.ID, v.account, v.name, a.Size}, &p, opt, known, pace); err != nil {
-						return p, err
-					}
-				}
-				if len(page) < scrubPage {
-					break
-				}
-				after = page[len(page)-1]
+		// A page at a time: memory does not grow with the vault.
+		var after Archive
+		for {
+			page, err := s.Archives.ArchivePage(ctx, v.account, v.name, after.CreatedAt, after.ID, scrubPage)
+			if IsNotFound(err) {
+				break // deleted meanwhile
 			}
-			continue
-		}
-		var targets []scrubTarget
-		err := s.Meta.ScanArchives(ctx, v.account, v.name, func(a Archive) error {
-			targets = append(targets, scrubTarget{a.ID, v.account, v.name, a.Size})
-			return nil
-		})
-		if IsNotFound(err) {
-			continue // deleted meanwhile
-		}
-		if err != nil {
-			return p, err
-		}
-		for _, t := range targets {
-			if err := s.scrubOne(ctx, t, &p, opt, known, pace); err != nil {
+			if err != nil {
 				return p, err
 			}
+			for _, a := range page {
+				if err := s.scrubOne(ctx, scrubTarget{a.ID, v.account, v.name, a.Size}, &p, opt, known, pace); err != nil {
+					return p, err
+				}
+			}
+			if len(page) < scrubPage {
+				break
+			}
+			after = page[len(page)-1]
 		}
 	}
 	return p, nil
@@ -146,14 +126,14 @@ func (s *Service) scrubOne(ctx context.Context, t scrubTarget, p *ScrubProgress,
 			opt.Progress(*p)
 		}
 	}()
-	a, err := s.Meta.GetArchive(ctx, t.id)
+	a, err := s.Archives.GetArchive(ctx, t.id)
 	if IsNotFound(err) {
 		return nil // deleted meanwhile
 	}
 	if err != nil {
 		return err
 	}
-	leaves, err := s.Meta.ArchiveLeaves(ctx, a.ID)
+	leaves, err := s.Archives.ArchiveLeaves(ctx, a.ID)
 	if err != nil {
 		return err
 	}
@@ -161,7 +141,7 @@ func (s *Service) scrubOne(ctx context.Context, t scrubTarget, p *ScrubProgress,
 	var de *DamageError
 	switch {
 	case errors.As(err, &de):
-		if _, gone := s.Meta.GetArchive(ctx, t.id); IsNotFound(gone) {
+		if _, gone := s.Archives.GetArchive(ctx, t.id); IsNotFound(gone) {
 			return nil // deleted while being read
 		}
 		s.reportDamage(ctx, a, de.Problem, "scrub")
@@ -170,7 +150,7 @@ func (s *Service) scrubOne(ctx context.Context, t scrubTarget, p *ScrubProgress,
 			opt.Damaged(DamageRecord{ArchiveID: a.ID, AccountID: a.AccountID, VaultName: a.VaultName, Problem: de.Problem, FoundAt: s.Clock.Now().UTC(), FoundBy: "scrub"})
 		}
 	case err != nil:
-		if _, gone := s.Meta.GetArchive(ctx, t.id); IsNotFound(gone) {
+		if _, gone := s.Archives.GetArchive(ctx, t.id); IsNotFound(gone) {
 			return nil
 		}
 		return err
@@ -231,7 +211,7 @@ func (s *Service) ScrubLoop(ctx context.Context, interval time.Duration, rate in
 	}
 	for {
 		wait := time.Duration(0)
-		if v, err := s.Meta.GetSetting(ctx, scrubPassSetting); err == nil && v != "" {
+		if v, err := s.Settings.GetSetting(ctx, scrubPassSetting); err == nil && v != "" {
 			if last, err := time.Parse(time.RFC3339Nano, v); err == nil {
 				wait = time.Until(last.Add(interval))
 			}
@@ -247,7 +227,7 @@ func (s *Service) ScrubLoop(ctx context.Context, interval time.Duration, rate in
 			continue
 		}
 		started := time.Now()
-		if err := s.Meta.PutSetting(ctx, scrubPassSetting, started.UTC().Format(time.RFC3339Nano)); err != nil && ctx.Err() == nil {
+		if err := s.Settings.PutSetting(ctx, scrubPassSetting, started.UTC().Format(time.RFC3339Nano)); err != nil && ctx.Err() == nil {
 			s.logger().Warn("scrub: recording the pass start failed", "err", err)
 		}
 		r := rate
@@ -276,7 +256,7 @@ func (s *Service) ScrubLoop(ctx context.Context, interval time.Duration, rate in
 
 // storedBytes sums the archive bytes of all vaults.
 func (s *Service) storedBytes(ctx context.Context) (int64, error) {
-	accounts, err := s.Meta.ListAccounts(ctx)
+	accounts, err := s.Identity.ListAccounts(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -284,7 +264,7 @@ func (s *Service) storedBytes(ctx context.Context) (int64, error) {
 	for _, a := range accounts {
 		from := ""
 		for {
-			vs, err := s.Meta.ListVaults(ctx, a.ID, from, 1000)
+			vs, err := s.Vaults.ListVaults(ctx, a.ID, from, 1000)
 			if err != nil {
 				return 0, err
 			}

@@ -342,7 +342,7 @@ func (s *Service) initiateSelectJob(ctx context.Context, c *Caller, j Job, r Job
 		return Job{}, Errorf(KindInvalidParameter, "Invalid OutputLocation: writing %sjob.txt to bucket %s failed: %v", j.OutputPath(), j.Select.OutputLocation.S3.BucketName, err)
 	}
 	audit.Note(ctx, "jobId", j.ID)
-	if err := s.Meta.CreateJob(ctx, j); err != nil {
+	if err := s.Jobs.CreateJob(ctx, j); err != nil {
 		if IsNotFound(err) {
 			return Job{}, s.vaultNotFound(j.AccountID, j.VaultName)
 		}
@@ -366,14 +366,6 @@ func (s *Service) putSelectObject(ctx context.Context, j Job, name string, body 
 	return s.SelectOutput.Put(ctx, *j.Select.OutputLocation.S3, j.OutputPath()+name, body)
 }
 
-// jobClaimer is implemented by metadata stores that can lease a due job
-// to one node: ClaimJob moves the job's due time from due to until if it
-// is still in progress and due then (a compare-and-set), so other nodes
-// leave it alone until the lease ends.
-type jobClaimer interface {
-	ClaimJob(ctx context.Context, id string, due, until time.Time) (bool, error)
-}
-
 // runSelectJob runs a due select job and sets its final status. It returns
 // an error, leaving the job in progress for a later attempt, only when the
 // output bucket or the stores fail; data errors fail the job.
@@ -388,55 +380,52 @@ func (s *Service) runSelectJob(ctx context.Context, j *Job) error {
 		return Errorf(KindConflict, "select jobs are not enabled on this node")
 	}
 	// Lease the job so that other nodes do not run it too; renew the lease
-	// while it runs. A store without leases runs it anyway: the outputs
-	// are the same objects, and FinishJob completes the job once.
-	if cl, ok := storeAs[jobClaimer](s.Meta); ok {
-		until := s.Clock.Now().Add(selectClaim)
-		claimed, err := cl.ClaimJob(ctx, j.ID, j.DueAt, until)
-		if err != nil {
-			return err
-		}
-		if !claimed {
-			return Errorf(KindConflict, "running on another node")
-		}
-		parent := ctx
-		runCtx, cancel := context.WithCancel(ctx)
-		renewed := make(chan time.Time, 1)
-		go func() {
-			defer func() { renewed <- until }()
-			t := time.NewTicker(selectClaim / 4)
-			defer t.Stop()
-			for {
-				select {
-				case <-runCtx.Done():
-					return
-				case <-t.C:
-					next := s.Clock.Now().Add(selectClaim)
-					ok, err := cl.ClaimJob(runCtx, j.ID, until, next)
-					if err != nil || !ok {
-						if runCtx.Err() == nil {
-							s.logger().Warn("select job lease lost; stopping", "job_id", j.ID, "err", err)
-							cancel()
-						}
-						return
-					}
-					until = next
-				}
-			}
-		}()
-		defer func() {
-			cancel()
-			last := <-renewed
-			// Stopped by a shutdown: hand the job back at its due time, so
-			// that the next node (or this one restarted) resumes it at once.
-			if parent.Err() != nil {
-				if _, err := cl.ClaimJob(context.WithoutCancel(parent), j.ID, last, j.DueAt); err != nil {
-					s.logger().Warn("releasing the select job's lease failed; it resumes when the lease ends", "job_id", j.ID, "err", err)
-				}
-			}
-		}()
-		ctx = runCtx
+	// while it runs.
+	until := s.Clock.Now().Add(selectClaim)
+	claimed, err := s.Jobs.ClaimJob(ctx, j.ID, j.DueAt, until)
+	if err != nil {
+		return err
 	}
+	if !claimed {
+		return Errorf(KindConflict, "running on another node")
+	}
+	parent := ctx
+	runCtx, cancel := context.WithCancel(ctx)
+	renewed := make(chan time.Time, 1)
+	go func() {
+		defer func() { renewed <- until }()
+		t := time.NewTicker(selectClaim / 4)
+		defer t.Stop()
+		for {
+			select {
+			case <-runCtx.Done():
+				return
+			case <-t.C:
+				next := s.Clock.Now().Add(selectClaim)
+				ok, err := s.Jobs.ClaimJob(runCtx, j.ID, until, next)
+				if err != nil || !ok {
+					if runCtx.Err() == nil {
+						s.logger().Warn("select job lease lost; stopping", "job_id", j.ID, "err", err)
+						cancel()
+					}
+					return
+				}
+				until = next
+			}
+		}
+	}()
+	defer func() {
+		cancel()
+		last := <-renewed
+		// Stopped by a shutdown: hand the job back at its due time, so
+		// that the next node (or this one restarted) resumes it at once.
+		if parent.Err() != nil {
+			if _, err := s.Jobs.ClaimJob(context.WithoutCancel(parent), j.ID, last, j.DueAt); err != nil {
+				s.logger().Warn("releasing the select job's lease failed; it resumes when the lease ends", "job_id", j.ID, "err", err)
+			}
+		}
+	}()
+	ctx = runCtx
 
 	sp := j.Select.Parameters
 	q, err := selectsql.Parse(sp.Expression)
@@ -449,7 +438,7 @@ func (s *Service) runSelectJob(ctx context.Context, j *Job) error {
 		j.Status, j.StatusMessage = JobFailed, err.Error()
 		return nil
 	}
-	a, err := s.Meta.GetArchive(ctx, j.ArchiveID)
+	a, err := s.Archives.GetArchive(ctx, j.ArchiveID)
 	if IsNotFound(err) {
 		j.Status, j.StatusMessage = JobFailed, "The archive was deleted before the job completed: "+j.ArchiveID
 		return s.reportFailure(ctx, j)

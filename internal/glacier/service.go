@@ -1,7 +1,7 @@
 // Package glacier is the domain of permafrost: vaults, archives, multipart
 // uploads and who may do what to them. It knows nothing of HTTP, JSON, SQL
 // or files: the wire format lives in internal/api, storage behind the
-// MetaStore and BlobStore interfaces declared here, and time behind Clock.
+// role-sized store interfaces and BlobStore declared here (store.go), and time behind Clock.
 //
 // Every operation is a Service method named after the Glacier operation.
 // Each one makes the single authorization decision (authorize) before it
@@ -31,7 +31,9 @@ const (
 
 // Service implements the Glacier operations on top of the stores.
 type Service struct {
-	Meta   MetaStore
+	// Stores holds the metadata store, one field per role (s.Vaults,
+	// s.Archives, ...): each operation uses only the roles it needs.
+	Stores
 	Blobs  BlobStore
 	Clock  Clock
 	Region string
@@ -121,7 +123,7 @@ func (s *Service) vaultNotFound(accountID, name string) error {
 
 // getVault loads a vault, turning a store miss into AWS's message.
 func (s *Service) getVault(ctx context.Context, accountID, name string) (Vault, error) {
-	v, err := s.Meta.GetVault(ctx, accountID, name)
+	v, err := s.Vaults.GetVault(ctx, accountID, name)
 	if IsNotFound(err) {
 		return Vault{}, s.vaultNotFound(accountID, name)
 	}

@@ -8,38 +8,99 @@ import (
 	"github.com/permafrost/permafrost/internal/treehash"
 )
 
-// MetaStore keeps all metadata. Every method is atomic: it either applies
-// completely or not at all, and what it reports as done is committed
-// durably. Missing things are reported with an *Error of KindNotFound; the
-// store never returns driver errors above itself unclassified (a store that
-// cannot reach its engine returns KindUnavailable).
+// The metadata is kept behind the role-sized interfaces below, one per
+// part of the service that uses it, each declared here by its consumer and
+// held in its own field of Stores (and so of Service): no part of the
+// service sees more of the store than it uses. Both engines
+// (internal/meta/sqlite, internal/meta/postgres) play every role, assert
+// so at compile time, and are held to one conformance suite
+// (internal/meta/metatest), a section per role.
 //
-// The callbacks some methods take (check, fn) run inside the method's
-// transaction. They must be pure functions of their arguments: they must
-// not call the store, or anything that does (a clock kept in the
-// database), and a store may call them more than once when it retries a
-// transaction that lost a deadlock.
-type MetaStore interface {
+// The contract common to every method of every role, as go-cloud's
+// blob/driver writes it for its drivers:
+//
+//   - Atomic: a method either applies completely or not at all; when it
+//     returns an error nothing it was asked to change has changed (unless
+//     its comment says otherwise).
+//   - Durable: what a method reports as done (a nil error) is committed
+//     durably, and every later call, on any connection, process or node
+//     sharing the store, sees it.
+//   - Classified errors: missing things are reported with an *Error of
+//     KindNotFound; KindConflict means the state forbids the change (it
+//     changed nothing); KindLimitExceeded a limit the caller passed; a
+//     store that cannot reach its engine returns KindUnavailable. A store
+//     never returns its driver's errors unclassified (KindInternal at
+//     worst).
+//   - Callbacks: the functions some methods take (check, fn) run inside
+//     the method's transaction. They must be pure functions of their
+//     arguments: they must not call the store, or anything that does (a
+//     clock kept in the database), and a store may call them more than
+//     once when it retries a transaction that lost a deadlock.
+//   - Times are kept at millisecond precision in UTC.
+
+// Stores are the metadata roles the service uses, one field per role. The
+// engines return all of them from their Roles method; a wrapper (the
+// authorization cache) replaces only the roles it wraps.
+type Stores struct {
+	Identity     IdentityStore
+	Vaults       VaultStore
+	Policies     PolicyStore
+	Archives     ArchiveStore
+	Uploads      UploadStore
+	Jobs         JobStore
+	Housekeeping HousekeepingStore
+	// Intents keeps the blob intents; nil means the store keeps none (no
+	// intents are recorded and ProcessIntents does nothing).
+	Intents  IntentStore
+	Settings SettingStore
+}
+
+// IdentityStore keeps who may sign requests: accounts, their access keys
+// and their users. Authentication (the API layer's Credentials) and
+// authorization (GetUser) read it on every request; the operator's use
+// cases write it.
+type IdentityStore interface {
 	// CreateAccount adds an account; KindConflict if the id exists.
 	CreateAccount(ctx context.Context, a Account) error
+	// GetAccount returns the account; KindNotFound if it does not exist.
 	GetAccount(ctx context.Context, id string) (Account, error)
 	// ListAccounts returns all accounts ordered by id.
 	ListAccounts(ctx context.Context) ([]Account, error)
 	// CreateAccessKey adds a key; KindNotFound if the account does not
 	// exist, KindConflict if the key id exists.
 	CreateAccessKey(ctx context.Context, k AccessKey) error
+	// GetAccessKey returns the key with its secret, account and user;
+	// KindNotFound if it does not exist.
 	GetAccessKey(ctx context.Context, id string) (AccessKey, error)
 	// ListAccessKeys returns the keys of one account, or of all accounts
 	// when accountID is "", ordered by account then creation.
 	ListAccessKeys(ctx context.Context, accountID string) ([]AccessKey, error)
 	// DeleteAccessKey removes a key; KindNotFound if it does not exist.
 	DeleteAccessKey(ctx context.Context, id string) error
+	// CreateUser adds a user; KindNotFound if the account does not exist,
+	// KindConflict if the name is taken in the account.
+	CreateUser(ctx context.Context, u User) error
+	// GetUser returns the user with its identity policy; KindNotFound if
+	// absent.
+	GetUser(ctx context.Context, accountID, name string) (User, error)
+	// ListUsers returns the users of an account ordered by name.
+	ListUsers(ctx context.Context, accountID string) ([]User, error)
+	// DeleteUser removes a user and its access keys in one transaction;
+	// KindNotFound if absent.
+	DeleteUser(ctx context.Context, accountID, name string) error
+}
 
+// VaultStore keeps the vaults with what hangs on them directly: their
+// counters and last write, their tags and their notification
+// configuration.
+type VaultStore interface {
 	// CreateVault inserts v unless a vault of that name exists in the
 	// account, in which case it returns the existing vault and created =
 	// false (CreateVault is idempotent). A new vault beyond limit vaults in
-	// the account fails with KindLimitExceeded.
+	// the account fails with KindLimitExceeded; the count and the insert
+	// are one transaction, so concurrent creations never exceed it.
 	CreateVault(ctx context.Context, v Vault, limit int) (got Vault, created bool, err error)
+	// GetVault returns the vault with its counters; KindNotFound if absent.
 	GetVault(ctx context.Context, accountID, name string) (Vault, error)
 	// ListVaults returns at most limit vaults of the account whose names are
 	// >= from, in byte order of name.
@@ -47,40 +108,102 @@ type MetaStore interface {
 	// DeleteVault calls check with the vault inside the transaction; if
 	// check returns an error nothing changes and that error is returned.
 	// Otherwise the vault and everything attached to it (tags,
-	// notification config, uploads and their parts) are removed, and the
-	// blob keys of removed parts are returned for the caller to delete.
+	// notification config, access policy, lock record, uploads and their
+	// parts) are removed, and the blob keys of removed parts are returned
+	// for the caller to delete. KindNotFound if absent.
 	DeleteVault(ctx context.Context, accountID, name string, check func(Vault) error) (orphans []string, err error)
+	// TouchVault records a write to the vault at the given time unless a
+	// later one is recorded (an import: the archive keeps its original
+	// creation date, but the vault was written now, and its inventory is
+	// retaken). KindNotFound if no vault.
+	TouchVault(ctx context.Context, accountID, vault string, at time.Time) error
 
 	// GetTags returns the vault's tags (an empty, non-nil map when none).
+	// KindNotFound if no vault.
 	GetTags(ctx context.Context, accountID, vault string) (map[string]string, error)
 	// AddTags sets the given tags, overwriting existing keys; if the
 	// resulting set would have more than limit tags it fails with
-	// KindLimitExceeded and changes nothing.
+	// KindLimitExceeded and changes nothing (checked in the same
+	// transaction). KindNotFound if no vault.
 	AddTags(ctx context.Context, accountID, vault string, tags map[string]string, limit int) error
 	// RemoveTags removes the keys that exist; absent keys are not an error.
+	// KindNotFound if no vault.
 	RemoveTags(ctx context.Context, accountID, vault string, keys []string) error
 
+	// SetNotificationConfig creates or replaces the vault's notification
+	// configuration. KindNotFound if no vault.
 	SetNotificationConfig(ctx context.Context, accountID, vault string, c NotificationConfig) error
 	// GetNotificationConfig: KindNotFound if the vault has none (or no vault).
 	GetNotificationConfig(ctx context.Context, accountID, vault string) (NotificationConfig, error)
-	// DeleteNotificationConfig succeeds when none is set (vault must exist).
+	// DeleteNotificationConfig succeeds when none is set (vault must exist:
+	// KindNotFound otherwise).
 	DeleteNotificationConfig(ctx context.Context, accountID, vault string) error
+}
 
+// PolicyStore keeps what authorizes requests on a vault beyond the
+// caller's own policies: the vault's access policy and its lock record.
+type PolicyStore interface {
+	// SetAccessPolicy creates or replaces the vault's access policy.
+	// KindNotFound if no vault.
+	SetAccessPolicy(ctx context.Context, accountID, vault, policy string) error
+	// GetAccessPolicy: KindNotFound if the vault has none (or no vault).
+	GetAccessPolicy(ctx context.Context, accountID, vault string) (string, error)
+	// DeleteAccessPolicy succeeds when none is set (the vault must exist:
+	// KindNotFound otherwise).
+	DeleteAccessPolicy(ctx context.Context, accountID, vault string) error
+
+	// GetLock returns the vault's lock record as stored (nil when none);
+	// expiry is the caller's to judge. KindNotFound if no vault.
+	GetLock(ctx context.Context, accountID, vault string) (*Lock, error)
+	// UpdateLock is the compare-and-swap of vault-lock.md §2.2: inside one
+	// transaction that serializes all lock changes of the vault, it reads
+	// the record, calls fn with it (nil when none) and stores what fn
+	// returns (nil deletes the record). If fn fails nothing changes and its
+	// error is returned. fn must not call the store. KindNotFound if no
+	// vault.
+	UpdateLock(ctx context.Context, accountID, vault string, fn func(cur *Lock) (*Lock, error)) error
+
+	// VaultPolicies returns, in one consistent read, the vault and what
+	// authorizing a request on it needs: its access policy ("" when none),
+	// its lock record (nil when none) and its tags (an empty, non-nil map
+	// when none). KindNotFound if no vault.
+	VaultPolicies(ctx context.Context, accountID, vault string) (VaultPolicies, error)
+}
+
+// ArchiveStore keeps the archives of the vaults, with their segments (the
+// blobs holding their bytes) and per-MiB leaf hashes.
+type ArchiveStore interface {
 	// CreateArchive inserts a with its segments (leaves included) and
 	// counts it in the vault's counters, with a.CreatedAt as the vault's
 	// last write. KindNotFound if the vault does not exist.
 	CreateArchive(ctx context.Context, a Archive) error
 	// GetArchive finds an archive by id in any vault; segments are
-	// returned in order without their leaves.
+	// returned in order without their leaves. KindNotFound if absent.
 	GetArchive(ctx context.Context, id string) (Archive, error)
 	// ArchiveLeaves returns the archive's per-MiB leaf hashes in order.
+	// KindNotFound if absent.
 	ArchiveLeaves(ctx context.Context, id string) ([]treehash.Hash, error)
 	// DeleteArchive removes the archive from the vault, updates the vault's
 	// counters and last write (now), and returns the removed archive with
-	// its segments so the caller can delete the blobs. KindNotFound if the
+	// its segments so the caller can delete the blobs (the store records
+	// them as blob intents in the same transaction). KindNotFound if the
 	// archive is not in that vault.
 	DeleteArchive(ctx context.Context, accountID, vault, id string, now time.Time) (Archive, error)
+	// ScanArchives calls fn for every archive of the vault, in order of
+	// creation then id, without segments, from one consistent read; fn
+	// must not call the store, and an error from fn stops the scan and is
+	// returned. KindNotFound if no vault.
+	ScanArchives(ctx context.Context, accountID, vault string, fn func(Archive) error) error
+	// ArchivePage returns up to limit archives of the vault (without
+	// segments) after (afterCreated, afterID) in order of creation then
+	// id; with afterID "" the page starts at the beginning. A pass over
+	// millions of archives thus holds one page in memory; each page is
+	// its own read. KindNotFound if no vault.
+	ArchivePage(ctx context.Context, accountID, vault string, afterCreated time.Time, afterID string, limit int) ([]Archive, error)
+}
 
+// UploadStore keeps the multipart uploads and their parts.
+type UploadStore interface {
 	// CreateUpload inserts an open upload; KindNotFound if no vault.
 	CreateUpload(ctx context.Context, u Upload) error
 	// GetUpload returns the upload in any state; KindNotFound if it is not
@@ -111,47 +234,12 @@ type MetaStore interface {
 	// and returns their blob keys. Aborting an aborted upload returns no
 	// keys and no error; a completed upload gives KindConflict.
 	AbortUpload(ctx context.Context, uploadID string, now time.Time) (orphans []string, err error)
-	// IdleUploads returns up to limit open uploads whose last activity
-	// (creation, or the UploadedAt of their latest part) is before the
-	// given time, least recently active first.
-	IdleUploads(ctx context.Context, before time.Time, limit int) ([]Upload, error)
-	// PurgeClosedUploads forgets completed and aborted uploads closed
-	// before the given time; it returns how many it removed.
-	PurgeClosedUploads(ctx context.Context, before time.Time) (int, error)
+}
 
-	// CreateUser adds a user; KindNotFound if the account does not exist,
-	// KindConflict if the name is taken in the account.
-	CreateUser(ctx context.Context, u User) error
-	GetUser(ctx context.Context, accountID, name string) (User, error)
-	// ListUsers returns the users of an account ordered by name.
-	ListUsers(ctx context.Context, accountID string) ([]User, error)
-	// DeleteUser removes a user and its access keys; KindNotFound if absent.
-	DeleteUser(ctx context.Context, accountID, name string) error
-
-	// SetAccessPolicy creates or replaces the vault's access policy.
-	SetAccessPolicy(ctx context.Context, accountID, vault, policy string) error
-	// GetAccessPolicy: KindNotFound if the vault has none (or no vault).
-	GetAccessPolicy(ctx context.Context, accountID, vault string) (string, error)
-	// DeleteAccessPolicy succeeds when none is set (the vault must exist).
-	DeleteAccessPolicy(ctx context.Context, accountID, vault string) error
-
-	// GetLock returns the vault's lock record as stored (nil when none);
-	// expiry is the caller's to judge. KindNotFound if no vault.
-	GetLock(ctx context.Context, accountID, vault string) (*Lock, error)
-	// UpdateLock is the compare-and-swap of vault-lock.md §2.2: inside one
-	// transaction that serializes all lock changes of the vault, it reads
-	// the record, calls fn with it (nil when none) and stores what fn
-	// returns (nil deletes the record). If fn fails nothing changes and its
-	// error is returned. fn must not call the store. KindNotFound if no
-	// vault.
-	UpdateLock(ctx context.Context, accountID, vault string, fn func(cur *Lock) (*Lock, error)) error
-
-	// VaultPolicies returns, in one consistent read, the vault and what
-	// authorizing a request on it needs: its access policy ("" when none),
-	// its lock record (nil when none) and its tags (an empty, non-nil map
-	// when none). KindNotFound if no vault.
-	VaultPolicies(ctx context.Context, accountID, vault string) (VaultPolicies, error)
-
+// JobStore keeps the jobs (retrievals, inventories, selects), their
+// completion with its notifications, and the provisioned capacity and job
+// counts that retrieval admission checks.
+type JobStore interface {
 	// CreateJob inserts an in-progress job; KindNotFound if no vault.
 	CreateJob(ctx context.Context, j Job) error
 	// GetJob returns a job of the vault with its pinned segments (without
@@ -167,6 +255,13 @@ type MetaStore interface {
 	// DueJobs returns up to limit in-progress jobs of any vault with DueAt
 	// at or before now, earliest first.
 	DueJobs(ctx context.Context, now time.Time, limit int) ([]Job, error)
+	// ClaimJob leases a due job to one caller: it moves the job's due time
+	// from due to until, and reports true, only if the job is still in
+	// progress and due at due (a compare-and-set that exactly one of
+	// concurrent callers wins, on any node sharing the store). Other nodes
+	// leave the job alone until the lease ends; renewing is claiming again
+	// with the current due time.
+	ClaimJob(ctx context.Context, id string, due, until time.Time) (bool, error)
 	// FinishJob atomically ends an in-progress job: j carries the final
 	// status and output fields, and notes are added to the outbox in the
 	// same transaction. A succeeded archive retrieval pins the archive's
@@ -174,19 +269,35 @@ type MetaStore interface {
 	// changes and KindNotFound is returned. If the job is not in progress
 	// any more (finished elsewhere) it returns KindConflict.
 	FinishJob(ctx context.Context, j Job, notes []Notification) error
-	// PurgeJobs removes jobs completed before the given time and returns
-	// the blob keys nothing references any more (inventory outputs,
-	// segments of deleted archives that only those jobs pinned).
-	PurgeJobs(ctx context.Context, before time.Time) (orphans []string, err error)
 	// JobsSince counts the account's archive-retrieval and select jobs of a tier
 	// created at or after since (only in-progress ones when inProgress),
 	// and sums the bytes they retrieve.
 	JobsSince(ctx context.Context, accountID, tier string, since time.Time, inProgress bool) (count int, bytes int64, err error)
+	// PurchaseCapacity adds a unit unless the account already holds limit
+	// units unexpired at c.StartDate (KindLimitExceeded; the count and the
+	// insert are one transaction).
+	PurchaseCapacity(ctx context.Context, c ProvisionedCapacity, limit int) error
+	// ListCapacity returns the account's units unexpired at now, by start.
+	ListCapacity(ctx context.Context, accountID string, now time.Time) ([]ProvisionedCapacity, error)
+}
 
-	// ScanArchives calls fn for every archive of the vault, in order of
-	// creation then id, without segments, from one consistent read; fn
-	// must not call the store. KindNotFound if no vault.
-	ScanArchives(ctx context.Context, accountID, vault string, fn func(Archive) error) error
+// HousekeepingStore is what the scheduler's background work needs: the
+// idle uploads to expire, the purges of what retention no longer keeps,
+// the vault inventories, the reference check of the blob sweep, and the
+// reset of a test installation.
+type HousekeepingStore interface {
+	// IdleUploads returns up to limit open uploads whose last activity
+	// (creation, or the UploadedAt of their latest part) is before the
+	// given time, least recently active first.
+	IdleUploads(ctx context.Context, before time.Time, limit int) ([]Upload, error)
+	// PurgeClosedUploads forgets completed and aborted uploads closed
+	// before the given time; it returns how many it removed.
+	PurgeClosedUploads(ctx context.Context, before time.Time) (int, error)
+	// PurgeJobs removes jobs completed before the given time and returns
+	// the blob keys nothing references any more (inventory outputs,
+	// segments of deleted archives that only those jobs pinned).
+	PurgeJobs(ctx context.Context, before time.Time) (orphans []string, err error)
+
 	// PutInventory records inv as the vault's last inventory and returns
 	// the blob key of the snapshot it replaces ("" if none). KindNotFound
 	// if no vault.
@@ -202,27 +313,9 @@ type MetaStore interface {
 	// creation) is at or before the given time.
 	VaultsNeedingInventory(ctx context.Context, before time.Time, limit int) ([]Vault, error)
 
-	// PurchaseCapacity adds a unit unless the account already holds limit
-	// units unexpired at c.StartDate (KindLimitExceeded).
-	PurchaseCapacity(ctx context.Context, c ProvisionedCapacity, limit int) error
-	// ListCapacity returns the account's units unexpired at now, by start.
-	ListCapacity(ctx context.Context, accountID string, now time.Time) ([]ProvisionedCapacity, error)
-
-	// DueNotifications, NotificationDelivered and NotificationFailed are
-	// the outbox that internal/notify drains (notify.Outbox).
-	DueNotifications(ctx context.Context, now time.Time, limit int) ([]Notification, error)
-	NotificationDelivered(ctx context.Context, id string) error
-	NotificationFailed(ctx context.Context, id string, next time.Time, msg string) error
-
 	// BlobReferenced reports whether any archive segment, part, job or
 	// inventory snapshot uses key.
 	BlobReferenced(ctx context.Context, key string) (bool, error)
-
-	// GetSetting returns a server setting ("" and no error when unset);
-	// PutSetting stores one. Used for state that must survive restarts,
-	// like the test clock's offset.
-	GetSetting(ctx context.Context, key string) (string, error)
-	PutSetting(ctx context.Context, key, value string) error
 
 	// ResetData empties the installation for a test suite, in one
 	// transaction: every vault of every account goes, and with it
@@ -236,8 +329,15 @@ type MetaStore interface {
 	// the caller to delete. It is meant only for test installations
 	// (permafrost serve --dev): it removes locked vaults too.
 	ResetData(ctx context.Context, settingPrefixes []string) (orphans []string, err error)
+}
 
-	Close() error
+// SettingStore keeps server settings: state that must survive restarts
+// (the retrieval policy, the test clock's offset, the region).
+type SettingStore interface {
+	// GetSetting returns a server setting ("" and no error when unset).
+	GetSetting(ctx context.Context, key string) (string, error)
+	// PutSetting creates or replaces a setting.
+	PutSetting(ctx context.Context, key, value string) error
 }
 
 // VaultPolicies is what authorization reads about a vault.
@@ -270,23 +370,4 @@ type BlobStore interface {
 // Clock is the one source of "now" for all time-dependent behaviour.
 type Clock interface {
 	Now() time.Time
-}
-
-// storeAs finds an optional ability T of the metadata store (an interface
-// beyond MetaStore), looking through wrappers such as a cache that expose
-// Unwrap: an ability lost behind a wrapper would silently switch a feature
-// off (blob intents, leases, paging).
-func storeAs[T any](m MetaStore) (T, bool) {
-	for m != nil {
-		if t, ok := m.(T); ok {
-			return t, true
-		}
-		u, ok := m.(interface{ Unwrap() MetaStore })
-		if !ok {
-			break
-		}
-		m = u.Unwrap()
-	}
-	var zero T
-	return zero, false
 }

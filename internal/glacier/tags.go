@@ -28,7 +28,7 @@ func (s *Service) AddTagsToVault(ctx context.Context, c *Caller, accountID, name
 	if _, err := s.authorizeVaultWith(ctx, c, "AddTagsToVault", accountID, name, extra); err != nil {
 		return err
 	}
-	err := s.Meta.AddTags(ctx, accountID, name, tags, s.maxTags())
+	err := s.Vaults.AddTags(ctx, accountID, name, tags, s.maxTags())
 	switch KindOf(err) {
 	case KindLimitExceeded:
 		return Errorf(KindLimitExceeded, "The maximum number of tags (%d) for vault %s would be exceeded", s.maxTags(), s.VaultARN(accountID, name))
@@ -58,7 +58,7 @@ func (s *Service) RemoveTagsFromVault(ctx context.Context, c *Caller, accountID,
 	if _, err := s.authorizeVaultWith(ctx, c, "RemoveTagsFromVault", accountID, name, extra); err != nil {
 		return err
 	}
-	err := s.Meta.RemoveTags(ctx, accountID, name, keys)
+	err := s.Vaults.RemoveTags(ctx, accountID, name, keys)
 	if IsNotFound(err) {
 		return s.vaultNotFound(accountID, name)
 	}
@@ -70,7 +70,7 @@ func (s *Service) ListTagsForVault(ctx context.Context, c *Caller, accountID, na
 	if _, err := s.authorizeVault(ctx, c, "ListTagsForVault", accountID, name); err != nil {
 		return nil, err
 	}
-	tags, err := s.Meta.GetTags(ctx, accountID, name)
+	tags, err := s.Vaults.GetTags(ctx, accountID, name)
 	if IsNotFound(err) {
 		return nil, s.vaultNotFound(accountID, name)
 	}

@@ -16,7 +16,7 @@ func (s *Service) CreateVault(ctx context.Context, c *Caller, accountID, name st
 		return Vault{}, err
 	}
 	v := Vault{AccountID: accountID, Name: name, CreatedAt: s.Clock.Now()}
-	got, _, err := s.Meta.CreateVault(ctx, v, s.maxVaults())
+	got, _, err := s.Vaults.CreateVault(ctx, v, s.maxVaults())
 	if KindOf(err) == KindLimitExceeded {
 		return Vault{}, Errorf(KindLimitExceeded, "The maximum number of vaults (%d) has been reached for account %s", s.maxVaults(), accountID)
 	}
@@ -50,7 +50,7 @@ func (s *Service) ListVaults(ctx context.Context, c *Caller, accountID, from str
 	if err != nil {
 		return nil, "", err
 	}
-	vs, err := s.Meta.ListVaults(ctx, accountID, from, limit+1)
+	vs, err := s.Vaults.ListVaults(ctx, accountID, from, limit+1)
 	if err != nil {
 		return nil, "", err
 	}
@@ -72,7 +72,7 @@ func (s *Service) DeleteVault(ctx context.Context, c *Caller, accountID, name st
 	if _, err := s.authorizeVault(ctx, c, "DeleteVault", accountID, name); err != nil {
 		return err
 	}
-	orphans, err := s.Meta.DeleteVault(ctx, accountID, name, func(v Vault) error {
+	orphans, err := s.Vaults.DeleteVault(ctx, accountID, name, func(v Vault) error {
 		if v.NumberOfArchives > 0 || s.InventoryInterval > 0 && (v.Inventory.Count > 0 || v.LastWriteAt.After(v.LastInventoryAt)) {
 			return Errorf(KindInvalidParameter, "Vault not empty or recently written to: %s", s.VaultARN(accountID, name))
 		}

@@ -37,7 +37,7 @@ import (
 
 // Stores is one side of a migration.
 type Stores struct {
-	Meta  glacier.MetaStore
+	Meta  glacier.Stores // the roles of the metadata store (its Roles())
 	Blobs glacier.BlobStore
 }
 
@@ -75,7 +75,7 @@ func (m *migration) run(ctx context.Context) error {
 			return err
 		}
 	}
-	accounts, err := m.src.Meta.ListAccounts(ctx)
+	accounts, err := m.src.Meta.Identity.ListAccounts(ctx)
 	if err != nil {
 		return fmt.Errorf("list accounts: %w", err)
 	}
@@ -88,11 +88,11 @@ func (m *migration) run(ctx context.Context) error {
 }
 
 func (m *migration) copySetting(ctx context.Context, key string) error {
-	v, err := m.src.Meta.GetSetting(ctx, key)
+	v, err := m.src.Meta.Settings.GetSetting(ctx, key)
 	if err != nil || v == "" {
 		return err
 	}
-	cur, err := m.dst.Meta.GetSetting(ctx, key)
+	cur, err := m.dst.Meta.Settings.GetSetting(ctx, key)
 	if err != nil {
 		return err
 	}
@@ -102,35 +102,35 @@ func (m *migration) copySetting(ctx context.Context, key string) error {
 	if cur != "" {
 		return nil
 	}
-	return m.dst.Meta.PutSetting(ctx, key, v)
+	return m.dst.Meta.Settings.PutSetting(ctx, key, v)
 }
 
 // exists turns a "conflict" answer into a skip.
 func exists(err error) bool { return glacier.KindOf(err) == glacier.KindConflict }
 
 func (m *migration) account(ctx context.Context, a glacier.Account) error {
-	if err := m.dst.Meta.CreateAccount(ctx, a); err == nil {
+	if err := m.dst.Meta.Identity.CreateAccount(ctx, a); err == nil {
 		m.stats.Accounts++
 	} else if !exists(err) {
 		return err
 	}
-	users, err := m.src.Meta.ListUsers(ctx, a.ID)
+	users, err := m.src.Meta.Identity.ListUsers(ctx, a.ID)
 	if err != nil {
 		return err
 	}
 	for _, u := range users {
-		if err := m.dst.Meta.CreateUser(ctx, u); err == nil {
+		if err := m.dst.Meta.Identity.CreateUser(ctx, u); err == nil {
 			m.stats.Users++
 		} else if !exists(err) {
 			return fmt.Errorf("user %s: %w", u.Name, err)
 		}
 	}
-	keys, err := m.src.Meta.ListAccessKeys(ctx, a.ID)
+	keys, err := m.src.Meta.Identity.ListAccessKeys(ctx, a.ID)
 	if err != nil {
 		return err
 	}
 	for _, k := range keys {
-		if err := m.dst.Meta.CreateAccessKey(ctx, k); err == nil {
+		if err := m.dst.Meta.Identity.CreateAccessKey(ctx, k); err == nil {
 			m.stats.Keys++
 		} else if !exists(err) {
 			return fmt.Errorf("access key %s: %w", k.ID, err)
@@ -144,7 +144,7 @@ func (m *migration) account(ctx context.Context, a glacier.Account) error {
 	}
 	from := ""
 	for {
-		vs, err := m.src.Meta.ListVaults(ctx, a.ID, from, 100)
+		vs, err := m.src.Meta.Vaults.ListVaults(ctx, a.ID, from, 100)
 		if err != nil {
 			return err
 		}
@@ -162,17 +162,17 @@ func (m *migration) account(ctx context.Context, a glacier.Account) error {
 
 func (m *migration) capacity(ctx context.Context, accountID string) error {
 	now := time.Now()
-	units, err := m.src.Meta.ListCapacity(ctx, accountID, now)
+	units, err := m.src.Meta.Jobs.ListCapacity(ctx, accountID, now)
 	if err != nil {
 		return err
 	}
-	have, err := m.dst.Meta.ListCapacity(ctx, accountID, now)
+	have, err := m.dst.Meta.Jobs.ListCapacity(ctx, accountID, now)
 	if err != nil {
 		return err
 	}
 	for _, u := range units {
 		if !containsCapacity(have, u.ID) {
-			if err := m.dst.Meta.PurchaseCapacity(ctx, u, len(units)); err != nil {
+			if err := m.dst.Meta.Jobs.PurchaseCapacity(ctx, u, len(units)); err != nil {
 				return fmt.Errorf("provisioned capacity %s: %w", u.ID, err)
 			}
 		}
@@ -191,29 +191,29 @@ func containsCapacity(list []glacier.ProvisionedCapacity, id string) bool {
 
 func (m *migration) vault(ctx context.Context, v glacier.Vault) error {
 	nv := glacier.Vault{AccountID: v.AccountID, Name: v.Name, CreatedAt: v.CreatedAt}
-	if _, created, err := m.dst.Meta.CreateVault(ctx, nv, 1<<30); err != nil {
+	if _, created, err := m.dst.Meta.Vaults.CreateVault(ctx, nv, 1<<30); err != nil {
 		return err
 	} else if created {
 		m.stats.Vaults++
 	}
-	tags, err := m.src.Meta.GetTags(ctx, v.AccountID, v.Name)
+	tags, err := m.src.Meta.Vaults.GetTags(ctx, v.AccountID, v.Name)
 	if err != nil {
 		return err
 	}
 	if len(tags) > 0 {
-		if err := m.dst.Meta.AddTags(ctx, v.AccountID, v.Name, tags, 1<<30); err != nil {
+		if err := m.dst.Meta.Vaults.AddTags(ctx, v.AccountID, v.Name, tags, 1<<30); err != nil {
 			return err
 		}
 	}
-	if cfg, err := m.src.Meta.GetNotificationConfig(ctx, v.AccountID, v.Name); err == nil {
-		if err := m.dst.Meta.SetNotificationConfig(ctx, v.AccountID, v.Name, cfg); err != nil {
+	if cfg, err := m.src.Meta.Vaults.GetNotificationConfig(ctx, v.AccountID, v.Name); err == nil {
+		if err := m.dst.Meta.Vaults.SetNotificationConfig(ctx, v.AccountID, v.Name, cfg); err != nil {
 			return err
 		}
 	} else if !glacier.IsNotFound(err) {
 		return err
 	}
-	if p, err := m.src.Meta.GetAccessPolicy(ctx, v.AccountID, v.Name); err == nil {
-		if err := m.dst.Meta.SetAccessPolicy(ctx, v.AccountID, v.Name, p); err != nil {
+	if p, err := m.src.Meta.Policies.GetAccessPolicy(ctx, v.AccountID, v.Name); err == nil {
+		if err := m.dst.Meta.Policies.SetAccessPolicy(ctx, v.AccountID, v.Name, p); err != nil {
 			return err
 		}
 		m.stats.AccessPolicies++
@@ -224,7 +224,7 @@ func (m *migration) vault(ctx context.Context, v glacier.Vault) error {
 		return err
 	}
 	var archives []glacier.Archive
-	if err := m.src.Meta.ScanArchives(ctx, v.AccountID, v.Name, func(a glacier.Archive) error {
+	if err := m.src.Meta.Archives.ScanArchives(ctx, v.AccountID, v.Name, func(a glacier.Archive) error {
 		archives = append(archives, glacier.Archive{ID: a.ID})
 		return nil
 	}); err != nil {
@@ -240,11 +240,11 @@ func (m *migration) vault(ctx context.Context, v glacier.Vault) error {
 
 // lock copies the lock record as it is, unless the target has one.
 func (m *migration) lock(ctx context.Context, v glacier.Vault) error {
-	l, err := m.src.Meta.GetLock(ctx, v.AccountID, v.Name)
+	l, err := m.src.Meta.Policies.GetLock(ctx, v.AccountID, v.Name)
 	if err != nil || l == nil {
 		return err
 	}
-	return m.dst.Meta.UpdateLock(ctx, v.AccountID, v.Name, func(cur *glacier.Lock) (*glacier.Lock, error) {
+	return m.dst.Meta.Policies.UpdateLock(ctx, v.AccountID, v.Name, func(cur *glacier.Lock) (*glacier.Lock, error) {
 		if cur != nil {
 			return cur, nil
 		}
@@ -255,17 +255,17 @@ func (m *migration) lock(ctx context.Context, v glacier.Vault) error {
 
 // archive copies one archive's bytes, verifying them, then its metadata.
 func (m *migration) archive(ctx context.Context, id string) error {
-	if _, err := m.dst.Meta.GetArchive(ctx, id); err == nil {
+	if _, err := m.dst.Meta.Archives.GetArchive(ctx, id); err == nil {
 		m.stats.ArchivesSkipped++
 		return nil
 	} else if !glacier.IsNotFound(err) {
 		return err
 	}
-	a, err := m.src.Meta.GetArchive(ctx, id)
+	a, err := m.src.Meta.Archives.GetArchive(ctx, id)
 	if err != nil {
 		return err
 	}
-	leaves, err := m.src.Meta.ArchiveLeaves(ctx, id)
+	leaves, err := m.src.Meta.Archives.ArchiveLeaves(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -291,7 +291,7 @@ func (m *migration) archive(ctx context.Context, id string) error {
 		m.deleteBlobs(ctx, written)
 		return fmt.Errorf("archive is corrupt: its bytes hash to %s, the metadata says %s", got, a.TreeHash)
 	}
-	if err := m.dst.Meta.CreateArchive(ctx, a); err != nil {
+	if err := m.dst.Meta.Archives.CreateArchive(ctx, a); err != nil {
 		m.deleteBlobs(ctx, written)
 		return err
 	}
@@ -329,7 +329,7 @@ func (m *migration) inventory(ctx context.Context, v glacier.Vault) error {
 	if v.Inventory.Key == "" {
 		return nil
 	}
-	cur, err := m.dst.Meta.GetVault(ctx, v.AccountID, v.Name)
+	cur, err := m.dst.Meta.Vaults.GetVault(ctx, v.AccountID, v.Name)
 	if err != nil || cur.Inventory.Key != "" {
 		return err
 	}
@@ -339,7 +339,7 @@ func (m *migration) inventory(ctx context.Context, v glacier.Vault) error {
 	}
 	inv := v.Inventory
 	inv.Key = key
-	if _, err := m.dst.Meta.PutInventory(ctx, v.AccountID, v.Name, inv); err != nil {
+	if _, err := m.dst.Meta.Housekeeping.PutInventory(ctx, v.AccountID, v.Name, inv); err != nil {
 		m.deleteBlobs(ctx, []string{key})
 		return err
 	}

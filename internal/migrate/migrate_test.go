@@ -33,7 +33,7 @@ func openStores(t *testing.T) (Stores, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Stores{Meta: meta, Blobs: blobs}, dir
+	return Stores{Meta: meta.Roles(), Blobs: blobs}, dir
 }
 
 // populate writes an installation through the service: an account with a
@@ -42,7 +42,7 @@ func openStores(t *testing.T) (Stores, string) {
 func populate(t *testing.T, st Stores) (archives map[string][]byte) {
 	t.Helper()
 	ctx := context.Background()
-	svc := &glacier.Service{Meta: st.Meta, Blobs: st.Blobs, Clock: clock.Real{}, Region: "us-east-1"}
+	svc := &glacier.Service{Stores: st.Meta, Blobs: st.Blobs, Clock: clock.Real{}, Region: "us-east-1"}
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
@@ -50,10 +50,10 @@ func populate(t *testing.T, st Stores) (archives map[string][]byte) {
 		}
 	}
 	now := time.Now().UTC()
-	must(st.Meta.CreateAccount(ctx, glacier.Account{ID: acct, CreatedAt: now}))
-	must(st.Meta.CreateAccessKey(ctx, glacier.AccessKey{ID: "AKIAROOTKEY000000001", Secret: strings.Repeat("s", 40), AccountID: acct, CreatedAt: now}))
-	must(st.Meta.CreateUser(ctx, glacier.User{AccountID: acct, Name: "alice", UserID: "AIDAALICE", CreatedAt: now}))
-	must(st.Meta.CreateAccessKey(ctx, glacier.AccessKey{ID: "AKIAALICEKEY00000001", Secret: strings.Repeat("a", 40), AccountID: acct, UserName: "alice", CreatedAt: now}))
+	must(st.Meta.Identity.CreateAccount(ctx, glacier.Account{ID: acct, CreatedAt: now}))
+	must(st.Meta.Identity.CreateAccessKey(ctx, glacier.AccessKey{ID: "AKIAROOTKEY000000001", Secret: strings.Repeat("s", 40), AccountID: acct, CreatedAt: now}))
+	must(st.Meta.Identity.CreateUser(ctx, glacier.User{AccountID: acct, Name: "alice", UserID: "AIDAALICE", CreatedAt: now}))
+	must(st.Meta.Identity.CreateAccessKey(ctx, glacier.AccessKey{ID: "AKIAALICEKEY00000001", Secret: strings.Repeat("a", 40), AccountID: acct, UserName: "alice", CreatedAt: now}))
 	root := &glacier.Caller{Principal: glacier.RootPrincipal(acct, "AKIAROOTKEY000000001")}
 
 	_, err := svc.CreateVault(ctx, root, acct, "records")
@@ -95,7 +95,7 @@ func populate(t *testing.T, st Stores) (archives map[string][]byte) {
 func readArchive(t *testing.T, st Stores, id string) []byte {
 	t.Helper()
 	ctx := context.Background()
-	a, err := st.Meta.GetArchive(ctx, id)
+	a, err := st.Meta.Archives.GetArchive(ctx, id)
 	if err != nil {
 		t.Fatalf("archive %s: %v", id, err)
 	}
@@ -133,22 +133,22 @@ func TestMigrateCopiesEverythingAndCanBeRerun(t *testing.T) {
 		if got := readArchive(t, dst, id); !bytes.Equal(got, want) {
 			t.Errorf("archive %s: %d bytes differ after migration", id, len(want))
 		}
-		leaves, err := dst.Meta.ArchiveLeaves(ctx, id)
+		leaves, err := dst.Meta.Archives.ArchiveLeaves(ctx, id)
 		if err != nil || treehash.Reduce(leaves) != treehash.Sum(want) {
 			t.Errorf("archive %s: target leaves do not reduce to its tree hash (%v)", id, err)
 		}
 	}
-	l, err := dst.Meta.GetLock(ctx, acct, "records")
+	l, err := dst.Meta.Policies.GetLock(ctx, acct, "records")
 	if err != nil || l == nil || l.State != glacier.LockLocked {
 		t.Errorf("target lock = %+v, %v; want Locked", l, err)
 	}
-	if k, err := dst.Meta.GetAccessKey(ctx, "AKIAALICEKEY00000001"); err != nil || k.UserName != "alice" || k.Secret != strings.Repeat("a", 40) {
+	if k, err := dst.Meta.Identity.GetAccessKey(ctx, "AKIAALICEKEY00000001"); err != nil || k.UserName != "alice" || k.Secret != strings.Repeat("a", 40) {
 		t.Errorf("user key in target = %+v, %v", k, err)
 	}
-	if tags, err := dst.Meta.GetTags(ctx, acct, "records"); err != nil || tags["LegalHold"] != "false" {
+	if tags, err := dst.Meta.Vaults.GetTags(ctx, acct, "records"); err != nil || tags["LegalHold"] != "false" {
 		t.Errorf("tags in target = %v, %v", tags, err)
 	}
-	v, err := dst.Meta.GetVault(ctx, acct, "records")
+	v, err := dst.Meta.Vaults.GetVault(ctx, acct, "records")
 	if err != nil || v.NumberOfArchives != int64(len(archives)) {
 		t.Errorf("target vault = %+v, %v", v, err)
 	}
@@ -161,7 +161,7 @@ func TestMigrateCopiesEverythingAndCanBeRerun(t *testing.T) {
 	if again.Archives != 0 || again.ArchivesSkipped != len(archives) || again.Accounts != 0 || again.Keys != 0 || again.Locks != 0 {
 		t.Errorf("second run stats = %+v, want everything skipped", again)
 	}
-	if v2, _ := dst.Meta.GetVault(ctx, acct, "records"); v2.NumberOfArchives != v.NumberOfArchives {
+	if v2, _ := dst.Meta.Vaults.GetVault(ctx, acct, "records"); v2.NumberOfArchives != v.NumberOfArchives {
 		t.Errorf("second run changed the archive count: %d → %d", v.NumberOfArchives, v2.NumberOfArchives)
 	}
 }
@@ -179,7 +179,7 @@ func TestMigrateRefusesCorruptArchives(t *testing.T) {
 			break
 		}
 	}
-	a, err := src.Meta.GetArchive(ctx, victim)
+	a, err := src.Meta.Archives.GetArchive(ctx, victim)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +198,7 @@ func TestMigrateRefusesCorruptArchives(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), victim) || !strings.Contains(err.Error(), "corrupt") {
 		t.Fatalf("migration of a corrupt archive: err = %v, want one naming %s as corrupt", err, victim)
 	}
-	if _, err := dst.Meta.GetArchive(ctx, victim); !glacier.IsNotFound(err) {
+	if _, err := dst.Meta.Archives.GetArchive(ctx, victim); !glacier.IsNotFound(err) {
 		t.Errorf("the corrupt archive reached the target: %v", err)
 	}
 }
@@ -209,18 +209,18 @@ func TestMigrateCarriesTheRegion(t *testing.T) {
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	src, _ := openStores(t)
-	if err := src.Meta.PutSetting(ctx, regionSetting, "eu-west-1"); err != nil {
+	if err := src.Meta.Settings.PutSetting(ctx, regionSetting, "eu-west-1"); err != nil {
 		t.Fatal(err)
 	}
 	dst, _ := openStores(t)
 	if _, err := Run(ctx, src, dst, log); err != nil {
 		t.Fatal(err)
 	}
-	if v, _ := dst.Meta.GetSetting(ctx, regionSetting); v != "eu-west-1" {
+	if v, _ := dst.Meta.Settings.GetSetting(ctx, regionSetting); v != "eu-west-1" {
 		t.Errorf("target region %q, want eu-west-1", v)
 	}
 	other, _ := openStores(t)
-	if err := other.Meta.PutSetting(ctx, regionSetting, "us-east-1"); err != nil {
+	if err := other.Meta.Settings.PutSetting(ctx, regionSetting, "us-east-1"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Run(ctx, src, other, log); err == nil || !strings.Contains(err.Error(), "eu-west-1") || !strings.Contains(err.Error(), "us-east-1") {

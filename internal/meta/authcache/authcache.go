@@ -1,7 +1,9 @@
 // Package authcache keeps in memory what every request reads to be
 // authenticated and authorized — access keys, users, each vault's record
 // with its access policy, lock and tags, and the first pages of vault
-// lists — in front of a glacier.MetaStore, with exact invalidation.
+// lists — in front of the store roles that hold them (glacier.IdentityStore,
+// glacier.VaultStore, glacier.PolicyStore), with exact invalidation. The
+// other roles are not wrapped.
 //
 // Exactness comes from the store, not from this process: the store keeps
 // one counter per account (its "authorization stamp", migration 0009 of
@@ -33,7 +35,6 @@ package authcache
 import (
 	"context"
 	"sync"
-	"time"
 
 	"github.com/permafrost/permafrost/internal/glacier"
 )
@@ -50,9 +51,9 @@ const maxEntries = 8192
 // maxListLimit is the largest ListVaults page kept.
 const maxListLimit = 1001
 
-// Store is a glacier.MetaStore whose authorization reads are cached.
-type Store struct {
-	glacier.MetaStore
+// Cache is the memory the wrapped roles share: one stamp source, one lock,
+// a map per cached read.
+type Cache struct {
 	stamps Stamper
 
 	mu     sync.RWMutex
@@ -72,27 +73,55 @@ type listKey struct {
 	limit         int
 }
 
-// Wrap returns m with a cache in front of its authorization reads, or m
-// itself when the store keeps no stamps.
-func Wrap(m glacier.MetaStore) glacier.MetaStore {
-	st, ok := m.(Stamper)
-	if !ok {
-		return m
-	}
-	return &Store{
-		MetaStore: m,
-		stamps:    st,
-		keys:      make(map[string]entry[glacier.AccessKey]),
-		users:     make(map[[2]string]entry[glacier.User]),
-		vaults:    make(map[[2]string]entry[glacier.VaultPolicies]),
-		lists:     make(map[listKey]entry[[]glacier.Vault]),
+// newCache returns an empty cache checked against stamps.
+func newCache(stamps Stamper) *Cache {
+	return &Cache{
+		stamps: stamps,
+		keys:   make(map[string]entry[glacier.AccessKey]),
+		users:  make(map[[2]string]entry[glacier.User]),
+		vaults: make(map[[2]string]entry[glacier.VaultPolicies]),
+		lists:  make(map[listKey]entry[[]glacier.Vault]),
 	}
 }
 
-// Unwrap returns the store behind the cache.
-func (s *Store) Unwrap() glacier.MetaStore { return s.MetaStore }
+// Wrap returns st with the cache in front of the authorization reads of
+// its Identity (GetAccessKey, GetUser), Vaults (ListVaults) and Policies
+// (VaultPolicies) roles; the other roles are returned as they are. Without
+// stamps (nil) there is nothing to keep the cache exact, and st is
+// returned unchanged.
+func Wrap(st glacier.Stores, stamps Stamper) glacier.Stores {
+	if stamps == nil {
+		return st
+	}
+	c := newCache(stamps)
+	st.Identity = &Identity{st.Identity, c}
+	st.Vaults = &Vaults{st.Vaults, c}
+	st.Policies = &Policies{st.Policies, c}
+	return st
+}
 
-func put[K comparable, T any](s *Store, m map[K]entry[T], k K, stamp int64, v T) {
+// Identity is a glacier.IdentityStore whose GetAccessKey and GetUser are
+// cached; its other methods are the store's.
+type Identity struct {
+	glacier.IdentityStore
+	c *Cache
+}
+
+// Vaults is a glacier.VaultStore whose ListVaults is cached; its other
+// methods are the store's.
+type Vaults struct {
+	glacier.VaultStore
+	c *Cache
+}
+
+// Policies is a glacier.PolicyStore whose VaultPolicies is cached; its
+// other methods are the store's.
+type Policies struct {
+	glacier.PolicyStore
+	c *Cache
+}
+
+func put[K comparable, T any](s *Cache, m map[K]entry[T], k K, stamp int64, v T) {
 	if stamp < 0 { // a write was in flight: the value may be older than the stamp says
 		return
 	}
@@ -106,7 +135,8 @@ func put[K comparable, T any](s *Store, m map[K]entry[T], k K, stamp int64, v T)
 
 // GetAccessKey returns the key from memory when its account's stamp has
 // not moved since it was read.
-func (s *Store) GetAccessKey(ctx context.Context, id string) (glacier.AccessKey, error) {
+func (w *Identity) GetAccessKey(ctx context.Context, id string) (glacier.AccessKey, error) {
+	s := w.c
 	s.mu.RLock()
 	e, ok := s.keys[id]
 	s.mu.RUnlock()
@@ -119,7 +149,7 @@ func (s *Store) GetAccessKey(ctx context.Context, id string) (glacier.AccessKey,
 			return e.val, nil
 		}
 	}
-	k, err := s.MetaStore.GetAccessKey(ctx, id)
+	k, err := w.IdentityStore.GetAccessKey(ctx, id)
 	if err != nil {
 		return k, err
 	}
@@ -129,7 +159,7 @@ func (s *Store) GetAccessKey(ctx context.Context, id string) (glacier.AccessKey,
 	if err != nil {
 		return k, nil
 	}
-	again, err := s.MetaStore.GetAccessKey(ctx, id)
+	again, err := w.IdentityStore.GetAccessKey(ctx, id)
 	if err != nil {
 		return again, err
 	}
@@ -141,7 +171,8 @@ func (s *Store) GetAccessKey(ctx context.Context, id string) (glacier.AccessKey,
 
 // GetUser is the store's GetUser, from memory while the account's stamp
 // holds.
-func (s *Store) GetUser(ctx context.Context, accountID, name string) (glacier.User, error) {
+func (w *Identity) GetUser(ctx context.Context, accountID, name string) (glacier.User, error) {
+	s := w.c
 	stamp, err := s.stamps.AuthStamp(ctx, accountID)
 	if err != nil {
 		return glacier.User{}, err
@@ -153,7 +184,7 @@ func (s *Store) GetUser(ctx context.Context, accountID, name string) (glacier.Us
 	if ok && stamp >= 0 && e.stamp == stamp {
 		return e.val, nil
 	}
-	u, err := s.MetaStore.GetUser(ctx, accountID, name)
+	u, err := w.IdentityStore.GetUser(ctx, accountID, name)
 	if err != nil {
 		return u, err
 	}
@@ -163,7 +194,8 @@ func (s *Store) GetUser(ctx context.Context, accountID, name string) (glacier.Us
 
 // VaultPolicies is the store's VaultPolicies, from memory while the
 // account's stamp holds.
-func (s *Store) VaultPolicies(ctx context.Context, accountID, vault string) (glacier.VaultPolicies, error) {
+func (w *Policies) VaultPolicies(ctx context.Context, accountID, vault string) (glacier.VaultPolicies, error) {
+	s := w.c
 	stamp, err := s.stamps.AuthStamp(ctx, accountID)
 	if err != nil {
 		return glacier.VaultPolicies{}, err
@@ -175,7 +207,7 @@ func (s *Store) VaultPolicies(ctx context.Context, accountID, vault string) (gla
 	if ok && stamp >= 0 && e.stamp == stamp {
 		return e.val, nil
 	}
-	vp, err := s.MetaStore.VaultPolicies(ctx, accountID, vault)
+	vp, err := w.PolicyStore.VaultPolicies(ctx, accountID, vault)
 	if err != nil {
 		return vp, err
 	}
@@ -185,9 +217,10 @@ func (s *Store) VaultPolicies(ctx context.Context, accountID, vault string) (gla
 
 // ListVaults is the store's ListVaults, from memory while the account's
 // stamp holds.
-func (s *Store) ListVaults(ctx context.Context, accountID, from string, limit int) ([]glacier.Vault, error) {
+func (w *Vaults) ListVaults(ctx context.Context, accountID, from string, limit int) ([]glacier.Vault, error) {
+	s := w.c
 	if limit > maxListLimit {
-		return s.MetaStore.ListVaults(ctx, accountID, from, limit)
+		return w.VaultStore.ListVaults(ctx, accountID, from, limit)
 	}
 	stamp, err := s.stamps.AuthStamp(ctx, accountID)
 	if err != nil {
@@ -200,37 +233,10 @@ func (s *Store) ListVaults(ctx context.Context, accountID, from string, limit in
 	if ok && stamp >= 0 && e.stamp == stamp {
 		return append([]glacier.Vault(nil), e.val...), nil
 	}
-	vs, err := s.MetaStore.ListVaults(ctx, accountID, from, limit)
+	vs, err := w.VaultStore.ListVaults(ctx, accountID, from, limit)
 	if err != nil {
 		return vs, err
 	}
 	put(s, s.lists, k, stamp, append([]glacier.Vault(nil), vs...))
 	return vs, nil
-}
-
-// jobClaimer is the optional lease of glacier's select jobs, forwarded.
-type jobClaimer interface {
-	ClaimJob(ctx context.Context, id string, due, until time.Time) (bool, error)
-}
-
-// ClaimJob forwards to the store (both engines lease select jobs).
-func (s *Store) ClaimJob(ctx context.Context, id string, due, until time.Time) (bool, error) {
-	if cl, ok := s.MetaStore.(jobClaimer); ok {
-		return cl.ClaimJob(ctx, id, due, until)
-	}
-	return true, nil
-}
-
-// vaultToucher is glacier's optional record of a write without an archive
-// (imports), forwarded.
-type vaultToucher interface {
-	TouchVault(ctx context.Context, accountID, vault string, at time.Time) error
-}
-
-// TouchVault forwards to the store (both engines implement it).
-func (s *Store) TouchVault(ctx context.Context, accountID, vault string, at time.Time) error {
-	if t, ok := s.MetaStore.(vaultToucher); ok {
-		return t.TouchVault(ctx, accountID, vault, at)
-	}
-	return glacier.Errorf(glacier.KindInternal, "the metadata store cannot record a vault write")
 }

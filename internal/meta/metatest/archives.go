@@ -36,7 +36,7 @@ func stripLeaves(a glacier.Archive) glacier.Archive {
 	return a
 }
 
-func testCreateArchive(t *testing.T, s glacier.MetaStore) {
+func testCreateArchive(t *testing.T, s Store) {
 	ctx := t.Context()
 	a1 := archiveOf("a1", "v", at(time.Minute), segmentOf("a1/0", 100))
 	wantKind(t, "CreateArchive in a missing vault", s.CreateArchive(ctx, a1), glacier.KindNotFound)
@@ -65,7 +65,7 @@ func testCreateArchive(t *testing.T, s glacier.MetaStore) {
 	wantReferenced(t, s, true, "a1/0", "a2/0", "a2/1")
 }
 
-func testGetArchive(t *testing.T, s glacier.MetaStore) {
+func testGetArchive(t *testing.T, s Store) {
 	ctx := t.Context()
 	_, err := s.GetArchive(ctx, "missing")
 	wantKind(t, "GetArchive of a missing archive", err, glacier.KindNotFound)
@@ -97,7 +97,7 @@ func testGetArchive(t *testing.T, s glacier.MetaStore) {
 	same(t, "ArchiveLeaves (segments' leaves concatenated)", leaves, want)
 }
 
-func testDeleteArchive(t *testing.T, s glacier.MetaStore) {
+func testDeleteArchive(t *testing.T, s Store) {
 	ctx := t.Context()
 	mustVault(t, s, acct, "v")
 	mustVault(t, s, acct, "w")
@@ -148,35 +148,36 @@ func testDeleteArchive(t *testing.T, s glacier.MetaStore) {
 	})
 }
 
-func testBlobReferenced(t *testing.T, s glacier.MetaStore) {
+// testArchivePage checks paging through a vault's archives in order of
+// creation then id.
+func testArchivePage(t *testing.T, s Store) {
 	ctx := t.Context()
-	wantReferenced(t, s, false, "unknown")
+	pager := s
 	mustVault(t, s, acct, "v")
-
-	// A single-request archive's segment.
-	must(t, "CreateArchive", s.CreateArchive(ctx, archiveOf("single", "v", t0, segmentOf("single/0", 10))))
-	wantReferenced(t, s, true, "single/0")
-
-	// Parts, then the same keys as segments after completion.
-	mustUpload(t, s, acct, "v", "u1")
-	mustPart(t, s, "u1", 0, mib, "u1/0")
-	mustPart(t, s, "u1", mib, 1, "u1/1")
-	wantReferenced(t, s, true, "u1/0", "u1/1")
-	_, err := s.CompleteUpload(ctx, "u1", archiveOf("multi", "v", t0), ok)
-	must(t, "CompleteUpload", err)
-	wantReferenced(t, s, true, "u1/0", "u1/1")
-
-	// Parts of an aborted upload are no longer referenced.
-	mustUpload(t, s, acct, "v", "u2")
-	mustPart(t, s, "u2", 0, 1, "u2/0")
-	_, err = s.AbortUpload(ctx, "u2", t0)
-	must(t, "AbortUpload", err)
-	wantReferenced(t, s, false, "u2/0")
-
-	// Nor segments of deleted archives.
-	_, err = s.DeleteArchive(ctx, acct, "v", "multi", t0)
-	must(t, "DeleteArchive", err)
-	_, err = s.DeleteArchive(ctx, acct, "v", "single", t0)
-	must(t, "DeleteArchive", err)
-	wantReferenced(t, s, false, "u1/0", "u1/1", "single/0")
+	mustVault(t, s, acct, "w")
+	var want []string
+	for i, id := range []string{"c", "a", "e", "b", "d"} {
+		// Two archives share a creation time: the id orders them.
+		must(t, "CreateArchive", s.CreateArchive(ctx, archiveOf(id, "v", at(time.Duration(i/2)*time.Second), segmentOf(id+"/0", 1))))
+	}
+	must(t, "CreateArchive", s.CreateArchive(ctx, archiveOf("other", "w", t0, segmentOf("other/0", 1))))
+	want = []string{"a", "c", "b", "e", "d"}
+	var got []string
+	var after glacier.Archive
+	for range 10 {
+		page, err := pager.ArchivePage(ctx, acct, "v", after.CreatedAt, after.ID, 2)
+		must(t, "ArchivePage", err)
+		for _, a := range page {
+			got = append(got, a.ID)
+		}
+		if len(page) < 2 {
+			break
+		}
+		after = page[len(page)-1]
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("pages list %q, want %q", got, want)
+	}
+	_, err := pager.ArchivePage(ctx, acct, "missing", time.Time{}, "", 2)
+	wantKind(t, "ArchivePage of a missing vault", err, glacier.KindNotFound)
 }

@@ -8,8 +8,8 @@ import (
 	"github.com/permafrost/permafrost/internal/glacier"
 )
 
-// importStore is what `permafrost import` needs of a store beyond
-// glacier.MetaStore: its progress table and TouchVault.
+// importStore is what `permafrost import` needs of a store beyond the
+// glacier roles: its progress table (and VaultStore's TouchVault).
 type importStore interface {
 	GetImportProgress(ctx context.Context, importKey, name string) (string, error)
 	PutImportProgress(ctx context.Context, importKey, name, value string) error
@@ -20,7 +20,7 @@ type importStore interface {
 // testImportProgress: values per import key, replaced, removed by "" and
 // cleared per import; ResetData empties it; TouchVault only moves the
 // last write forward.
-func testImportProgress(t *testing.T, s glacier.MetaStore) {
+func testImportProgress(t *testing.T, s Store) {
 	ctx := t.Context()
 	is, ok := s.(importStore)
 	if !ok {

@@ -11,12 +11,9 @@ import (
 // testBlobIntents checks the blob intents (issue 20): recorded before a
 // blob is written, cleared by the commit that references the blob, and
 // recorded again by every commit that drops a reference.
-func testBlobIntents(t *testing.T, s glacier.MetaStore) {
+func testBlobIntents(t *testing.T, s Store) {
 	ctx := t.Context()
-	is, isStore := s.(glacier.IntentStore)
-	if !isStore {
-		t.Fatalf("%T keeps no blob intents", s)
-	}
+	is := s
 	later := time.Now().Add(time.Hour)
 	want := func(what string, keys ...string) {
 		t.Helper()
@@ -100,9 +97,9 @@ func testBlobIntents(t *testing.T, s glacier.MetaStore) {
 }
 
 // testSpaceUsage checks the space accounting.
-func testSpaceUsage(t *testing.T, s glacier.MetaStore) {
+func testSpaceUsage(t *testing.T, s Store) {
 	ctx := t.Context()
-	is := s.(glacier.IntentStore)
+	is := s
 	mustVault(t, s, acct, "v")
 	must(t, "CreateArchive", s.CreateArchive(ctx, archiveOf("a", "v", t0, segmentOf("a/0", 1000))))
 	must(t, "CreateArchive", s.CreateArchive(ctx, archiveOf("b", "v", t0, segmentOf("b/0", 20))))
@@ -121,41 +118,4 @@ func testSpaceUsage(t *testing.T, s glacier.MetaStore) {
 	if got.InFlightUploads != 0 || got.ExpiredUnpurged != 300 {
 		t.Errorf("SpaceUsage with the upload idle = %+v, want 300 expired", got)
 	}
-}
-
-// testArchivePage checks paging through a vault's archives in order of
-// creation then id.
-func testArchivePage(t *testing.T, s glacier.MetaStore) {
-	ctx := t.Context()
-	pager, ok := s.(glacier.ArchivePager)
-	if !ok {
-		t.Fatalf("%T cannot page archives", s)
-	}
-	mustVault(t, s, acct, "v")
-	mustVault(t, s, acct, "w")
-	var want []string
-	for i, id := range []string{"c", "a", "e", "b", "d"} {
-		// Two archives share a creation time: the id orders them.
-		must(t, "CreateArchive", s.CreateArchive(ctx, archiveOf(id, "v", at(time.Duration(i/2)*time.Second), segmentOf(id+"/0", 1))))
-	}
-	must(t, "CreateArchive", s.CreateArchive(ctx, archiveOf("other", "w", t0, segmentOf("other/0", 1))))
-	want = []string{"a", "c", "b", "e", "d"}
-	var got []string
-	var after glacier.Archive
-	for range 10 {
-		page, err := pager.ArchivePage(ctx, acct, "v", after.CreatedAt, after.ID, 2)
-		must(t, "ArchivePage", err)
-		for _, a := range page {
-			got = append(got, a.ID)
-		}
-		if len(page) < 2 {
-			break
-		}
-		after = page[len(page)-1]
-	}
-	if !slices.Equal(got, want) {
-		t.Errorf("pages list %q, want %q", got, want)
-	}
-	_, err := pager.ArchivePage(ctx, acct, "missing", time.Time{}, "", 2)
-	wantKind(t, "ArchivePage of a missing vault", err, glacier.KindNotFound)
 }

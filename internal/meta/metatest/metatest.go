@@ -1,4 +1,4 @@
-// Package metatest is the conformance suite of glacier.MetaStore: every
+// Package metatest is the conformance suite of Store: every
 // implementation's tests call [Run], so the stores agree on the contract
 // written in internal/glacier/store.go, error kinds included, as go-cloud's
 // drivertest does for its blob drivers.
@@ -22,23 +22,47 @@ import (
 	"time"
 
 	"github.com/permafrost/permafrost/internal/glacier"
+	"github.com/permafrost/permafrost/internal/notify"
 	"github.com/permafrost/permafrost/internal/treehash"
 )
 
-// Run runs the conformance suite against the stores that open returns.
-// open must return a new, empty store each time it is called and close it
-// when its test ends (with t.Cleanup); it fails t itself if it cannot.
-func Run(t *testing.T, open func(t *testing.T) glacier.MetaStore) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, s glacier.MetaStore)
-	}{
+// Store is what the suite tests: a metadata store in every role the
+// service declares (internal/glacier/store.go), and the outbox that
+// internal/notify drains. Both engines implement it.
+type Store interface {
+	glacier.IdentityStore
+	glacier.VaultStore
+	glacier.PolicyStore
+	glacier.ArchiveStore
+	glacier.UploadStore
+	glacier.JobStore
+	glacier.HousekeepingStore
+	glacier.IntentStore
+	glacier.SettingStore
+	notify.Outbox
+}
+
+// test is one case of a section.
+type test struct {
+	name string
+	fn   func(t *testing.T, s Store)
+}
+
+// sections are the suite, one per role, each in the file named after it;
+// a case may use other roles to set up what it checks. The last section
+// holds the abilities other consumers declare (internal/notify's
+// CreateSetting, permafrost import's progress table).
+var sections = []struct {
+	role  string
+	tests []test
+}{
+	{"IdentityStore", []test{ // identity.go
 		{"Accounts", testAccounts},
 		{"AccessKeys", testAccessKeys},
-		{"Settings", testSettings},
-		{"CreateSetting", testCreateSetting},
-		{"TimeRoundTrip", testTimeRoundTrip},
-
+		{"Users", testUsers},
+		{"DeleteUser", testDeleteUser},
+	}},
+	{"VaultStore", []test{ // vaults.go
 		{"CreateVault", testCreateVault},
 		{"VaultLimit", testVaultLimit},
 		{"ListVaults", testListVaults},
@@ -48,12 +72,24 @@ func Run(t *testing.T, open func(t *testing.T) glacier.MetaStore) {
 		{"Tags", testTags},
 		{"TagLimit", testTagLimit},
 		{"NotificationConfig", testNotificationConfig},
-		{"ClaimInventory", testClaimInventory},
-
+		{"Race/CreateVaultLimit", testRaceCreateVaultLimit},
+		{"Race/AddTagsLimit", testRaceAddTagsLimit},
+	}},
+	{"PolicyStore", []test{ // policies.go
+		{"AccessPolicy", testAccessPolicy},
+		{"Locks", testLocks},
+		{"VaultPolicies", testVaultPolicies},
+		{"DeleteVault/Policies", testDeleteVaultPolicies},
+		{"Race/LockInitiate", testRaceLockInitiate},
+		{"Race/LockCompleteVersusAbort", testRaceLockCompleteVersusAbort},
+	}},
+	{"ArchiveStore", []test{ // archives.go
 		{"CreateArchive", testCreateArchive},
 		{"GetArchive", testGetArchive},
 		{"DeleteArchive", testDeleteArchive},
-
+		{"ArchivePage", testArchivePage},
+	}},
+	{"UploadStore", []test{ // uploads.go
 		{"Uploads", testUploads},
 		{"ListUploads", testListUploads},
 		{"Parts", testParts},
@@ -62,31 +98,45 @@ func Run(t *testing.T, open func(t *testing.T) glacier.MetaStore) {
 		{"CompleteUpload", testCompleteUpload},
 		{"CompleteUpload/NotOpen", testCompleteUploadNotOpen},
 		{"AbortUpload", testAbortUpload},
+		{"Race/CompleteUpload", testRaceCompleteUpload},
+		{"Race/CompleteVersusAbort", testRaceCompleteVersusAbort},
+	}},
+	{"JobStore", []test{ // jobs.go
+		{"SelectParams", testSelectParams},
+		{"ClaimJob", testClaimJob},
+	}},
+	{"HousekeepingStore", []test{ // housekeeping.go
 		{"PurgeClosedUploads", testPurgeClosedUploads},
+		{"ClaimInventory", testClaimInventory},
 		{"BlobReferenced", testBlobReferenced},
+		{"ResetData", testResetData},
+	}},
+	{"IntentStore", []test{ // intents.go
 		{"BlobIntents", testBlobIntents},
 		{"SpaceUsage", testSpaceUsage},
-		{"ArchivePage", testArchivePage},
-		{"ResetData", testResetData},
+	}},
+	{"SettingStore", []test{ // settings.go
+		{"Settings", testSettings},
+		{"TimeRoundTrip", testTimeRoundTrip},
+	}},
+	{"Others", []test{
+		{"CreateSetting", testCreateSetting}, // settings.go
 		{"ImportProgress", testImportProgress},
+	}},
+}
 
-		{"Users", testUsers},
-		{"DeleteUser", testDeleteUser},
-		{"AccessPolicy", testAccessPolicy},
-		{"Locks", testLocks},
-		{"VaultPolicies", testVaultPolicies},
-		{"DeleteVault/Policies", testDeleteVaultPolicies},
-
-		{"Race/CompleteUpload", testRaceCompleteUpload},
-		{"Race/CreateVaultLimit", testRaceCreateVaultLimit},
-		{"Race/AddTagsLimit", testRaceAddTagsLimit},
-		{"Race/CompleteVersusAbort", testRaceCompleteVersusAbort},
-		{"Race/LockInitiate", testRaceLockInitiate},
-		{"Race/LockCompleteVersusAbort", testRaceLockCompleteVersusAbort},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			tc.fn(t, open(t))
+// Run runs the conformance suite against the stores that open returns, a
+// subtest per role (e.g. -run 'Conformance/UploadStore/').
+// open must return a new, empty store each time it is called and close it
+// when its test ends (with t.Cleanup); it fails t itself if it cannot.
+func Run(t *testing.T, open func(t *testing.T) Store) {
+	for _, sec := range sections {
+		t.Run(sec.role, func(t *testing.T) {
+			for _, tc := range sec.tests {
+				t.Run(tc.name, func(t *testing.T) {
+					tc.fn(t, open(t))
+				})
+			}
 		})
 	}
 }
@@ -154,7 +204,7 @@ func sorted(keys []string) []string {
 }
 
 // mustVault creates a vault created at t0 (no practical limit).
-func mustVault(t *testing.T, s glacier.MetaStore, accountID, name string) glacier.Vault {
+func mustVault(t *testing.T, s Store, accountID, name string) glacier.Vault {
 	t.Helper()
 	v, created, err := s.CreateVault(t.Context(), glacier.Vault{AccountID: accountID, Name: name, CreatedAt: t0}, 1000)
 	must(t, "CreateVault "+name, err)
@@ -165,7 +215,7 @@ func mustVault(t *testing.T, s glacier.MetaStore, accountID, name string) glacie
 }
 
 // mustUpload creates an open upload in the vault with parts of size mib.
-func mustUpload(t *testing.T, s glacier.MetaStore, accountID, vault, id string) glacier.Upload {
+func mustUpload(t *testing.T, s Store, accountID, vault, id string) glacier.Upload {
 	t.Helper()
 	u := glacier.Upload{
 		ID: id, AccountID: accountID, VaultName: vault,
@@ -177,7 +227,7 @@ func mustUpload(t *testing.T, s glacier.MetaStore, accountID, vault, id string) 
 
 // mustPart records a part of size bytes starting at start, with one leaf
 // per started MiB, stored under key.
-func mustPart(t *testing.T, s glacier.MetaStore, uploadID string, start, size int64, key string) glacier.Part {
+func mustPart(t *testing.T, s Store, uploadID string, start, size int64, key string) glacier.Part {
 	t.Helper()
 	p := glacier.Part{
 		UploadID: uploadID, Start: start, Size: size,
@@ -215,7 +265,7 @@ func segmentsOf(parts ...glacier.Part) []glacier.Segment {
 func ok(glacier.Upload, []glacier.Part) error { return nil }
 
 // wantReferenced fails t unless BlobReferenced reports want for each key.
-func wantReferenced(t *testing.T, s glacier.MetaStore, want bool, keys ...string) {
+func wantReferenced(t *testing.T, s Store, want bool, keys ...string) {
 	t.Helper()
 	for _, k := range keys {
 		got, err := s.BlobReferenced(t.Context(), k)

@@ -28,7 +28,7 @@ func lockOf(policy, id string, state glacier.LockState, created time.Time) *glac
 }
 
 // wantPolicy fails t unless GetAccessPolicy returns exactly want.
-func wantPolicy(t *testing.T, s glacier.MetaStore, what, accountID, vault, want string) {
+func wantPolicy(t *testing.T, s Store, what, accountID, vault, want string) {
 	t.Helper()
 	got, err := s.GetAccessPolicy(t.Context(), accountID, vault)
 	if err != nil {
@@ -39,7 +39,7 @@ func wantPolicy(t *testing.T, s glacier.MetaStore, what, accountID, vault, want 
 }
 
 // wantLock fails t unless GetLock returns want (nil for none).
-func wantLock(t *testing.T, s glacier.MetaStore, what, accountID, vault string, want *glacier.Lock) {
+func wantLock(t *testing.T, s Store, what, accountID, vault string, want *glacier.Lock) {
 	t.Helper()
 	got, err := s.GetLock(t.Context(), accountID, vault)
 	if err != nil {
@@ -50,123 +50,14 @@ func wantLock(t *testing.T, s glacier.MetaStore, what, accountID, vault string, 
 }
 
 // setLock stores l as the vault's lock record.
-func setLock(t *testing.T, s glacier.MetaStore, accountID, vault string, l *glacier.Lock) {
+func setLock(t *testing.T, s Store, accountID, vault string, l *glacier.Lock) {
 	t.Helper()
 	must(t, "UpdateLock "+vault, s.UpdateLock(t.Context(), accountID, vault, func(*glacier.Lock) (*glacier.Lock, error) {
 		return l, nil
 	}))
 }
 
-func testUsers(t *testing.T, s glacier.MetaStore) {
-	ctx := t.Context()
-	const acct3 = "777788889999"
-	alice := glacier.User{AccountID: acct, Name: "alice", UserID: "AIDAALICE00000000001", Policy: policyA, CreatedAt: fine}
-	wantKind(t, "CreateUser for a missing account", s.CreateUser(ctx, alice), glacier.KindNotFound)
-
-	for _, id := range []string{acct, acct2, acct3} {
-		must(t, "CreateAccount "+id, s.CreateAccount(ctx, glacier.Account{ID: id, CreatedAt: t0}))
-	}
-	_, err := s.GetUser(ctx, acct, "alice")
-	wantKind(t, "GetUser after a refused CreateUser", err, glacier.KindNotFound)
-
-	bob := glacier.User{AccountID: acct, Name: "bob", UserID: "AIDABOB0000000000002", Policy: policyB, CreatedAt: at(time.Second)}
-	carol := glacier.User{AccountID: acct, Name: "carol", UserID: "AIDACAROL00000000003", CreatedAt: at(2 * time.Second)}
-	alice2 := glacier.User{AccountID: acct2, Name: "alice", UserID: "AIDAALICE00000000004", Policy: policyB, CreatedAt: at(3 * time.Second)}
-	for _, u := range []glacier.User{carol, alice, bob, alice2} {
-		must(t, "CreateUser "+u.AccountID+"/"+u.Name, s.CreateUser(ctx, u))
-	}
-	alice.CreatedAt = t0 // as stored: millisecond precision, UTC
-
-	dup := glacier.User{AccountID: acct, Name: "alice", UserID: "AIDADUP0000000000005", Policy: "{}", CreatedAt: at(time.Hour)}
-	wantKind(t, "CreateUser of a name taken in the account", s.CreateUser(ctx, dup), glacier.KindConflict)
-
-	for _, want := range []glacier.User{alice, bob, carol, alice2} {
-		got, err := s.GetUser(ctx, want.AccountID, want.Name)
-		must(t, "GetUser "+want.AccountID+"/"+want.Name, err)
-		same(t, "GetUser "+want.AccountID+"/"+want.Name, got, want)
-		if got.Policy != want.Policy {
-			t.Errorf("GetUser %s/%s: policy\n %q\nwant\n %q", want.AccountID, want.Name, got.Policy, want.Policy)
-		}
-		if got.CreatedAt.Location() != time.UTC {
-			t.Errorf("GetUser %s/%s: CreatedAt location = %v, want UTC", want.AccountID, want.Name, got.CreatedAt.Location())
-		}
-	}
-	_, err = s.GetUser(ctx, acct, "dave")
-	wantKind(t, "GetUser of a missing user", err, glacier.KindNotFound)
-	_, err = s.GetUser(ctx, acct2, "bob")
-	wantKind(t, "GetUser of a user of another account", err, glacier.KindNotFound)
-	_, err = s.GetUser(ctx, acct, "Alice")
-	wantKind(t, "GetUser is case-sensitive", err, glacier.KindNotFound)
-
-	list, err := s.ListUsers(ctx, acct)
-	must(t, "ListUsers", err)
-	same(t, "ListUsers (ordered by name)", list, []glacier.User{alice, bob, carol})
-	list, err = s.ListUsers(ctx, acct2)
-	must(t, "ListUsers", err)
-	same(t, "ListUsers of the other account", list, []glacier.User{alice2})
-	list, err = s.ListUsers(ctx, acct3)
-	must(t, "ListUsers", err)
-	if len(list) != 0 {
-		t.Errorf("ListUsers of an account without users = %+v, want none", list)
-	}
-}
-
-func testDeleteUser(t *testing.T, s glacier.MetaStore) {
-	ctx := t.Context()
-	must(t, "CreateAccount", s.CreateAccount(ctx, glacier.Account{ID: acct, CreatedAt: t0}))
-	must(t, "CreateAccount", s.CreateAccount(ctx, glacier.Account{ID: acct2, CreatedAt: t0}))
-	alice := glacier.User{AccountID: acct, Name: "alice", UserID: "AIDAALICE00000000001", Policy: policyA, CreatedAt: t0}
-	bob := glacier.User{AccountID: acct, Name: "bob", UserID: "AIDABOB0000000000002", CreatedAt: t0}
-	alice2 := glacier.User{AccountID: acct2, Name: "alice", UserID: "AIDAALICE00000000003", CreatedAt: t0}
-	for _, u := range []glacier.User{alice, bob, alice2} {
-		must(t, "CreateUser "+u.AccountID+"/"+u.Name, s.CreateUser(ctx, u))
-	}
-	key := func(id, accountID, user string, d time.Duration) glacier.AccessKey {
-		return glacier.AccessKey{ID: id, Secret: "secret-" + id, AccountID: accountID, UserName: user, CreatedAt: at(d)}
-	}
-	root := key("AKIAROOT000000000001", acct, "", 0)
-	a1 := key("AKIAALICE00000000001", acct, "alice", time.Second)
-	a2 := key("AKIAALICE00000000002", acct, "alice", 2*time.Second)
-	b1 := key("AKIABOB0000000000001", acct, "bob", 3*time.Second)
-	root2 := key("AKIAROOT000000000002", acct2, "", 4*time.Second)
-	a3 := key("AKIAALICE00000000003", acct2, "alice", 5*time.Second)
-	for _, k := range []glacier.AccessKey{root, a1, a2, b1, root2, a3} {
-		must(t, "CreateAccessKey "+k.ID, s.CreateAccessKey(ctx, k))
-	}
-
-	must(t, "DeleteUser", s.DeleteUser(ctx, acct, "alice"))
-	_, err := s.GetUser(ctx, acct, "alice")
-	wantKind(t, "GetUser of a deleted user", err, glacier.KindNotFound)
-	for _, k := range []glacier.AccessKey{a1, a2} {
-		_, err := s.GetAccessKey(ctx, k.ID)
-		wantKind(t, "GetAccessKey of a deleted user's key", err, glacier.KindNotFound)
-	}
-	keys, err := s.ListAccessKeys(ctx, acct)
-	must(t, "ListAccessKeys", err)
-	same(t, "keys of the account after DeleteUser (root's and bob's stay)", keys, []glacier.AccessKey{root, b1})
-	keys, err = s.ListAccessKeys(ctx, acct2)
-	must(t, "ListAccessKeys", err)
-	same(t, "keys of the other account after DeleteUser", keys, []glacier.AccessKey{root2, a3})
-	users, err := s.ListUsers(ctx, acct)
-	must(t, "ListUsers", err)
-	same(t, "ListUsers after DeleteUser", users, []glacier.User{bob})
-	got, err := s.GetUser(ctx, acct2, "alice")
-	must(t, "GetUser of the same name in another account", err)
-	same(t, "user of the same name in another account", got, alice2)
-
-	wantKind(t, "DeleteUser of a deleted user", s.DeleteUser(ctx, acct, "alice"), glacier.KindNotFound)
-	wantKind(t, "DeleteUser of a missing user", s.DeleteUser(ctx, acct, "nobody"), glacier.KindNotFound)
-	wantKind(t, "DeleteUser of a user of another account", s.DeleteUser(ctx, acct2, "bob"), glacier.KindNotFound)
-	wantKind(t, "DeleteUser in a missing account", s.DeleteUser(ctx, "999999999999", "bob"), glacier.KindNotFound)
-	got, err = s.GetUser(ctx, acct, "bob")
-	must(t, "GetUser after refused deletes", err)
-	same(t, "bob after refused deletes", got, bob)
-	keys, err = s.ListAccessKeys(ctx, "")
-	must(t, "ListAccessKeys", err)
-	same(t, "all keys after refused deletes", keys, []glacier.AccessKey{root, b1, root2, a3})
-}
-
-func testAccessPolicy(t *testing.T, s glacier.MetaStore) {
+func testAccessPolicy(t *testing.T, s Store) {
 	ctx := t.Context()
 	wantKind(t, "SetAccessPolicy of a missing vault", s.SetAccessPolicy(ctx, acct, "v", policyA), glacier.KindNotFound)
 	_, err := s.GetAccessPolicy(ctx, acct, "v")
@@ -200,7 +91,7 @@ func testAccessPolicy(t *testing.T, s glacier.MetaStore) {
 	wantPolicy(t, s, "the other vault's after delete", acct2, "v", policyA)
 }
 
-func testLocks(t *testing.T, s glacier.MetaStore) {
+func testLocks(t *testing.T, s Store) {
 	ctx := t.Context()
 	_, err := s.GetLock(ctx, acct, "v")
 	wantKind(t, "GetLock of a missing vault", err, glacier.KindNotFound)
@@ -304,7 +195,7 @@ func testLocks(t *testing.T, s glacier.MetaStore) {
 	wantLock(t, s, "GetLock after fn failed without a record", acct, "w", nil)
 }
 
-func testVaultPolicies(t *testing.T, s glacier.MetaStore) {
+func testVaultPolicies(t *testing.T, s Store) {
 	ctx := t.Context()
 	_, err := s.VaultPolicies(ctx, acct, "v")
 	wantKind(t, "VaultPolicies of a missing vault", err, glacier.KindNotFound)
@@ -360,7 +251,7 @@ func testVaultPolicies(t *testing.T, s glacier.MetaStore) {
 
 // testDeleteVaultPolicies: deleting a vault removes its access policy and
 // lock record; a vault of the same name starts without them.
-func testDeleteVaultPolicies(t *testing.T, s glacier.MetaStore) {
+func testDeleteVaultPolicies(t *testing.T, s Store) {
 	ctx := t.Context()
 	keepLock := lockOf(policyB, "lock-keep", glacier.LockLocked, t0)
 	for _, name := range []string{"v", "keep"} {
@@ -417,7 +308,7 @@ func lockOutcomes(t *testing.T, what string, errs []error) (won []int, refused m
 // testRaceLockInitiate: of many initiations on a vault without lock
 // exactly one wins; the others are refused and the winner's lock is
 // stored.
-func testRaceLockInitiate(t *testing.T, s glacier.MetaStore) {
+func testRaceLockInitiate(t *testing.T, s Store) {
 	ctx := t.Context()
 	mustVault(t, s, acct, "v")
 	now := at(time.Hour)
@@ -450,7 +341,7 @@ func testRaceLockInitiate(t *testing.T, s glacier.MetaStore) {
 // to run decides: after a Complete the lock is Locked, every Complete
 // succeeds and every Abort is denied; after an Abort there is no lock,
 // every Abort succeeds and every Complete is refused.
-func testRaceLockCompleteVersusAbort(t *testing.T, s glacier.MetaStore) {
+func testRaceLockCompleteVersusAbort(t *testing.T, s Store) {
 	ctx := t.Context()
 	const rounds = 6
 	now := at(time.Hour) // before expiry
@@ -508,52 +399,4 @@ func testRaceLockCompleteVersusAbort(t *testing.T, s glacier.MetaStore) {
 		}
 	}
 	t.Logf("final states over %d rounds: %v", rounds, outcomes)
-}
-
-// testClaimInventory: a claim holds until its time; meanwhile no other
-// claim succeeds; afterwards one does.
-func testClaimInventory(t *testing.T, s glacier.MetaStore) {
-	ctx := t.Context()
-	if _, err := s.ClaimInventory(ctx, acct, "v", t0, t0.Add(time.Minute)); glacier.KindOf(err) != glacier.KindNotFound {
-		t.Errorf("ClaimInventory of a missing vault: %v, want KindNotFound", err)
-	}
-	mustVault(t, s, acct, "v")
-	mustVault(t, s, acct, "w")
-	claim := func(vault string, now time.Time) bool {
-		t.Helper()
-		ok, err := s.ClaimInventory(ctx, acct, vault, now, now.Add(10*time.Minute))
-		must(t, "ClaimInventory", err)
-		return ok
-	}
-	if !claim("v", t0) {
-		t.Fatal("the first claim on a vault failed")
-	}
-	if claim("v", t0.Add(time.Minute)) {
-		t.Error("a second claim within the first one's time succeeded")
-	}
-	if !claim("w", t0.Add(time.Minute)) {
-		t.Error("a claim on another vault failed")
-	}
-	if !claim("v", t0.Add(10*time.Minute)) {
-		t.Error("a claim once the first one expired failed")
-	}
-	// Of racing claims exactly one wins.
-	mustVault(t, s, acct, "x")
-	wins := 0
-	for _, err := range Race(racers, func(int) error {
-		ok, err := s.ClaimInventory(ctx, acct, "x", t0, t0.Add(time.Hour))
-		if err == nil && !ok {
-			return glacier.Errorf(glacier.KindConflict, "lost")
-		}
-		return err
-	}) {
-		if err == nil {
-			wins++
-		} else if glacier.KindOf(err) != glacier.KindConflict {
-			t.Errorf("racing ClaimInventory: %v", err)
-		}
-	}
-	if wins != 1 {
-		t.Errorf("%d racing claims won, want exactly 1", wins)
-	}
 }

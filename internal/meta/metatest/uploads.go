@@ -2,6 +2,7 @@ package metatest
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -9,7 +10,7 @@ import (
 	"github.com/permafrost/permafrost/internal/treehash"
 )
 
-func testUploads(t *testing.T, s glacier.MetaStore) {
+func testUploads(t *testing.T, s Store) {
 	ctx := t.Context()
 	u := glacier.Upload{
 		ID: "u1", AccountID: acct, VaultName: "v", Description: "my upload",
@@ -36,7 +37,7 @@ func testUploads(t *testing.T, s glacier.MetaStore) {
 	wantKind(t, "GetUpload of a missing upload", err, glacier.KindNotFound)
 }
 
-func testListUploads(t *testing.T, s glacier.MetaStore) {
+func testListUploads(t *testing.T, s Store) {
 	ctx := t.Context()
 	mustVault(t, s, acct, "v")
 	mustVault(t, s, acct, "w")
@@ -80,7 +81,7 @@ func testListUploads(t *testing.T, s glacier.MetaStore) {
 	same(t, "ListUploads of another vault", l, []glacier.Upload{other})
 }
 
-func testParts(t *testing.T, s glacier.MetaStore) {
+func testParts(t *testing.T, s Store) {
 	ctx := t.Context()
 	_, err := s.PutPart(ctx, glacier.Part{UploadID: "missing", Start: 0, Size: 1, BlobKey: "k"})
 	wantKind(t, "PutPart to a missing upload", err, glacier.KindNotFound)
@@ -140,7 +141,7 @@ func concatLeaves(parts ...glacier.Part) []treehash.Hash {
 	return out
 }
 
-func testPutPartClosed(t *testing.T, s glacier.MetaStore) {
+func testPutPartClosed(t *testing.T, s Store) {
 	ctx := t.Context()
 	mustVault(t, s, acct, "v")
 	mustUpload(t, s, acct, "v", "done")
@@ -163,7 +164,7 @@ func testPutPartClosed(t *testing.T, s glacier.MetaStore) {
 	wantReferenced(t, s, true, "done/0")
 }
 
-func testCompleteUploadRefused(t *testing.T, s glacier.MetaStore) {
+func testCompleteUploadRefused(t *testing.T, s Store) {
 	ctx := t.Context()
 	mustVault(t, s, acct, "v")
 	u := mustUpload(t, s, acct, "v", "u1")
@@ -208,7 +209,7 @@ func testCompleteUploadRefused(t *testing.T, s glacier.MetaStore) {
 	must(t, "CompleteUpload after refusal", err)
 }
 
-func testCompleteUpload(t *testing.T, s glacier.MetaStore) {
+func testCompleteUpload(t *testing.T, s Store) {
 	ctx := t.Context()
 	mustVault(t, s, acct, "v")
 	u := glacier.Upload{ID: "u1", AccountID: acct, VaultName: "v", Description: "big", PartSize: 2 * mib, CreatedAt: t0}
@@ -296,7 +297,7 @@ func testCompleteUpload(t *testing.T, s glacier.MetaStore) {
 	}
 }
 
-func testCompleteUploadNotOpen(t *testing.T, s glacier.MetaStore) {
+func testCompleteUploadNotOpen(t *testing.T, s Store) {
 	ctx := t.Context()
 	_, err := s.CompleteUpload(ctx, "missing", archiveOf("arch", "v", t0), ok)
 	wantKind(t, "CompleteUpload of a missing upload", err, glacier.KindNotFound)
@@ -315,7 +316,7 @@ func testCompleteUploadNotOpen(t *testing.T, s glacier.MetaStore) {
 	wantKind(t, "GetArchive", err, glacier.KindNotFound)
 }
 
-func testAbortUpload(t *testing.T, s glacier.MetaStore) {
+func testAbortUpload(t *testing.T, s Store) {
 	ctx := t.Context()
 	_, err := s.AbortUpload(ctx, "missing", t0)
 	wantKind(t, "AbortUpload of a missing upload", err, glacier.KindNotFound)
@@ -369,49 +370,96 @@ func testAbortUpload(t *testing.T, s glacier.MetaStore) {
 	wantReferenced(t, s, true, "q0")
 }
 
-func testPurgeClosedUploads(t *testing.T, s glacier.MetaStore) {
+// testRaceCompleteUpload: of many completions of one upload exactly one
+// wins; the others see KindConflict and leave no trace.
+func testRaceCompleteUpload(t *testing.T, s Store) {
 	ctx := t.Context()
 	mustVault(t, s, acct, "v")
-	for _, id := range []string{"completed", "aborted", "late", "open"} {
+	mustUpload(t, s, acct, "v", "u1")
+	mustPart(t, s, "u1", 0, mib, "p0")
+	mustPart(t, s, "u1", mib, 10, "p1")
+
+	errs := Race(racers, func(i int) error {
+		_, err := s.CompleteUpload(ctx, "u1", archiveOf(fmt.Sprintf("arch-%d", i), "v", t0), ok)
+		return err
+	})
+	won := Winners(t, "CompleteUpload", errs, glacier.KindConflict)
+	if len(won) != 1 {
+		t.Fatalf("CompleteUpload race: %d winners, want exactly 1", len(won))
+	}
+	winner := fmt.Sprintf("arch-%d", won[0])
+	for i := range racers {
+		_, err := s.GetArchive(ctx, fmt.Sprintf("arch-%d", i))
+		if i == won[0] {
+			must(t, "GetArchive of the winner", err)
+		} else {
+			wantKind(t, "GetArchive of a loser", err, glacier.KindNotFound)
+		}
+	}
+	u, err := s.GetUpload(ctx, acct, "v", "u1")
+	must(t, "GetUpload", err)
+	if u.State != glacier.UploadCompleted || u.ArchiveID != winner {
+		t.Errorf("upload after the race = %+v, want completed as %s", u, winner)
+	}
+	v, err := s.GetVault(ctx, acct, "v")
+	must(t, "GetVault", err)
+	if v.NumberOfArchives != 1 || v.SizeInBytes != 0 {
+		// archiveOf without segments has size 0.
+		t.Errorf("vault after the race: %d archives of %d bytes, want 1 of 0", v.NumberOfArchives, v.SizeInBytes)
+	}
+}
+
+// testRaceCompleteVersusAbort: a completion racing an abort; exactly one
+// wins and the state agrees with the winner.
+func testRaceCompleteVersusAbort(t *testing.T, s Store) {
+	ctx := t.Context()
+	mustVault(t, s, acct, "v")
+	const rounds = 6
+	archives := int64(0)
+	for r := range rounds {
+		id := fmt.Sprintf("u%d", r)
+		arch := fmt.Sprintf("arch%d", r)
+		key := id + "/p0"
 		mustUpload(t, s, acct, "v", id)
-	}
-	mustPart(t, s, "completed", 0, 1, "c0")
-	mustPart(t, s, "open", 0, 1, "o0")
-	_, err := s.CompleteUpload(ctx, "completed", archiveOf("arch", "v", at(time.Hour)), ok)
-	must(t, "CompleteUpload", err)
-	_, err = s.AbortUpload(ctx, "aborted", at(2*time.Hour))
-	must(t, "AbortUpload", err)
-	_, err = s.AbortUpload(ctx, "late", at(4*time.Hour))
-	must(t, "AbortUpload", err)
+		mustPart(t, s, id, 0, 1, key)
 
-	n, err := s.PurgeClosedUploads(ctx, at(3*time.Hour))
-	must(t, "PurgeClosedUploads", err)
-	if n != 2 {
-		t.Errorf("PurgeClosedUploads removed %d, want 2", n)
-	}
-	for _, id := range []string{"completed", "aborted"} {
-		_, err := s.GetUpload(ctx, acct, "v", id)
-		wantKind(t, "GetUpload of a purged upload", err, glacier.KindNotFound)
-	}
-	for _, id := range []string{"late", "open"} {
-		_, err := s.GetUpload(ctx, acct, "v", id)
-		must(t, "GetUpload of a kept upload", err)
-	}
-	// Purging forgets uploads, not what they produced or hold.
-	_, err = s.GetArchive(ctx, "arch")
-	must(t, "GetArchive after purge", err)
-	wantReferenced(t, s, true, "c0", "o0")
+		var orphans []string
+		errs := Race(2, func(i int) error {
+			if i == 0 {
+				_, err := s.CompleteUpload(ctx, id, archiveOf(arch, "v", t0), ok)
+				return err
+			}
+			var err error
+			orphans, err = s.AbortUpload(ctx, id, t0)
+			return err
+		})
+		won := Winners(t, "CompleteUpload versus AbortUpload", errs, glacier.KindConflict)
+		if len(won) != 1 {
+			t.Fatalf("round %d: %d winners (errors %v), want exactly 1", r, len(won), errs)
+		}
 
-	n, err = s.PurgeClosedUploads(ctx, at(3*time.Hour))
-	must(t, "PurgeClosedUploads again", err)
-	if n != 0 {
-		t.Errorf("PurgeClosedUploads again removed %d, want 0", n)
+		u, err := s.GetUpload(ctx, acct, "v", id)
+		must(t, "GetUpload", err)
+		_, archErr := s.GetArchive(ctx, arch)
+		used, err := s.BlobReferenced(ctx, key)
+		must(t, "BlobReferenced", err)
+		if won[0] == 0 {
+			archives++
+			if u.State != glacier.UploadCompleted || u.ArchiveID != arch || archErr != nil || !used || len(orphans) != 0 {
+				t.Errorf("round %d, completion won: upload %+v, archive error %v, part referenced %v, abort orphans %v",
+					r, u, archErr, used, orphans)
+			}
+		} else {
+			if u.State != glacier.UploadAborted || glacier.KindOf(archErr) != glacier.KindNotFound || used ||
+				len(orphans) != 1 || orphans[0] != key {
+				t.Errorf("round %d, abort won: upload %+v, archive error %v, part referenced %v, abort orphans %v",
+					r, u, archErr, used, orphans)
+			}
+		}
 	}
-	n, err = s.PurgeClosedUploads(ctx, at(100*time.Hour))
-	must(t, "PurgeClosedUploads", err)
-	if n != 1 {
-		t.Errorf("PurgeClosedUploads later removed %d, want 1", n)
+	v, err := s.GetVault(ctx, acct, "v")
+	must(t, "GetVault", err)
+	if v.NumberOfArchives != archives {
+		t.Errorf("vault counts %d archives, want %d", v.NumberOfArchives, archives)
 	}
-	_, err = s.GetUpload(ctx, acct, "v", "open")
-	must(t, "GetUpload: open uploads are never purged", err)
 }

@@ -2,6 +2,7 @@ package metatest
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -9,7 +10,7 @@ import (
 	"github.com/permafrost/permafrost/internal/glacier"
 )
 
-func testCreateVault(t *testing.T, s glacier.MetaStore) {
+func testCreateVault(t *testing.T, s Store) {
 	ctx := t.Context()
 	_, err := s.GetVault(ctx, acct, "photos")
 	wantKind(t, "GetVault of a missing vault", err, glacier.KindNotFound)
@@ -49,7 +50,7 @@ func testCreateVault(t *testing.T, s glacier.MetaStore) {
 	same(t, "CreateVault in another account", got, other)
 }
 
-func testVaultLimit(t *testing.T, s glacier.MetaStore) {
+func testVaultLimit(t *testing.T, s Store) {
 	ctx := t.Context()
 	for _, name := range []string{"a", "b"} {
 		if _, created, err := s.CreateVault(ctx, glacier.Vault{AccountID: acct, Name: name, CreatedAt: t0}, 2); err != nil || !created {
@@ -82,7 +83,7 @@ func testVaultLimit(t *testing.T, s glacier.MetaStore) {
 	}
 }
 
-func testListVaults(t *testing.T, s glacier.MetaStore) {
+func testListVaults(t *testing.T, s Store) {
 	ctx := t.Context()
 	// Byte order puts '-' < '.' < digits < upper case < '_' < lower case.
 	names := []string{"b", "a", "B", "a-1", "a.1", "a_1", "aa", "Z", "z", "0", "a1", "A"}
@@ -119,7 +120,7 @@ func testListVaults(t *testing.T, s glacier.MetaStore) {
 	same(t, "ListVaults of the other account", vs, []glacier.Vault{{AccountID: acct2, Name: "a", CreatedAt: t0}})
 }
 
-func testDeleteVaultMissing(t *testing.T, s glacier.MetaStore) {
+func testDeleteVaultMissing(t *testing.T, s Store) {
 	called := false
 	_, err := s.DeleteVault(t.Context(), acct, "missing", func(glacier.Vault) error { called = true; return nil })
 	wantKind(t, "DeleteVault of a missing vault", err, glacier.KindNotFound)
@@ -131,7 +132,7 @@ func testDeleteVaultMissing(t *testing.T, s glacier.MetaStore) {
 // vaultFixture creates the vault name in acct with a tag, a notification
 // config, two open uploads with parts and an aborted one, and returns the
 // part blob keys.
-func vaultFixture(t *testing.T, s glacier.MetaStore, name string) []string {
+func vaultFixture(t *testing.T, s Store, name string) []string {
 	t.Helper()
 	ctx := t.Context()
 	mustVault(t, s, acct, name)
@@ -150,7 +151,7 @@ func vaultFixture(t *testing.T, s glacier.MetaStore, name string) []string {
 	return keys
 }
 
-func testDeleteVaultRefused(t *testing.T, s glacier.MetaStore) {
+func testDeleteVaultRefused(t *testing.T, s Store) {
 	ctx := t.Context()
 	keys := vaultFixture(t, s, "v")
 	before, err := s.GetVault(ctx, acct, "v")
@@ -196,7 +197,7 @@ func testDeleteVaultRefused(t *testing.T, s glacier.MetaStore) {
 	wantReferenced(t, s, true, keys...)
 }
 
-func testDeleteVaultCascade(t *testing.T, s glacier.MetaStore) {
+func testDeleteVaultCascade(t *testing.T, s Store) {
 	ctx := t.Context()
 	keys := vaultFixture(t, s, "v")
 	keepKeys := vaultFixture(t, s, "keep")
@@ -255,7 +256,7 @@ func testDeleteVaultCascade(t *testing.T, s glacier.MetaStore) {
 	}
 }
 
-func testTags(t *testing.T, s glacier.MetaStore) {
+func testTags(t *testing.T, s Store) {
 	ctx := t.Context()
 	_, err := s.GetTags(ctx, acct, "v")
 	wantKind(t, "GetTags of a missing vault", err, glacier.KindNotFound)
@@ -295,7 +296,7 @@ func testTags(t *testing.T, s glacier.MetaStore) {
 	}
 }
 
-func testTagLimit(t *testing.T, s glacier.MetaStore) {
+func testTagLimit(t *testing.T, s Store) {
 	ctx := t.Context()
 	mustVault(t, s, acct, "v")
 	start := map[string]string{"a": "1", "b": "2"}
@@ -320,7 +321,7 @@ func testTagLimit(t *testing.T, s glacier.MetaStore) {
 	must(t, "AddTags after remove", s.AddTags(ctx, acct, "v", map[string]string{"z": "1"}, 3))
 }
 
-func testNotificationConfig(t *testing.T, s glacier.MetaStore) {
+func testNotificationConfig(t *testing.T, s Store) {
 	ctx := t.Context()
 	c := glacier.NotificationConfig{
 		SNSTopic: "arn:aws:sns:us-east-1:111122223333:topic",
@@ -350,4 +351,64 @@ func testNotificationConfig(t *testing.T, s glacier.MetaStore) {
 	must(t, "DeleteNotificationConfig", s.DeleteNotificationConfig(ctx, acct, "v"))
 	_, err = s.GetNotificationConfig(ctx, acct, "v")
 	wantKind(t, "GetNotificationConfig after delete", err, glacier.KindNotFound)
+}
+
+// testRaceCreateVaultLimit: with room for one more vault, exactly one of
+// many concurrent creations succeeds.
+func testRaceCreateVaultLimit(t *testing.T, s Store) {
+	ctx := t.Context()
+	const limit = 5
+	for i := range limit - 1 {
+		mustVault(t, s, acct, fmt.Sprintf("old-%d", i))
+	}
+	created := make([]bool, racers)
+	errs := Race(racers, func(i int) error {
+		var err error
+		_, created[i], err = s.CreateVault(ctx, glacier.Vault{AccountID: acct, Name: fmt.Sprintf("new-%d", i), CreatedAt: t0}, limit)
+		return err
+	})
+	won := Winners(t, "CreateVault", errs, glacier.KindLimitExceeded)
+	if len(won) != 1 {
+		t.Errorf("CreateVault race: %d new vaults, want exactly 1", len(won))
+	}
+	for _, i := range won {
+		if !created[i] {
+			t.Errorf("CreateVault race: winner %d not created", i)
+		}
+	}
+	list, err := s.ListVaults(ctx, acct, "", 100)
+	must(t, "ListVaults", err)
+	if len(list) != limit {
+		t.Errorf("after the race the account has %d vaults, want %d", len(list), limit)
+	}
+}
+
+// testRaceAddTagsLimit: concurrent AddTags near the limit never exceed it.
+func testRaceAddTagsLimit(t *testing.T, s Store) {
+	ctx := t.Context()
+	const limit = 10
+	mustVault(t, s, acct, "v")
+	start := map[string]string{}
+	for i := range limit - 2 {
+		start[fmt.Sprintf("old-%d", i)] = "x"
+	}
+	must(t, "AddTags", s.AddTags(ctx, acct, "v", start, limit))
+
+	errs := Race(racers, func(i int) error {
+		return s.AddTags(ctx, acct, "v", map[string]string{fmt.Sprintf("new-%d", i): "y"}, limit)
+	})
+	won := Winners(t, "AddTags", errs, glacier.KindLimitExceeded)
+	if len(won) != 2 {
+		t.Errorf("AddTags race: %d succeeded, want exactly 2", len(won))
+	}
+	tags, err := s.GetTags(ctx, acct, "v")
+	must(t, "GetTags", err)
+	if len(tags) != limit {
+		t.Errorf("after the race the vault has %d tags, want %d", len(tags), limit)
+	}
+	for _, i := range won {
+		if _, ok := tags[fmt.Sprintf("new-%d", i)]; !ok {
+			t.Errorf("AddTags race: winner %d's tag is missing", i)
+		}
+	}
 }

@@ -9,8 +9,6 @@ import (
 	"github.com/permafrost/permafrost/internal/glacier"
 )
 
-var _ glacier.IntentStore = (*DB)(nil)
-
 // AddBlobIntent records key before its blob is written (migration 0009's
 // triggers clear it when metadata referencing the blob commits).
 func (db *DB) AddBlobIntent(ctx context.Context, key string, at time.Time) error {
@@ -79,8 +77,6 @@ func (db *DB) SpaceUsage(ctx context.Context, jobsBefore, idleBefore time.Time) 
 	})
 	return u, err
 }
-
-var _ glacier.ArchivePager = (*DB)(nil)
 
 // ArchivePage returns up to limit archives of the vault after
 // (afterCreated, afterID) in order of creation then id; with afterID ""

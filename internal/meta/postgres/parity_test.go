@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/permafrost/permafrost/internal/glacier"
+	"github.com/permafrost/permafrost/internal/meta/metatest"
 	"github.com/permafrost/permafrost/internal/meta/sqlite"
 	"github.com/permafrost/permafrost/internal/treehash"
 )
@@ -90,7 +91,7 @@ func sortedKeys(keys []string) []string {
 }
 
 // jobScript exercises jobs, inventories, capacity and the outbox.
-func jobScript(t *testing.T, s glacier.MetaStore) []string {
+func jobScript(t *testing.T, s metatest.Store) []string {
 	ctx := t.Context()
 	r := &recorder{}
 	for _, v := range []string{"v1", "v2"} {

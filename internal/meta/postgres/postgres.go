@@ -1,4 +1,4 @@
-// Package postgres implements glacier.MetaStore on PostgreSQL, for
+// Package postgres implements the metadata store roles of internal/glacier (store.go) on PostgreSQL, for
 // deployments where several permafrost nodes share one metadata database
 // (issue #6). It follows the SQLite store (internal/meta/sqlite) table for
 // table and method for method; what differs is how concurrency is handled,
@@ -136,14 +136,12 @@ const rollbackTimeout = 5 * time.Second
 // to serialize or cannot begin on a dead connection.
 const maxAttempts = 4
 
-// DB is a MetaStore backed by a PostgreSQL database. It is safe for
+// DB is a metadata store (every role of glacier.Stores) backed by a PostgreSQL database. It is safe for
 // concurrent use, by several goroutines and several processes.
 type DB struct {
 	pool   *pgxpool.Pool
 	closed atomic.Bool
 }
-
-var _ glacier.MetaStore = (*DB)(nil)
 
 // Open connects to the database named by dsn (a postgres:// URL or a
 // key=value DSN; pgxpool settings such as pool_max_conns are honoured) and

@@ -11,7 +11,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/permafrost/permafrost/internal/glacier"
 	"github.com/permafrost/permafrost/internal/meta/metatest"
 	"github.com/permafrost/permafrost/internal/testenv"
 )
@@ -99,7 +98,7 @@ func TestConformance(t *testing.T) {
 	}
 	defer admin.Close(context.Background())
 	n := 0
-	metatest.Run(t, func(t *testing.T) glacier.MetaStore {
+	metatest.Run(t, func(t *testing.T) metatest.Store {
 		n++
 		schema := fmt.Sprintf("conformance_%d", n)
 		if _, err := admin.Exec(t.Context(), `CREATE SCHEMA `+schema); err != nil {

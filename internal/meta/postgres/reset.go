@@ -7,7 +7,7 @@ import (
 )
 
 // ResetData empties the installation except accounts, users, keys and the
-// settings not named by settingPrefixes (see glacier.MetaStore).
+// settings not named by settingPrefixes (see glacier.HousekeepingStore).
 func (db *DB) ResetData(ctx context.Context, settingPrefixes []string) (orphans []string, err error) {
 	err = db.update(ctx, "reset", func(tx pgx.Tx) error {
 		orphans, err = queryStrings(ctx, tx, `

@@ -1,4 +1,4 @@
-// Package sqlite implements glacier.MetaStore on an SQLite database file,
+// Package sqlite implements the metadata store roles of internal/glacier (store.go) on an SQLite database file,
 // through the pure-Go driver modernc.org/sqlite (no cgo).
 //
 // Decisions:
@@ -77,7 +77,7 @@ var migrationFS embed.FS
 // process before the operation fails with KindUnavailable. Tests shorten it.
 var busyTimeout = 5 * time.Second
 
-// DB is a MetaStore backed by one SQLite database file. It is safe for
+// DB is a metadata store (every role of glacier.Stores) backed by one SQLite database file. It is safe for
 // concurrent use.
 type DB struct {
 	w *sql.DB // one connection; every write transaction
@@ -89,8 +89,6 @@ type DB struct {
 
 	gc groupCommitter // concurrent small writes share a commit (groupcommit.go)
 }
-
-var _ glacier.MetaStore = (*DB)(nil)
 
 // Open opens the database file at path, creating it and its directory if
 // needed, and applies pending migrations.

@@ -26,7 +26,7 @@ func mustOpen(tb testing.TB, path string) *DB {
 }
 
 func TestConformance(t *testing.T) {
-	metatest.Run(t, func(t *testing.T) glacier.MetaStore {
+	metatest.Run(t, func(t *testing.T) metatest.Store {
 		return mustOpen(t, filepath.Join(t.TempDir(), "meta.db"))
 	})
 }

@@ -1,25 +1,11 @@
 package metatest
 
 import (
-	"context"
 	"testing"
 	"time"
 
 	"github.com/permafrost/permafrost/internal/glacier"
 )
-
-// JobClaimer is the optional lease method of stores that run select jobs
-// on one node at a time.
-type JobClaimer interface {
-	ClaimJob(ctx context.Context, id string, due, until time.Time) (bool, error)
-}
-
-// RunSelectJobs checks that select jobs keep their parameters and that
-// ClaimJob leases a due job to exactly one caller.
-func RunSelectJobs(t *testing.T, open func(t *testing.T) glacier.MetaStore) {
-	t.Run("SelectParams", func(t *testing.T) { testSelectParams(t, open(t)) })
-	t.Run("ClaimJob", func(t *testing.T) { testClaimJob(t, open(t)) })
-}
 
 func selectJob(id string) glacier.Job {
 	return glacier.Job{ID: id, AccountID: acct, VaultName: "v", Action: glacier.SelectJobAction, Tier: "Bulk",
@@ -35,7 +21,7 @@ func selectJob(id string) glacier.Job {
 		}}
 }
 
-func testSelectParams(t *testing.T, s glacier.MetaStore) {
+func testSelectParams(t *testing.T, s Store) {
 	ctx := t.Context()
 	_, _, err := s.CreateVault(ctx, glacier.Vault{AccountID: acct, Name: "v", CreatedAt: t0}, 10)
 	must(t, "CreateVault", err)
@@ -65,11 +51,8 @@ func testSelectParams(t *testing.T, s glacier.MetaStore) {
 	}
 }
 
-func testClaimJob(t *testing.T, s glacier.MetaStore) {
-	cl, ok := s.(JobClaimer)
-	if !ok {
-		t.Fatalf("%T has no ClaimJob", s)
-	}
+func testClaimJob(t *testing.T, s Store) {
+	cl := s
 	ctx := t.Context()
 	_, _, err := s.CreateVault(ctx, glacier.Vault{AccountID: acct, Name: "v", CreatedAt: t0}, 10)
 	must(t, "CreateVault", err)

@@ -7,11 +7,139 @@ import (
 	"github.com/permafrost/permafrost/internal/glacier"
 )
 
+func testPurgeClosedUploads(t *testing.T, s Store) {
+	ctx := t.Context()
+	mustVault(t, s, acct, "v")
+	for _, id := range []string{"completed", "aborted", "late", "open"} {
+		mustUpload(t, s, acct, "v", id)
+	}
+	mustPart(t, s, "completed", 0, 1, "c0")
+	mustPart(t, s, "open", 0, 1, "o0")
+	_, err := s.CompleteUpload(ctx, "completed", archiveOf("arch", "v", at(time.Hour)), ok)
+	must(t, "CompleteUpload", err)
+	_, err = s.AbortUpload(ctx, "aborted", at(2*time.Hour))
+	must(t, "AbortUpload", err)
+	_, err = s.AbortUpload(ctx, "late", at(4*time.Hour))
+	must(t, "AbortUpload", err)
+
+	n, err := s.PurgeClosedUploads(ctx, at(3*time.Hour))
+	must(t, "PurgeClosedUploads", err)
+	if n != 2 {
+		t.Errorf("PurgeClosedUploads removed %d, want 2", n)
+	}
+	for _, id := range []string{"completed", "aborted"} {
+		_, err := s.GetUpload(ctx, acct, "v", id)
+		wantKind(t, "GetUpload of a purged upload", err, glacier.KindNotFound)
+	}
+	for _, id := range []string{"late", "open"} {
+		_, err := s.GetUpload(ctx, acct, "v", id)
+		must(t, "GetUpload of a kept upload", err)
+	}
+	// Purging forgets uploads, not what they produced or hold.
+	_, err = s.GetArchive(ctx, "arch")
+	must(t, "GetArchive after purge", err)
+	wantReferenced(t, s, true, "c0", "o0")
+
+	n, err = s.PurgeClosedUploads(ctx, at(3*time.Hour))
+	must(t, "PurgeClosedUploads again", err)
+	if n != 0 {
+		t.Errorf("PurgeClosedUploads again removed %d, want 0", n)
+	}
+	n, err = s.PurgeClosedUploads(ctx, at(100*time.Hour))
+	must(t, "PurgeClosedUploads", err)
+	if n != 1 {
+		t.Errorf("PurgeClosedUploads later removed %d, want 1", n)
+	}
+	_, err = s.GetUpload(ctx, acct, "v", "open")
+	must(t, "GetUpload: open uploads are never purged", err)
+}
+
+// testClaimInventory: a claim holds until its time; meanwhile no other
+// claim succeeds; afterwards one does.
+func testClaimInventory(t *testing.T, s Store) {
+	ctx := t.Context()
+	if _, err := s.ClaimInventory(ctx, acct, "v", t0, t0.Add(time.Minute)); glacier.KindOf(err) != glacier.KindNotFound {
+		t.Errorf("ClaimInventory of a missing vault: %v, want KindNotFound", err)
+	}
+	mustVault(t, s, acct, "v")
+	mustVault(t, s, acct, "w")
+	claim := func(vault string, now time.Time) bool {
+		t.Helper()
+		ok, err := s.ClaimInventory(ctx, acct, vault, now, now.Add(10*time.Minute))
+		must(t, "ClaimInventory", err)
+		return ok
+	}
+	if !claim("v", t0) {
+		t.Fatal("the first claim on a vault failed")
+	}
+	if claim("v", t0.Add(time.Minute)) {
+		t.Error("a second claim within the first one's time succeeded")
+	}
+	if !claim("w", t0.Add(time.Minute)) {
+		t.Error("a claim on another vault failed")
+	}
+	if !claim("v", t0.Add(10*time.Minute)) {
+		t.Error("a claim once the first one expired failed")
+	}
+	// Of racing claims exactly one wins.
+	mustVault(t, s, acct, "x")
+	wins := 0
+	for _, err := range Race(racers, func(int) error {
+		ok, err := s.ClaimInventory(ctx, acct, "x", t0, t0.Add(time.Hour))
+		if err == nil && !ok {
+			return glacier.Errorf(glacier.KindConflict, "lost")
+		}
+		return err
+	}) {
+		if err == nil {
+			wins++
+		} else if glacier.KindOf(err) != glacier.KindConflict {
+			t.Errorf("racing ClaimInventory: %v", err)
+		}
+	}
+	if wins != 1 {
+		t.Errorf("%d racing claims won, want exactly 1", wins)
+	}
+}
+
+func testBlobReferenced(t *testing.T, s Store) {
+	ctx := t.Context()
+	wantReferenced(t, s, false, "unknown")
+	mustVault(t, s, acct, "v")
+
+	// A single-request archive's segment.
+	must(t, "CreateArchive", s.CreateArchive(ctx, archiveOf("single", "v", t0, segmentOf("single/0", 10))))
+	wantReferenced(t, s, true, "single/0")
+
+	// Parts, then the same keys as segments after completion.
+	mustUpload(t, s, acct, "v", "u1")
+	mustPart(t, s, "u1", 0, mib, "u1/0")
+	mustPart(t, s, "u1", mib, 1, "u1/1")
+	wantReferenced(t, s, true, "u1/0", "u1/1")
+	_, err := s.CompleteUpload(ctx, "u1", archiveOf("multi", "v", t0), ok)
+	must(t, "CompleteUpload", err)
+	wantReferenced(t, s, true, "u1/0", "u1/1")
+
+	// Parts of an aborted upload are no longer referenced.
+	mustUpload(t, s, acct, "v", "u2")
+	mustPart(t, s, "u2", 0, 1, "u2/0")
+	_, err = s.AbortUpload(ctx, "u2", t0)
+	must(t, "AbortUpload", err)
+	wantReferenced(t, s, false, "u2/0")
+
+	// Nor segments of deleted archives.
+	_, err = s.DeleteArchive(ctx, acct, "v", "multi", t0)
+	must(t, "DeleteArchive", err)
+	_, err = s.DeleteArchive(ctx, acct, "v", "single", t0)
+	must(t, "DeleteArchive", err)
+	wantReferenced(t, s, false, "u1/0", "u1/1", "single/0")
+}
+
 // testResetData: ResetData removes every vault with everything attached
 // (a Locked vault included), capacity, the outbox and the named settings,
 // returns every blob key once, and keeps accounts, users, keys and other
 // settings.
-func testResetData(t *testing.T, s glacier.MetaStore) {
+func testResetData(t *testing.T, s Store) {
 	ctx := t.Context()
 	must(t, "CreateAccount", s.CreateAccount(ctx, glacier.Account{ID: acct, CreatedAt: t0}))
 	must(t, "CreateAccount", s.CreateAccount(ctx, glacier.Account{ID: acct2, CreatedAt: t0}))
