@@ -107,6 +107,18 @@ func newService(t *testing.T, opts ...func(*glacier.Service)) *env {
 	return e
 }
 
+// addUser stores a user with an identity policy ("" for none) and returns
+// it as a caller. Like newService it reaches the store directly, and is
+// the one other place that does.
+func (e *env) addUser(accountID, name, policy string) *glacier.Caller {
+	e.t.Helper()
+	u := glacier.User{AccountID: accountID, Name: name, UserID: "AIDA" + strings.ToUpper(name), Policy: policy, CreatedAt: e.clock.Now()}
+	if err := e.db.CreateUser(context.Background(), u); err != nil {
+		e.t.Fatal(err)
+	}
+	return user(accountID, name)
+}
+
 // root is the root identity of an account.
 func root(accountID string) *glacier.Caller {
 	return &glacier.Caller{Principal: glacier.RootPrincipal(accountID, "AKIATEST"+accountID[:4])}
