@@ -200,6 +200,12 @@ func TestJobsCompleteOnTheClock(t *testing.T) {
 	}
 	_, err = s.GetJobOutput(ctx, owner, ownerAccount, "v", std.ID, &glacier.ByteRange{First: int64(len(want)), Last: -1})
 	wantErr(t, err, glacier.KindInvalidParameter, "The start of the range is larger than size of retrieved data: bytes=1048581-")
+	// A reversed or negative range is refused, not read backwards (it
+	// used to panic in the verified reader).
+	for _, r := range []glacier.ByteRange{{First: 10, Last: 5}, {First: -5, Last: 3}} {
+		_, err = s.GetJobOutput(ctx, owner, ownerAccount, "v", std.ID, &r)
+		wantErr(t, err, glacier.KindInvalidParameter, "Invalid range: bytes=")
+	}
 	_, err = s.GetJobOutput(ctx, owner, ownerAccount, "v", "no-such-job", nil)
 	wantErr(t, err, glacier.KindNotFound, "The job ID was not found: no-such-job")
 
