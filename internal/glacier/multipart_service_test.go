@@ -64,6 +64,10 @@ func TestMultipartUpload(t *testing.T) {
 		_, err := put(1000, body(data[1000:2000]))
 		return err
 	}, "Invalid Content-Range: bytes 1000-1999/*: the range must start at a multiple of the part size 1048576")
+	e.failsCleanly("a negative start", glacier.KindInvalidParameter, func() error {
+		_, err := put(-mib, body(data[:10]))
+		return err
+	}, "Invalid Content-Range: bytes -1048576-")
 	e.failsCleanly("a part longer than the part size", glacier.KindInvalidParameter, func() error {
 		_, err := put(0, body(data[:mib+1]))
 		return err
