@@ -3,6 +3,7 @@ package glacier_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/permafrost/permafrost/internal/glacier"
 )
@@ -147,4 +148,73 @@ func TestConditionKeys(t *testing.T) {
 	allowed(t, "TLS from 10.1.2.3", call(true, "10.1.2.3"))
 	denied(t, "plain HTTP", call(false, "10.1.2.3"))
 	denied(t, "from 192.0.2.1", call(true, "192.0.2.1"))
+}
+
+// TestNoReachAcrossVaults: an id of one vault's upload, job or archive,
+// named under another vault the caller may use, is not found there, and
+// nothing of the first vault changes (the decision is made on the vault in
+// the request, so every lookup must stay inside it).
+func TestNoReachAcrossVaults(t *testing.T) {
+	ctx := context.Background()
+	e := newService(t)
+	s := e.svc
+	e.mustVault("secret")
+	e.mustVault("mine")
+	a := e.mustArchive("secret", []byte("not yours"))
+	u, err := s.InitiateMultipartUpload(ctx, owner, ownerAccount, "secret", mib, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UploadMultipartPart(ctx, owner, ownerAccount, "secret", u.ID, 0, body([]byte("part"))); err != nil {
+		t.Fatal(err)
+	}
+	j, err := s.InitiateJob(ctx, owner, ownerAccount, "secret", glacier.JobRequest{Type: "archive-retrieval", ArchiveID: &a.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.advance(3*time.Hour + time.Second)
+	c := e.addUser(ownerAccount, "neighbour", identityPolicy(stmt("Allow", "glacier:*", s.VaultARN(ownerAccount, "mine"), "")))
+
+	for _, x := range []struct {
+		what string
+		kind glacier.Kind
+		call func() error
+	}{
+		{"UploadMultipartPart", glacier.KindNotFound, func() error {
+			_, err := s.UploadMultipartPart(ctx, c, ownerAccount, "mine", u.ID, 0, body([]byte("over")))
+			return err
+		}},
+		{"ListParts", glacier.KindNotFound, func() error {
+			_, _, _, err := s.ListParts(ctx, c, ownerAccount, "mine", u.ID, 0, 10)
+			return err
+		}},
+		{"CompleteMultipartUpload", glacier.KindNotFound, func() error {
+			_, err := s.CompleteMultipartUpload(ctx, c, ownerAccount, "mine", u.ID, 4, body([]byte("part")).TreeHash)
+			return err
+		}},
+		{"AbortMultipartUpload", glacier.KindNotFound, func() error {
+			return s.AbortMultipartUpload(ctx, c, ownerAccount, "mine", u.ID)
+		}},
+		{"DescribeJob", glacier.KindNotFound, func() error {
+			_, err := s.DescribeJob(ctx, c, ownerAccount, "mine", j.ID)
+			return err
+		}},
+		{"GetJobOutput", glacier.KindNotFound, func() error {
+			_, err := s.GetJobOutput(ctx, c, ownerAccount, "mine", j.ID, nil)
+			return err
+		}},
+		{"InitiateJob", glacier.KindNotFound, func() error {
+			_, err := s.InitiateJob(ctx, c, ownerAccount, "mine", glacier.JobRequest{Type: "archive-retrieval", ArchiveID: &a.ID})
+			return err
+		}},
+		{"DeleteArchive", glacier.KindInvalidParameter, func() error {
+			return s.DeleteArchive(ctx, c, ownerAccount, "mine", a.ID)
+		}},
+	} {
+		e.failsCleanly(x.what+" through another vault", x.kind, x.call)
+	}
+	// And through its own vault the neighbour is refused.
+	e.failsCleanly("AbortMultipartUpload in the secret vault", glacier.KindAccessDenied, func() error {
+		return s.AbortMultipartUpload(ctx, c, ownerAccount, "secret", u.ID)
+	})
 }
