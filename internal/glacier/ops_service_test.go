@@ -251,3 +251,90 @@ func TestImportArchive(t *testing.T) {
 		t.Fatalf("a job on the imported archive: %+v, %v", j, err)
 	}
 }
+
+// TestSelectJobRules: every SelectParameters and OutputLocation rule
+// refuses the job before anything is written.
+func TestSelectJobRules(t *testing.T) {
+	ctx := context.Background()
+	e := newService(t)
+	s := e.svc
+	e.mustVault("v")
+	a := e.mustArchive("v", []byte("a,b\n"))
+	with := func(f func(*glacier.JobRequest)) glacier.JobRequest {
+		r := selectRequest(a.ID)
+		loc := *r.OutputLocation.S3
+		r.OutputLocation = &glacier.OutputLocation{S3: &loc}
+		p := *r.SelectParameters
+		r.SelectParameters = &p
+		f(&r)
+		return r
+	}
+	for _, c := range []struct {
+		what string
+		req  glacier.JobRequest
+		kind glacier.Kind
+		frag string
+	}{
+		{"no bucket", with(func(r *glacier.JobRequest) { r.OutputLocation.S3.BucketName = "" }), glacier.KindMissingParameter, "OutputLocation.S3.BucketName"},
+		{"no prefix", with(func(r *glacier.JobRequest) { r.OutputLocation.S3.Prefix = "" }), glacier.KindMissingParameter, "OutputLocation.S3.Prefix"},
+		{"a long prefix", with(func(r *glacier.JobRequest) { r.OutputLocation.S3.Prefix = strings.Repeat("p", 513) }), glacier.KindInvalidParameter, "513 bytes is longer than the maximum of 512"},
+		{"a storage class", with(func(r *glacier.JobRequest) { r.OutputLocation.S3.StorageClass = "GLACIER" }), glacier.KindInvalidParameter, `Invalid OutputLocation.S3.StorageClass: "GLACIER"`},
+		{"a canned ACL", with(func(r *glacier.JobRequest) { r.OutputLocation.S3.CannedACL = "everyone" }), glacier.KindInvalidParameter, `Invalid OutputLocation.S3.CannedACL: "everyone"`},
+		{"a bucket name", with(func(r *glacier.JobRequest) { r.OutputLocation.S3.BucketName = "Bad_Bucket" }), glacier.KindInvalidParameter, `"Bad_Bucket" is not a bucket name`},
+		{"KMS fields with AES256", with(func(r *glacier.JobRequest) {
+			r.OutputLocation.S3.Encryption = &glacier.Encryption{EncryptionType: "AES256", KMSKeyId: "k"}
+		}), glacier.KindInvalidParameter, "KMSKeyId and KMSContext are only allowed with EncryptionType aws:kms"},
+		{"an encryption type", with(func(r *glacier.JobRequest) {
+			r.OutputLocation.S3.Encryption = &glacier.Encryption{EncryptionType: "ROT13"}
+		}), glacier.KindInvalidParameter, `EncryptionType: "ROT13"`},
+		{"a grant without grantee", with(func(r *glacier.JobRequest) { r.OutputLocation.S3.AccessControlList = []glacier.Grant{{}} }), glacier.KindMissingParameter, "AccessControlList[0].Grantee.Type"},
+		{"a grantee type", with(func(r *glacier.JobRequest) {
+			r.OutputLocation.S3.AccessControlList = []glacier.Grant{{Grantee: &glacier.Grantee{Type: "Everyone"}}}
+		}), glacier.KindInvalidParameter, `Invalid grantee type: "Everyone"`},
+		{"a permission", with(func(r *glacier.JobRequest) {
+			r.OutputLocation.S3.AccessControlList = []glacier.Grant{{Grantee: &glacier.Grantee{Type: "Group", URI: "u"}, Permission: "ALL"}}
+		}), glacier.KindInvalidParameter, `Invalid permission: "ALL"`},
+		{"a grantee without id", with(func(r *glacier.JobRequest) {
+			r.OutputLocation.S3.AccessControlList = []glacier.Grant{{Grantee: &glacier.Grantee{Type: "CanonicalUser"}}}
+		}), glacier.KindMissingParameter, "the CanonicalUser grantee of AccessControlList[0] needs its ID"},
+		{"an empty tag key", with(func(r *glacier.JobRequest) { r.OutputLocation.S3.Tagging = map[string]string{"": "v"} }), glacier.KindInvalidParameter, "tag keys are 1 to 128 characters"},
+		{"a metadata key", with(func(r *glacier.JobRequest) { r.OutputLocation.S3.UserMetadata = map[string]string{"a b": "v"} }), glacier.KindInvalidParameter, `UserMetadata key: "a b"`},
+		{"no select parameters", with(func(r *glacier.JobRequest) { r.SelectParameters = nil }), glacier.KindMissingParameter, "Required parameter missing: SelectParameters"},
+		{"no expression type", with(func(r *glacier.JobRequest) { r.SelectParameters.ExpressionType = "" }), glacier.KindMissingParameter, "SelectParameters.ExpressionType"},
+		{"an expression type", with(func(r *glacier.JobRequest) { r.SelectParameters.ExpressionType = "XPATH" }), glacier.KindInvalidParameter, `Invalid ExpressionType: "XPATH". It must be SQL`},
+		{"no expression", with(func(r *glacier.JobRequest) { r.SelectParameters.Expression = " " }), glacier.KindMissingParameter, "SelectParameters.Expression"},
+		{"a field delimiter", with(func(r *glacier.JobRequest) {
+			r.SelectParameters.InputSerialization = &glacier.InputSerialization{CSV: &glacier.CSVInput{FieldDelimiter: ",,"}}
+		}), glacier.KindInvalidParameter, "Invalid InputSerialization.csv"},
+		{"a range", with(func(r *glacier.JobRequest) { r.RetrievalByteRange = ptr("0-1") }), glacier.KindInvalidParameter, "RetrievalByteRange is only allowed for archive-retrieval jobs"},
+		{"a format", with(func(r *glacier.JobRequest) { r.Format = "CSV" }), glacier.KindInvalidParameter, "Format and InventoryRetrievalParameters are not allowed for select jobs"},
+		{"a tier", with(func(r *glacier.JobRequest) { r.Tier = "Slow" }), glacier.KindInvalidParameter, `Invalid tier: "Slow"`},
+		{"no archive", with(func(r *glacier.JobRequest) { r.ArchiveID = nil }), glacier.KindMissingParameter, "Required parameter missing: ArchiveId"},
+	} {
+		e.failsCleanly(c.what, c.kind, func() error {
+			_, err := s.InitiateJob(ctx, owner, ownerAccount, "v", c.req)
+			return err
+		}, c.frag)
+	}
+}
+
+// TestFreeTierDefaultAllowance: without a configured allowance, FreeTier
+// allows 5% of the account's stored bytes a month, prorated daily.
+func TestFreeTierDefaultAllowance(t *testing.T) {
+	ctx := context.Background()
+	e := newService(t)
+	s := e.svc
+	e.mustVault("v")
+	a := e.mustArchive("v", payload(4*mib)) // allowance 4 MiB / 20 / 30 ≈ 7 KiB a day
+	if err := s.SetDataRetrievalPolicy(ctx, owner, ownerAccount, []glacier.RetrievalPolicy{{Strategy: "FreeTier"}}); err != nil {
+		t.Fatal(err)
+	}
+	e.failsCleanly("a MiB over the default allowance", glacier.KindPolicyEnforced, func() error {
+		_, err := s.InitiateJob(ctx, owner, ownerAccount, "v", glacier.JobRequest{Type: "archive-retrieval", ArchiveID: &a.ID, RetrievalByteRange: ptr("0-1048575")})
+		return err
+	}, "InitiateJob request denied by current data retrieval policy.")
+	small := e.mustArchive("v", payload(1000))
+	if _, err := s.InitiateJob(ctx, owner, ownerAccount, "v", glacier.JobRequest{Type: "archive-retrieval", ArchiveID: &small.ID}); err != nil {
+		t.Errorf("1000 bytes within the allowance: %v", err)
+	}
+}
