@@ -85,8 +85,12 @@ func request(method, path, body string) *http.Request {
 func sign(t *testing.T, r *http.Request, body, key, sec string) *http.Request {
 	t.Helper()
 	sum := sha256.Sum256([]byte(body))
+	payload := hex.EncodeToString(sum[:])
+	if declared := r.Header.Get("x-amz-content-sha256"); declared != "" {
+		payload = declared // what the server checks the signature with
+	}
 	err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: key, SecretAccessKey: sec}, r,
-		hex.EncodeToString(sum[:]), "glacier", region, time.Now())
+		payload, "glacier", region, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,5 +203,82 @@ func checkEnvelope(t *testing.T, w *httptest.ResponseRecorder, status int, code,
 	}
 	if e.Code != code || e.Type != wantType || !strings.Contains(e.Message, message) || e.Message == "" {
 		t.Errorf("envelope %+v; want code %s, type %s, a message containing %q", e, code, wantType, message)
+	}
+}
+
+// TestHandlersRoundTrip: the handlers decode what a client sends, call the
+// service and encode its answer in Glacier's shapes.
+func TestHandlersRoundTrip(t *testing.T) {
+	h, _ := newServer(t)
+	do := func(method, path, body string, hdr map[string]string) *httptest.ResponseRecorder {
+		t.Helper()
+		r := request(method, path, body)
+		for k, v := range hdr {
+			r.Header.Set(k, v)
+		}
+		sign(t, r, body, keyID, secret)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w
+	}
+	if w := do("PUT", "/-/vaults/photos", "", nil); w.Code != 201 {
+		t.Fatalf("CreateVault: %d %s", w.Code, w.Body)
+	}
+	data := "hello archive"
+	sum := sha256.Sum256([]byte(data))
+	linear := hex.EncodeToString(sum[:])
+	tree := linear // one chunk under 1 MiB: the tree hash is the SHA-256
+	upload := func(treeHash, contentHash string) *httptest.ResponseRecorder {
+		return do("POST", "/-/vaults/photos/archives", data, map[string]string{
+			"x-amz-sha256-tree-hash": treeHash, "x-amz-content-sha256": contentHash, "x-amz-archive-description": "greeting",
+		})
+	}
+	other := strings.Repeat("0", 64)
+	checkEnvelope(t, upload(other, linear), 400, "InvalidParameterValueException", "Checksum mismatch")
+	checkEnvelope(t, upload(tree, other), 403, "InvalidSignatureException", "does not match the SHA-256 of the request body")
+	w := upload(tree, linear)
+	id := w.Header().Get("x-amz-archive-id")
+	if w.Code != 201 || id == "" || w.Header().Get("x-amz-sha256-tree-hash") != tree ||
+		w.Header().Get("Location") != "/"+account+"/vaults/photos/archives/"+id {
+		t.Fatalf("UploadArchive: %d %v %s", w.Code, w.Header(), w.Body)
+	}
+
+	w = do("GET", "/-/vaults/photos", "", nil)
+	var v struct {
+		VaultARN, VaultName string
+		NumberOfArchives    int64
+		SizeInBytes         int64
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &v); err != nil || w.Code != 200 {
+		t.Fatalf("DescribeVault: %d %s", w.Code, w.Body)
+	}
+	if v.VaultARN != "arn:aws:glacier:us-east-1:"+account+":vaults/photos" || v.NumberOfArchives != 1 || v.SizeInBytes != int64(len(data))+glacier.PerArchiveOverhead {
+		t.Errorf("DescribeVault = %+v", v)
+	}
+	w = do("GET", "/-/vaults", "", nil)
+	var list struct{ VaultList []struct{ VaultName string } }
+	if err := json.Unmarshal(w.Body.Bytes(), &list); err != nil || len(list.VaultList) != 1 || list.VaultList[0].VaultName != "photos" {
+		t.Errorf("ListVaults: %d %s", w.Code, w.Body)
+	}
+
+	w = do("POST", "/-/vaults/photos/jobs", `{"Type":"archive-retrieval","ArchiveId":"`+id+`","Tier":"Bulk"}`, nil)
+	job := w.Header().Get("x-amz-job-id")
+	if w.Code != 202 || job == "" {
+		t.Fatalf("InitiateJob: %d %s", w.Code, w.Body)
+	}
+	w = do("GET", "/-/vaults/photos/jobs/"+job, "", nil)
+	var d struct {
+		JobId, Action, StatusCode, Tier string
+		Completed                       bool
+		ArchiveSizeInBytes              int64
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &d); err != nil || d.JobId != job || d.Action != "ArchiveRetrieval" || d.StatusCode != "InProgress" || d.Tier != "Bulk" || d.Completed || d.ArchiveSizeInBytes != int64(len(data)) {
+		t.Errorf("DescribeJob: %d %s", w.Code, w.Body)
+	}
+	checkEnvelope(t, do("GET", "/-/vaults/photos/jobs/"+job+"/output", "", nil), 400, "InvalidParameterValueException", "The job is not currently available for download")
+	checkEnvelope(t, do("POST", "/-/vaults/photos/jobs", `{"Type":"archive-retrieval","ArchiveId":"`+id+`","Tier":"Fast"}`, nil),
+		400, "InvalidParameterValueException", `Invalid tier: "Fast"`)
+	if w := do("DELETE", "/-/vaults/photos/archives/"+id, "", nil); w.Code != 204 {
+		t.Errorf("DeleteArchive: %d %s", w.Code, w.Body)
 	}
 }
