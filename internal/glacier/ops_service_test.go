@@ -75,8 +75,17 @@ func TestDamagedArchives(t *testing.T) {
 		t.Fatalf("job before the damage: %s %s", j.Status, j.StatusMessage)
 	}
 
+	var c glacier.Archive
+	fileC := e.blobFile(func() { c = e.mustArchive("v", payload(200)) })
 	flipByte(t, fileA, mib+5)
 	flipByte(t, fileB, 50)
+	if err := os.Remove(fileC); err != nil {
+		t.Fatal(err)
+	}
+	missing, err := s.InitiateJob(ctx, owner, ownerAccount, "v", glacier.JobRequest{Type: "archive-retrieval", ArchiveID: &c.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	late, err := s.InitiateJob(ctx, owner, ownerAccount, "v", glacier.JobRequest{Type: "archive-retrieval", ArchiveID: &a.ID})
 	if err != nil {
@@ -86,6 +95,9 @@ func TestDamagedArchives(t *testing.T) {
 	j, err := s.DescribeJob(ctx, owner, ownerAccount, "v", late.ID)
 	if err != nil || j.Status != glacier.JobFailed || !strings.Contains(j.StatusMessage, "The archive's stored bytes are damaged or missing and cannot be retrieved") {
 		t.Errorf("the retrieval of a damaged archive: %s %q, %v", j.Status, j.StatusMessage, err)
+	}
+	if j, _ := s.DescribeJob(ctx, owner, ownerAccount, "v", missing.ID); j.Status != glacier.JobFailed || !strings.Contains(j.StatusMessage, "damaged or missing") {
+		t.Errorf("the retrieval of a missing archive: %s %q", j.Status, j.StatusMessage)
 	}
 	_, err = s.GetJobOutput(ctx, owner, ownerAccount, "v", late.ID, nil)
 	wantErr(t, err, glacier.KindInvalidParameter, "The job is not currently available for download")
@@ -100,11 +112,11 @@ func TestDamagedArchives(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Archives != 2 || p.Damaged != 2 {
-		t.Errorf("scrub %+v; want 2 archives, 2 damaged", p)
+	if p.Archives != 3 || p.Damaged != 3 {
+		t.Errorf("scrub %+v; want 3 archives, 3 damaged", p)
 	}
 	recs, err := s.DamagedArchives(ctx)
-	if err != nil || len(recs) != 2 {
+	if err != nil || len(recs) != 3 {
 		t.Fatalf("DamagedArchives = %+v, %v", recs, err)
 	}
 	if c := s.IntegrityCounters(); c.DamageFound < 2 || c.BytesChecked == 0 {
@@ -117,7 +129,7 @@ func TestDamagedArchives(t *testing.T) {
 	if _, err := s.Scrub(ctx, glacier.ScrubOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if recs, _ := s.DamagedArchives(ctx); len(recs) != 1 || recs[0].ArchiveID != b.ID {
+	if recs, _ := s.DamagedArchives(ctx); len(recs) != 2 {
 		t.Errorf("after deleting one: %+v", recs)
 	}
 }
