@@ -49,6 +49,12 @@ func (s *Service) GetJobOutput(ctx context.Context, c *Caller, accountID, vault,
 		out.Last = out.Total - 1
 	}
 	if r != nil {
+		if r.First < 0 || r.Last >= 0 && r.Last < r.First {
+			// The wire layer never sends such a range (it serves the whole
+			// output for a Range it cannot honour); refuse it here rather
+			// than read backwards.
+			return JobOutput{}, Errorf(KindInvalidParameter, "Invalid range: bytes=%d-%s", r.First, lastString(r.Last))
+		}
 		if r.First >= out.Total {
 			return JobOutput{}, Errorf(KindInvalidParameter, "The start of the range is larger than size of retrieved data: bytes=%d-%s", r.First, lastString(r.Last))
 		}

@@ -81,6 +81,9 @@ func (s *Service) UploadMultipartPart(ctx context.Context, c *Caller, accountID,
 			return err
 		}
 		switch {
+		case start < 0:
+			// The wire layer parses digits only; the domain refuses it too.
+			return Errorf(KindInvalidParameter, "Invalid Content-Range: bytes %d-%d/*: the range must start at a multiple of the part size %d", start, end, u.PartSize)
 		case b.Size < 1:
 			return Errorf(KindInvalidParameter, "Invalid Content-Range: bytes %d-%d/*: a part must hold at least one byte", start, end)
 		case start%u.PartSize != 0:
