@@ -66,7 +66,7 @@ func newServer(t *testing.T) (h http.Handler, closeDB func()) {
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := &glacier.Service{Meta: db, Blobs: blobs, Clock: clock.NewTest(0), Region: region, Logger: quiet, MaxVaults: 1}
+	svc := &glacier.Service{Stores: db.Roles(), Blobs: blobs, Clock: clock.NewTest(0), Region: region, Logger: quiet, MaxVaults: 1}
 	srv := &api.Server{Service: svc, Keys: staticKeys{}, Region: region, Logger: quiet}
 	return srv.Handler(), func() { db.Close() }
 }

@@ -79,7 +79,7 @@ func newService(t *testing.T, opts ...func(*glacier.Service)) *env {
 	}
 	e.db = db
 	e.svc = &glacier.Service{
-		Meta:         db,
+		Stores:       db.Roles(),
 		Blobs:        blobs,
 		Clock:        e.clock,
 		Region:       region,
