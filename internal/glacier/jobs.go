@@ -157,11 +157,12 @@ func (s *Service) initiateArchiveJob(ctx context.Context, c *Caller, j Job, r Jo
 			}
 		}
 	}
-	if err := s.admitRetrieval(ctx, j); err != nil {
+	admit, err := s.retrievalAdmission(ctx, j)
+	if err != nil {
 		return Job{}, err
 	}
 	j.DueAt = j.CreatedAt.Add(s.jobDelay(j.Tier))
-	return s.createJob(ctx, j)
+	return s.createJob(ctx, j, admit)
 }
 
 func (s *Service) initiateInventoryJob(ctx context.Context, c *Caller, j Job, r JobRequest) (Job, error) {
@@ -212,16 +213,16 @@ func (s *Service) initiateInventoryJob(ctx context.Context, c *Caller, j Job, r 
 		return Job{}, err
 	}
 	j.DueAt = j.CreatedAt.Add(s.jobDelay("inventory"))
-	return s.createJob(ctx, j)
+	return s.createJob(ctx, j, nil)
 }
 
-// createJob stores a new job. A job due at once (a zero delay) is finished
+// createJob stores a new job if admit (nil: always) admits it. A job due at once (a zero delay) is finished
 // before InitiateJob answers, so development setups see it complete
 // immediately; otherwise the scheduler is woken to plan for it.
-func (s *Service) createJob(ctx context.Context, j Job) (Job, error) {
+func (s *Service) createJob(ctx context.Context, j Job, admit func(AdmissionView) error) (Job, error) {
 	audit.Note(ctx, "jobId", j.ID)
 	j.DueAt = s.restoreDue(j) // archive storage classes: restores start at the next scheduler pass
-	if err := s.Meta.CreateJob(ctx, j); err != nil {
+	if err := s.createJobIf(ctx, j, admit); err != nil {
 		if IsNotFound(err) {
 			return Job{}, s.vaultNotFound(j.AccountID, j.VaultName)
 		}

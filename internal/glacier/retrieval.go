@@ -28,54 +28,66 @@ const MaxCapacityUnits = 2
 
 const retrievalPolicyKey = "retrieval-policy/"
 
-// admitRetrieval applies the retrieval policy to Standard jobs and the
-// capacity check to Expedited ones.
-func (s *Service) admitRetrieval(ctx context.Context, j Job) error {
+// retrievalAdmission returns the check of the retrieval policy for
+// Standard jobs and of the capacity for Expedited ones, or nil when no
+// limit applies. The check runs inside the job's creation (createJobIf),
+// so the usage it counts includes every job admitted before; what it does
+// not count (the policy, the free tier allowance) is read here.
+func (s *Service) retrievalAdmission(ctx context.Context, j Job) (func(AdmissionView) error, error) {
 	switch j.Tier {
 	case TierStandard:
 		p, err := s.retrievalPolicy(ctx, j.AccountID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		switch p.Strategy {
 		case "BytesPerHour":
-			_, inFlight, err := s.Meta.JobsSince(ctx, j.AccountID, TierStandard, time.Time{}, true)
-			if err != nil {
-				return err
-			}
-			if (inFlight+j.RetrievalBytes())/4 > p.BytesPerHour {
-				return Errorf(KindPolicyEnforced, "InitiateJob request denied by current data retrieval policy.")
-			}
+			return func(v AdmissionView) error {
+				_, inFlight, err := v.JobsSince(TierStandard, time.Time{}, true)
+				if err != nil {
+					return err
+				}
+				if (inFlight+j.RetrievalBytes())/4 > p.BytesPerHour {
+					return Errorf(KindPolicyEnforced, "InitiateJob request denied by current data retrieval policy.")
+				}
+				return nil
+			}, nil
 		case "FreeTier":
 			allowance, err := s.freeTierAllowance(ctx, j.AccountID)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			_, used, err := s.Meta.JobsSince(ctx, j.AccountID, TierStandard, j.CreatedAt.Add(-24*time.Hour), false)
-			if err != nil {
-				return err
-			}
-			if used+j.RetrievalBytes() > allowance {
-				return Errorf(KindPolicyEnforced, "InitiateJob request denied by current data retrieval policy.")
-			}
+			return func(v AdmissionView) error {
+				_, used, err := v.JobsSince(TierStandard, j.CreatedAt.Add(-24*time.Hour), false)
+				if err != nil {
+					return err
+				}
+				if used+j.RetrievalBytes() > allowance {
+					return Errorf(KindPolicyEnforced, "InitiateJob request denied by current data retrieval policy.")
+				}
+				return nil
+			}, nil
 		}
 	case TierExpedited:
 		if s.ExpeditedSharedPool < 0 {
+			return nil, nil
+		}
+		return func(v AdmissionView) error {
+			units, err := v.CapacityUnits(j.CreatedAt)
+			if err != nil {
+				return err
+			}
+			n, _, err := v.JobsSince(TierExpedited, j.CreatedAt.Add(-5*time.Minute), false)
+			if err != nil {
+				return err
+			}
+			if n >= 3*units+s.ExpeditedSharedPool {
+				return Errorf(KindInsufficientCapacity, "There is not enough capacity to process this Expedited job request; retry later or purchase provisioned capacity.")
+			}
 			return nil
-		}
-		units, err := s.Meta.ListCapacity(ctx, j.AccountID, j.CreatedAt)
-		if err != nil {
-			return err
-		}
-		n, _, err := s.Meta.JobsSince(ctx, j.AccountID, TierExpedited, j.CreatedAt.Add(-5*time.Minute), false)
-		if err != nil {
-			return err
-		}
-		if n >= 3*len(units)+s.ExpeditedSharedPool {
-			return Errorf(KindInsufficientCapacity, "There is not enough capacity to process this Expedited job request; retry later or purchase provisioned capacity.")
-		}
+		}, nil
 	}
-	return nil
+	return nil, nil
 }
 
 // freeTierAllowance is the daily free retrieval allowance of an account.

@@ -331,8 +331,16 @@ func (s *Service) initiateSelectJob(ctx context.Context, c *Caller, j Job, r Job
 	}
 	j.ArchiveID, j.ArchiveSize, j.ArchiveTreeHash, j.ArchiveDescription = a.ID, a.Size, a.TreeHash, a.Description
 	j.RangeStart, j.RangeEnd = 0, a.Size-1
-	if err := s.admitRetrieval(ctx, j); err != nil {
+	// The limits are checked before job.txt is written, so a refused job
+	// leaves nothing in the bucket, and again atomically with the insert.
+	admit, err := s.retrievalAdmission(ctx, j)
+	if err != nil {
 		return Job{}, err
+	}
+	if admit != nil {
+		if err := admit(metaView{ctx, s.Meta, j.AccountID}); err != nil {
+			return Job{}, err
+		}
 	}
 	j.DueAt = j.CreatedAt.Add(s.jobDelay(j.Tier))
 
@@ -342,7 +350,7 @@ func (s *Service) initiateSelectJob(ctx context.Context, c *Caller, j Job, r Job
 		return Job{}, Errorf(KindInvalidParameter, "Invalid OutputLocation: writing %sjob.txt to bucket %s failed: %v", j.OutputPath(), j.Select.OutputLocation.S3.BucketName, err)
 	}
 	audit.Note(ctx, "jobId", j.ID)
-	if err := s.Meta.CreateJob(ctx, j); err != nil {
+	if err := s.createJobIf(ctx, j, admit); err != nil {
 		if IsNotFound(err) {
 			return Job{}, s.vaultNotFound(j.AccountID, j.VaultName)
 		}
