@@ -302,22 +302,9 @@ func (s *Service) initiateSelectJob(ctx context.Context, c *Caller, j Job, r Job
 	if s.SelectOutput == nil {
 		return Job{}, Errorf(KindInvalidParameter, "%s", SelectNotEnabled)
 	}
-	if r.ArchiveID == nil || *r.ArchiveID == "" {
-		return Job{}, Errorf(KindMissingParameter, "Required parameter missing: ArchiveId")
-	}
-	if r.RetrievalByteRange != nil {
-		return Job{}, Errorf(KindInvalidParameter, "Invalid parameter: RetrievalByteRange is only allowed for archive-retrieval jobs")
-	}
-	if r.Format != "" || r.Inventory != nil {
-		return Job{}, Errorf(KindInvalidParameter, "Invalid parameter: Format and InventoryRetrievalParameters are not allowed for select jobs")
-	}
-	switch r.Tier {
-	case "":
-		j.Tier = TierStandard
-	case TierExpedited, TierStandard, TierBulk:
-		j.Tier = r.Tier
-	default:
-		return Job{}, Errorf(KindInvalidParameter, "Invalid tier: %q. It must be Expedited, Standard or Bulk", r.Tier)
+	var err error
+	if j.Tier, err = jobTier(r); err != nil {
+		return Job{}, err
 	}
 	sel, err := validateSelect(r.SelectParameters, r.OutputLocation)
 	if err != nil {
@@ -325,7 +312,7 @@ func (s *Service) initiateSelectJob(ctx context.Context, c *Caller, j Job, r Job
 	}
 	j.Select = sel
 
-	a, err := s.authorizeArchiveJob(ctx, c, j.AccountID, j.VaultName, *r.ArchiveID)
+	a, err := s.authorizeArchiveJob(ctx, c, j.AccountID, j.VaultName, r.ArchiveID)
 	if err != nil {
 		return Job{}, err
 	}
