@@ -2,8 +2,6 @@ package glacier
 
 import (
 	"context"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -146,17 +144,15 @@ func (s *Service) SetDataRetrievalPolicy(ctx context.Context, c *Caller, account
 	default:
 		return Errorf(KindInvalidParameter, "Invalid data retrieval policy: strategy %q must be BytesPerHour, FreeTier or None", p.Strategy)
 	}
-	return s.Meta.PutSetting(ctx, retrievalPolicyKey+accountID, p.Strategy+":"+strconv.FormatInt(p.BytesPerHour, 10))
+	return s.Meta.PutSetting(ctx, retrievalPolicyKey+accountID, encodeRetrievalPolicy(p))
 }
 
 func (s *Service) retrievalPolicy(ctx context.Context, accountID string) (RetrievalPolicy, error) {
 	v, err := s.Meta.GetSetting(ctx, retrievalPolicyKey+accountID)
-	if err != nil || v == "" {
+	if err != nil {
 		return RetrievalPolicy{Strategy: "None"}, err
 	}
-	strategy, n, _ := strings.Cut(v, ":")
-	bytes, _ := strconv.ParseInt(n, 10, 64)
-	return RetrievalPolicy{Strategy: strategy, BytesPerHour: bytes}, nil
+	return decodeRetrievalPolicy(v)
 }
 
 func (s *Service) retrievalAccess(c *Caller, action, accountID string) Access {
