@@ -319,7 +319,9 @@ func (s *Service) initiateSelectJob(ctx context.Context, c *Caller, j Job, r Job
 	j.ArchiveID, j.ArchiveSize, j.ArchiveTreeHash, j.ArchiveDescription = a.ID, a.Size, a.TreeHash, a.Description
 	j.RangeStart, j.RangeEnd = 0, a.Size-1
 	// The limits are checked before job.txt is written, so a refused job
-	// leaves nothing in the bucket, and again atomically with the insert.
+	// leaves nothing in the bucket, and again atomically with the insert:
+	// only a job that loses a race for the last place between the two
+	// leaves its job.txt behind.
 	admit, err := s.retrievalAdmission(ctx, j)
 	if err != nil {
 		return Job{}, err
