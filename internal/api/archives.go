@@ -55,7 +55,7 @@ func (s *Server) uploadBody(w http.ResponseWriter, r *http.Request, c *call, siz
 	}
 	b.CheckLinear = func(h treehash.Hash) error {
 		if h != declared {
-			return glacier.Errorf(glacier.KindPayloadHashMismatch, "The x-amz-content-sha256 header %s does not match the SHA-256 of the request body, %s", declared, h)
+			return errPayloadHashMismatch(declared, h)
 		}
 		return nil
 	}

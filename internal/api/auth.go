@@ -174,7 +174,7 @@ func (s *Server) payloadHash(w http.ResponseWriter, r *http.Request, declared st
 	sum := sha256.Sum256(body)
 	actual := hex.EncodeToString(sum[:])
 	if declared != "" && !strings.EqualFold(declared, actual) {
-		return "", glacier.Errorf(glacier.KindPayloadHashMismatch, "The x-amz-content-sha256 header %s does not match the SHA-256 of the request body, %s", declared, actual)
+		return "", errPayloadHashMismatch(declared, actual)
 	}
 	if declared != "" {
 		return declared, nil

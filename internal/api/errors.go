@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/permafrost/permafrost/internal/glacier"
@@ -18,16 +19,15 @@ type wireError struct {
 // (operations.md §2.2). Errors raised only by the protocol layer are made
 // with protoError below.
 var kindCodes = map[glacier.Kind]wireError{
-	glacier.KindNotFound:            {"ResourceNotFoundException", http.StatusNotFound},
-	glacier.KindInvalidParameter:    {"InvalidParameterValueException", http.StatusBadRequest},
-	glacier.KindMissingParameter:    {"MissingParameterValueException", http.StatusBadRequest},
-	glacier.KindAccessDenied:        {"AccessDeniedException", http.StatusForbidden},
-	glacier.KindLimitExceeded:       {"LimitExceededException", http.StatusBadRequest},
-	glacier.KindRequestTimeout:      {"RequestTimeoutException", http.StatusRequestTimeout},
-	glacier.KindPayloadHashMismatch: {"InvalidSignatureException", http.StatusForbidden},
-	glacier.KindUnavailable:         {"ServiceUnavailableException", http.StatusInternalServerError},
-	glacier.KindInternal:            {"ServiceUnavailableException", http.StatusInternalServerError},
-	glacier.KindPolicyEnforced:      {"PolicyEnforcedException", http.StatusBadRequest},
+	glacier.KindNotFound:         {"ResourceNotFoundException", http.StatusNotFound},
+	glacier.KindInvalidParameter: {"InvalidParameterValueException", http.StatusBadRequest},
+	glacier.KindMissingParameter: {"MissingParameterValueException", http.StatusBadRequest},
+	glacier.KindAccessDenied:     {"AccessDeniedException", http.StatusForbidden},
+	glacier.KindLimitExceeded:    {"LimitExceededException", http.StatusBadRequest},
+	glacier.KindRequestTimeout:   {"RequestTimeoutException", http.StatusRequestTimeout},
+	glacier.KindUnavailable:      {"ServiceUnavailableException", http.StatusInternalServerError},
+	glacier.KindInternal:         {"ServiceUnavailableException", http.StatusInternalServerError},
+	glacier.KindPolicyEnforced:   {"PolicyEnforcedException", http.StatusBadRequest},
 	// 503 as the developer guide says (the model says 400): SDKs retry it.
 	glacier.KindInsufficientCapacity: {"InsufficientCapacityException", http.StatusServiceUnavailable},
 	// A conflict that escapes the service is a bug; report it as internal.
@@ -75,6 +75,13 @@ func errUnrecognizedClient() error {
 // X-Amz-Security-Token, as AWS does for a session token it does not know.
 func errInvalidSecurityToken() error {
 	return newProtoError("UnrecognizedClientException", http.StatusForbidden, "The security token included in the request is invalid.")
+}
+
+// errPayloadHashMismatch: the body's SHA-256 differs from the signed
+// x-amz-content-sha256, which the protocol reports as a signature failure.
+func errPayloadHashMismatch(declared, actual any) error {
+	return newProtoError("InvalidSignatureException", http.StatusForbidden,
+		fmt.Sprintf("The x-amz-content-sha256 header %s does not match the SHA-256 of the request body, %s", declared, actual))
 }
 
 // errUnsignedPayload refuses x-amz-content-sha256: UNSIGNED-PAYLOAD for an

@@ -144,20 +144,8 @@ func (s *Server) handleInitiateJob(w http.ResponseWriter, r *http.Request, c *ca
 	if err := decodeJSON(r, &in, "Job Parameters"); err != nil {
 		return err
 	}
-	req := glacier.JobRequest{
-		Type:               in.Type,
-		ArchiveID:          in.ArchiveId,
-		Description:        in.Description,
-		SNSTopic:           in.SNSTopic,
-		Tier:               in.Tier,
-		RetrievalByteRange: in.RetrievalByteRange,
-		Format:             in.Format,
-		Select:             present(in.SelectParameters) || present(in.OutputLocation),
-	}
-	if p := in.InventoryRetrievalParameters; p != nil {
-		req.Inventory = &glacier.InventoryParams{StartDate: p.StartDate, EndDate: p.EndDate, Limit: p.Limit, Marker: p.Marker}
-	}
-	if err := decodeSelect(in, &req); err != nil {
+	req, err := jobRequest(in)
+	if err != nil {
 		return err
 	}
 	j, err := s.Service.InitiateJob(r.Context(), c.caller, c.account, r.PathValue("vault"), req)

@@ -168,7 +168,7 @@ func TestNoReachAcrossVaults(t *testing.T) {
 	if _, err := s.UploadMultipartPart(ctx, owner, ownerAccount, "secret", u.ID, 0, body([]byte("part"))); err != nil {
 		t.Fatal(err)
 	}
-	j, err := s.InitiateJob(ctx, owner, ownerAccount, "secret", glacier.JobRequest{Type: "archive-retrieval", ArchiveID: &a.ID})
+	j, err := s.InitiateJob(ctx, owner, ownerAccount, "secret", glacier.JobRequest{Type: glacier.ArchiveRetrieval, ArchiveID: a.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +204,7 @@ func TestNoReachAcrossVaults(t *testing.T) {
 			return err
 		}},
 		{"InitiateJob", glacier.KindNotFound, func() error {
-			_, err := s.InitiateJob(ctx, c, ownerAccount, "mine", glacier.JobRequest{Type: "archive-retrieval", ArchiveID: &a.ID})
+			_, err := s.InitiateJob(ctx, c, ownerAccount, "mine", glacier.JobRequest{Type: glacier.ArchiveRetrieval, ArchiveID: a.ID})
 			return err
 		}},
 		{"DeleteArchive", glacier.KindInvalidParameter, func() error {

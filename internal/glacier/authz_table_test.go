@@ -76,7 +76,7 @@ const lockPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Princ
 
 func selectRequest(archiveID string) glacier.JobRequest {
 	return glacier.JobRequest{
-		Type: "select", ArchiveID: &archiveID, Select: true,
+		Type: glacier.SelectJobAction, ArchiveID: archiveID,
 		SelectParameters: &glacier.SelectParameters{
 			ExpressionType:      "SQL",
 			Expression:          "SELECT * FROM archive",
@@ -210,10 +210,10 @@ var authTable = []authCase{
 
 	// Jobs.
 	{method: "InitiateJob", vaultScoped: true, calls: []authCall{{variant: "archive-retrieval", mutates: true, call: func(ctx context.Context, s *glacier.Service, c *glacier.Caller, f authFixture) error {
-		_, err := s.InitiateJob(ctx, c, ownerAccount, f.vault, glacier.JobRequest{Type: "archive-retrieval", ArchiveID: ptr(f.archive)})
+		_, err := s.InitiateJob(ctx, c, ownerAccount, f.vault, glacier.JobRequest{Type: glacier.ArchiveRetrieval, ArchiveID: f.archive})
 		return err
 	}}, {variant: "inventory-retrieval", mutates: true, call: func(ctx context.Context, s *glacier.Service, c *glacier.Caller, f authFixture) error {
-		_, err := s.InitiateJob(ctx, c, ownerAccount, f.vault, glacier.JobRequest{Type: "inventory-retrieval"})
+		_, err := s.InitiateJob(ctx, c, ownerAccount, f.vault, glacier.JobRequest{Type: glacier.InventoryRetrieval})
 		return err
 	}}, {variant: "select", mutates: true, call: func(ctx context.Context, s *glacier.Service, c *glacier.Caller, f authFixture) error {
 		_, err := s.InitiateJob(ctx, c, ownerAccount, f.vault, selectRequest(f.archive))
@@ -437,7 +437,7 @@ func authSetup(t *testing.T, e *env, i int, lock bool) authFixture {
 	if err := s.SetVaultNotifications(ctx, owner, ownerAccount, f.vault, glacier.NotificationConfig{SNSTopic: ownerTopic, Events: []string{"InventoryRetrievalCompleted"}}); err != nil {
 		t.Fatal(err)
 	}
-	j, err := s.InitiateJob(ctx, owner, ownerAccount, f.vault, glacier.JobRequest{Type: "archive-retrieval", ArchiveID: ptr(f.archive)})
+	j, err := s.InitiateJob(ctx, owner, ownerAccount, f.vault, glacier.JobRequest{Type: glacier.ArchiveRetrieval, ArchiveID: f.archive})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,9 +26,6 @@ const (
 	KindLimitExceeded
 	// KindRequestTimeout: an upload body stalled or ended early.
 	KindRequestTimeout
-	// KindPayloadHashMismatch: the body's SHA-256 differs from the signed
-	// x-amz-content-sha256; the protocol calls this a signature failure.
-	KindPayloadHashMismatch
 	// KindUnavailable: a storage engine is down; the client may retry.
 	KindUnavailable
 	// KindPolicyEnforced: a job would exceed the account's data
@@ -56,8 +53,6 @@ func (k Kind) String() string {
 		return "limit exceeded"
 	case KindRequestTimeout:
 		return "request timeout"
-	case KindPayloadHashMismatch:
-		return "payload hash mismatch"
 	case KindUnavailable:
 		return "unavailable"
 	case KindPolicyEnforced:

@@ -58,7 +58,7 @@ func TestInterruptedUploadIsCleanedUp(t *testing.T) {
 	if blobs := e.snapshot()["blobs"]; len(blobs) != 1 {
 		t.Errorf("after the sweep: %v", blobs)
 	}
-	j, err := s.InitiateJob(ctx, owner, ownerAccount, "v", glacier.JobRequest{Type: "archive-retrieval", ArchiveID: &kept.ID})
+	j, err := s.InitiateJob(ctx, owner, ownerAccount, "v", glacier.JobRequest{Type: glacier.ArchiveRetrieval, ArchiveID: kept.ID})
 	if err != nil {
 		t.Fatal(err)
 	}

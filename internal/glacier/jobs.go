@@ -3,11 +3,9 @@ package glacier
 import (
 	"context"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/permafrost/permafrost/internal/audit"
-	"github.com/permafrost/permafrost/internal/inventory"
 	"github.com/permafrost/permafrost/internal/treehash"
 )
 
@@ -31,28 +29,46 @@ var DefaultJobDelays = map[string]time.Duration{
 // available (data-plane.md §5.3).
 const DefaultJobRetention = 24 * time.Hour
 
-// JobRequest is InitiateJob's parameters as the client sent them; the
-// service validates them (data-plane.md §5.1).
+// JobRequest is InitiateJob's parameters, parsed by the wire layer into
+// domain values (data-plane.md §5.1): which members each job type allows,
+// the tier, the range's syntax and the inventory filters are checked there.
+// The service checks the rest: the description, the topic, the select
+// query and output, and what needs the store (the vault, the archive and
+// the range against its size, the limits).
 type JobRequest struct {
-	Type               string
-	ArchiveID          *string
-	Description        string
-	SNSTopic           string
-	Tier               string
-	RetrievalByteRange *string
-	Format             string
-	// Inventory is InventoryRetrievalParameters; nil when absent.
-	Inventory *InventoryParams
-	// Select is set when SelectParameters or OutputLocation were given.
-	Select bool
+	// Type is ArchiveRetrieval, InventoryRetrieval or SelectJobAction.
+	Type        JobAction
+	Description string
+	SNSTopic    string
+	// ArchiveID and Tier (TierExpedited, TierStandard or TierBulk) of
+	// archive-retrieval and select jobs.
+	ArchiveID string
+	Tier      string
+	// Range is an archive-retrieval job's RetrievalByteRange; nil for the
+	// whole archive.
+	Range *RetrievalRange
+	// Inventory is an inventory-retrieval job's format and filters.
+	Inventory InventoryRequest
 	// SelectParameters and OutputLocation of select jobs; nil when absent.
 	SelectParameters *SelectParameters
 	OutputLocation   *OutputLocation
 }
 
-// InventoryParams are the filters of an inventory job, as strings.
-type InventoryParams struct {
-	StartDate, EndDate, Limit, Marker string
+// RetrievalRange is the bytes Start through End (inclusive) of an archive.
+type RetrievalRange struct{ Start, End int64 }
+
+func (r RetrievalRange) String() string {
+	return strconv.FormatInt(r.Start, 10) + "-" + strconv.FormatInt(r.End, 10)
+}
+
+// InventoryRequest is an inventory job's format ("JSON" or "CSV") and
+// filters: archives created at or after StartDate and before EndDate
+// (zero: unbounded), at most Limit of them (0: all), from Marker on.
+type InventoryRequest struct {
+	Format             string
+	StartDate, EndDate time.Time
+	Limit              int
+	Marker             string
 }
 
 func (s *Service) jobDelay(key string) time.Duration {
@@ -99,49 +115,46 @@ func (s *Service) InitiateJob(ctx context.Context, c *Caller, accountID, vault s
 		}
 	}
 	switch r.Type {
-	case "archive-retrieval":
+	case ArchiveRetrieval:
 		return s.initiateArchiveJob(ctx, c, j, r)
-	case "inventory-retrieval":
+	case InventoryRetrieval:
 		return s.initiateInventoryJob(ctx, c, j, r)
-	case "select":
+	case SelectJobAction:
 		return s.initiateSelectJob(ctx, c, j, r)
-	case "":
-		return Job{}, Errorf(KindMissingParameter, "Required parameter missing: Type")
 	}
-	return Job{}, Errorf(KindInvalidParameter, "Invalid job type: %q. It must be archive-retrieval, inventory-retrieval or select", r.Type)
+	return Job{}, Errorf(KindInvalidParameter, "Invalid job type: %q", r.Type)
+}
+
+// jobTier is the request's tier, Standard when unset.
+func jobTier(r JobRequest) (string, error) {
+	switch r.Tier {
+	case "":
+		return TierStandard, nil
+	case TierExpedited, TierStandard, TierBulk:
+		return r.Tier, nil
+	}
+	return "", Errorf(KindInvalidParameter, "Invalid tier: %q", r.Tier)
 }
 
 func (s *Service) initiateArchiveJob(ctx context.Context, c *Caller, j Job, r JobRequest) (Job, error) {
 	j.Action = ArchiveRetrieval
-	if r.ArchiveID == nil || *r.ArchiveID == "" {
-		return Job{}, Errorf(KindMissingParameter, "Required parameter missing: ArchiveId")
-	}
-	if r.Format != "" || r.Inventory != nil {
-		return Job{}, Errorf(KindInvalidParameter, "Invalid parameter: Format and InventoryRetrievalParameters are not allowed for archive-retrieval jobs")
-	}
-	if r.Select {
-		return Job{}, Errorf(KindInvalidParameter, "Invalid parameter: SelectParameters and OutputLocation are only allowed for select jobs")
-	}
-	switch r.Tier {
-	case "":
-		j.Tier = TierStandard
-	case TierExpedited, TierStandard, TierBulk:
-		j.Tier = r.Tier
-	default:
-		return Job{}, Errorf(KindInvalidParameter, "Invalid tier: %q. It must be Expedited, Standard or Bulk", r.Tier)
+	var err error
+	if j.Tier, err = jobTier(r); err != nil {
+		return Job{}, err
 	}
 
-	a, err := s.authorizeArchiveJob(ctx, c, j.AccountID, j.VaultName, *r.ArchiveID)
+	a, err := s.authorizeArchiveJob(ctx, c, j.AccountID, j.VaultName, r.ArchiveID)
 	if err != nil {
 		return Job{}, err
 	}
 
 	j.ArchiveID, j.ArchiveSize, j.ArchiveTreeHash, j.ArchiveDescription = a.ID, a.Size, a.TreeHash, a.Description
 	j.RangeStart, j.RangeEnd = 0, a.Size-1
-	if r.RetrievalByteRange != nil {
-		if j.RangeStart, j.RangeEnd, err = parseRetrievalRange(*r.RetrievalByteRange, a.Size); err != nil {
+	if r.Range != nil {
+		if err := checkRetrievalRange(*r.Range, a.Size); err != nil {
 			return Job{}, err
 		}
+		j.RangeStart, j.RangeEnd = r.Range.Start, r.Range.End
 	}
 	if treehash.IsTreeHashAligned(j.RangeStart, j.RangeEnd, a.Size) {
 		if j.RangeStart == 0 && j.RangeEnd == a.Size-1 {
@@ -157,71 +170,35 @@ func (s *Service) initiateArchiveJob(ctx context.Context, c *Caller, j Job, r Jo
 			}
 		}
 	}
-	if err := s.admitRetrieval(ctx, j); err != nil {
+	admit, err := s.retrievalAdmission(ctx, j)
+	if err != nil {
 		return Job{}, err
 	}
 	j.DueAt = j.CreatedAt.Add(s.jobDelay(j.Tier))
-	return s.createJob(ctx, j)
+	return s.createJob(ctx, j, admit)
 }
 
 func (s *Service) initiateInventoryJob(ctx context.Context, c *Caller, j Job, r JobRequest) (Job, error) {
 	j.Action = InventoryRetrieval
-	if r.ArchiveID != nil {
-		return Job{}, Errorf(KindInvalidParameter, "Invalid parameter: ArchiveId is not allowed for inventory-retrieval jobs")
-	}
-	if r.RetrievalByteRange != nil {
-		return Job{}, Errorf(KindInvalidParameter, "Invalid parameter: RetrievalByteRange is only allowed for archive-retrieval jobs")
-	}
-	if r.Select {
-		return Job{}, Errorf(KindInvalidParameter, "Invalid parameter: SelectParameters and OutputLocation are only allowed for select jobs")
-	}
-	switch r.Format {
-	case "", "JSON":
+	p := r.Inventory
+	j.Format, j.StartDate, j.EndDate, j.Limit, j.Marker = p.Format, p.StartDate, p.EndDate, p.Limit, p.Marker
+	if j.Format == "" {
 		j.Format = "JSON"
-	case "CSV":
-		j.Format = "CSV"
-	default:
-		return Job{}, Errorf(KindInvalidParameter, "Invalid format: %q. It must be JSON or CSV", r.Format)
-	}
-	if p := r.Inventory; p != nil {
-		var err error
-		if j.StartDate, err = parseInventoryDate("StartDate", p.StartDate); err != nil {
-			return Job{}, err
-		}
-		if j.EndDate, err = parseInventoryDate("EndDate", p.EndDate); err != nil {
-			return Job{}, err
-		}
-		if !j.StartDate.IsZero() && !j.EndDate.IsZero() && !j.StartDate.Before(j.EndDate) {
-			return Job{}, Errorf(KindInvalidParameter, "Invalid inventory retrieval parameters: StartDate %s must be before EndDate %s", p.StartDate, p.EndDate)
-		}
-		if p.Limit != "" {
-			n, err := strconv.Atoi(p.Limit)
-			if err != nil || n < 1 {
-				return Job{}, Errorf(KindInvalidParameter, "Invalid limit: %q. It must be an integer of at least 1", p.Limit)
-			}
-			j.Limit = n
-		}
-		if p.Marker != "" {
-			if err := inventory.ParseMarker(p.Marker); err != nil {
-				return Job{}, Errorf(KindInvalidParameter, "Invalid marker: %q", p.Marker)
-			}
-			j.Marker = p.Marker
-		}
 	}
 	if _, err := s.authorizeVault(ctx, c, "InitiateJob", j.AccountID, j.VaultName); err != nil {
 		return Job{}, err
 	}
 	j.DueAt = j.CreatedAt.Add(s.jobDelay("inventory"))
-	return s.createJob(ctx, j)
+	return s.createJob(ctx, j, nil)
 }
 
-// createJob stores a new job. A job due at once (a zero delay) is finished
+// createJob stores a new job if admit (nil: always) admits it. A job due at once (a zero delay) is finished
 // before InitiateJob answers, so development setups see it complete
 // immediately; otherwise the scheduler is woken to plan for it.
-func (s *Service) createJob(ctx context.Context, j Job) (Job, error) {
+func (s *Service) createJob(ctx context.Context, j Job, admit func(AdmissionView) error) (Job, error) {
 	audit.Note(ctx, "jobId", j.ID)
 	j.DueAt = s.restoreDue(j) // archive storage classes: restores start at the next scheduler pass
-	if err := s.Jobs.CreateJob(ctx, j); err != nil {
+	if err := s.createJobIf(ctx, j, admit); err != nil {
 		if IsNotFound(err) {
 			return Job{}, s.vaultNotFound(j.AccountID, j.VaultName)
 		}
@@ -313,34 +290,19 @@ func validateTopic(t string) (string, error) {
 	return t, nil
 }
 
-// parseRetrievalRange parses "start-end" and checks data-plane.md §5.5:
-// MiB-aligned, start <= end < size.
-func parseRetrievalRange(s string, size int64) (int64, int64, error) {
-	a, b, ok := strings.Cut(s, "-")
-	start, err1 := strconv.ParseInt(a, 10, 64)
-	end, err2 := strconv.ParseInt(b, 10, 64)
-	if !ok || err1 != nil || err2 != nil || start < 0 || end < start {
-		return 0, 0, Errorf(KindInvalidParameter, "Invalid RetrievalByteRange: %q. It must be <start>-<end> with start <= end", s)
+// checkRetrievalRange checks a range against the archive's size
+// (data-plane.md §5.5): within it and MiB-aligned.
+func checkRetrievalRange(r RetrievalRange, size int64) error {
+	if r.Start < 0 || r.End < r.Start {
+		return Errorf(KindInvalidParameter, "Invalid RetrievalByteRange: %q. It must be <start>-<end> with start <= end", r)
 	}
-	if end >= size {
-		return 0, 0, Errorf(KindInvalidParameter, "Invalid RetrievalByteRange: %q ends beyond the archive's last byte %d", s, size-1)
+	if r.End >= size {
+		return Errorf(KindInvalidParameter, "Invalid RetrievalByteRange: %q ends beyond the archive's last byte %d", r, size-1)
 	}
-	if !treehash.IsMiBAligned(start, end, size) {
-		return 0, 0, Errorf(KindInvalidParameter, "Invalid RetrievalByteRange: %q is not megabyte aligned. The start must be a multiple of 1048576 and the end one less than a multiple of 1048576 or the archive's last byte", s)
+	if !treehash.IsMiBAligned(r.Start, r.End, size) {
+		return Errorf(KindInvalidParameter, "Invalid RetrievalByteRange: %q is not megabyte aligned. The start must be a multiple of 1048576 and the end one less than a multiple of 1048576 or the archive's last byte", r)
 	}
-	return start, end, nil
-}
-
-// parseInventoryDate parses an ISO-8601 date-time of an inventory filter.
-func parseInventoryDate(name, s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, Errorf(KindInvalidParameter, "Invalid %s: %q is not an ISO 8601 date-time such as 2013-03-20T17:03:43Z", name, s)
-	}
-	return t.UTC(), nil
+	return nil
 }
 
 func newJobID() string { return randomURLSafe(uploadIDLen) }

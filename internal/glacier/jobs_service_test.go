@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -21,13 +22,12 @@ func TestInitiateJobRules(t *testing.T) {
 	a := e.mustArchive("v", payload(3*mib+5))
 	other := e.mustArchive("w", []byte("elsewhere"))
 	archive := func(r glacier.JobRequest) glacier.JobRequest {
-		r.Type = "archive-retrieval"
-		if r.ArchiveID == nil {
-			r.ArchiveID = &a.ID
+		r.Type = glacier.ArchiveRetrieval
+		if r.ArchiveID == "" {
+			r.ArchiveID = a.ID
 		}
 		return r
 	}
-	inventory := func(r glacier.JobRequest) glacier.JobRequest { r.Type = "inventory-retrieval"; return r }
 	for _, c := range []struct {
 		what  string
 		vault string
@@ -35,32 +35,22 @@ func TestInitiateJobRules(t *testing.T) {
 		kind  glacier.Kind
 		frag  string
 	}{
-		{"no type", "v", glacier.JobRequest{}, glacier.KindMissingParameter, "Required parameter missing: Type"},
-		{"an unknown type", "v", glacier.JobRequest{Type: "restore"}, glacier.KindInvalidParameter, `Invalid job type: "restore". It must be archive-retrieval, inventory-retrieval or select`},
-		{"no archive id", "v", archive(glacier.JobRequest{ArchiveID: ptr("")}), glacier.KindMissingParameter, "Required parameter missing: ArchiveId"},
-		{"a format on an archive job", "v", archive(glacier.JobRequest{Format: "CSV"}), glacier.KindInvalidParameter, "Format and InventoryRetrievalParameters are not allowed for archive-retrieval jobs"},
-		{"select parameters on an archive job", "v", archive(glacier.JobRequest{Select: true}), glacier.KindInvalidParameter, "SelectParameters and OutputLocation are only allowed for select jobs"},
-		{"an unknown tier", "v", archive(glacier.JobRequest{Tier: "Fast"}), glacier.KindInvalidParameter, `Invalid tier: "Fast". It must be Expedited, Standard or Bulk`},
-		{"a reversed range", "v", archive(glacier.JobRequest{RetrievalByteRange: ptr("5-3")}), glacier.KindInvalidParameter, `Invalid RetrievalByteRange: "5-3". It must be <start>-<end> with start <= end`},
-		{"a range that is no range", "v", archive(glacier.JobRequest{RetrievalByteRange: ptr("all")}), glacier.KindInvalidParameter, `Invalid RetrievalByteRange: "all"`},
-		{"a range past the end", "v", archive(glacier.JobRequest{RetrievalByteRange: ptr("0-4194304")}), glacier.KindInvalidParameter, "ends beyond the archive's last byte 3145732"},
-		{"an unaligned range", "v", archive(glacier.JobRequest{RetrievalByteRange: ptr("0-10")}), glacier.KindInvalidParameter, `"0-10" is not megabyte aligned`},
-		{"an unknown archive", "v", archive(glacier.JobRequest{ArchiveID: ptr("no-such-archive")}), glacier.KindNotFound, "The archive ID was not found: no-such-archive"},
-		{"another vault's archive", "v", archive(glacier.JobRequest{ArchiveID: &other.ID}), glacier.KindNotFound, "The archive ID was not found: " + other.ID},
+		// The wire's strings (job type, tier, range syntax, inventory
+		// format, dates, limit, marker) are parsed in internal/api
+		// (jobrequest_test.go); the domain checks what needs the vault.
+		{"an unknown type", "v", glacier.JobRequest{Type: "restore"}, glacier.KindInvalidParameter, `Invalid job type: "restore"`},
+		{"an unknown tier", "v", archive(glacier.JobRequest{Tier: "Fast"}), glacier.KindInvalidParameter, `Invalid tier: "Fast"`},
+		{"a range past the end", "v", archive(glacier.JobRequest{Range: &glacier.RetrievalRange{Start: 0, End: 4194304}}), glacier.KindInvalidParameter, "ends beyond the archive's last byte 3145732"},
+		{"an unaligned range", "v", archive(glacier.JobRequest{Range: &glacier.RetrievalRange{Start: 0, End: 10}}), glacier.KindInvalidParameter, `"0-10" is not megabyte aligned`},
+		{"an unknown archive", "v", archive(glacier.JobRequest{ArchiveID: "no-such-archive"}), glacier.KindNotFound, "The archive ID was not found: no-such-archive"},
+		{"another vault's archive", "v", archive(glacier.JobRequest{ArchiveID: other.ID}), glacier.KindNotFound, "The archive ID was not found: " + other.ID},
 		{"a missing vault", "nope", archive(glacier.JobRequest{}), glacier.KindNotFound, "Vault not found"},
 		{"a bad vault name", "no/pe", archive(glacier.JobRequest{}), glacier.KindInvalidParameter, "Invalid vault name"},
 		{"a non-ASCII description", "v", archive(glacier.JobRequest{Description: "\x01"}), glacier.KindInvalidParameter, "Invalid job description: byte 0x01 at position 0 is not printable ASCII"},
 		{"a long description", "v", archive(glacier.JobRequest{Description: strings.Repeat("d", 1025)}), glacier.KindInvalidParameter, "Invalid job description: 1025 characters is longer than the maximum of 1024"},
 		{"a bad topic", "v", archive(glacier.JobRequest{SNSTopic: "topic"}), glacier.KindInvalidParameter, `Invalid SNS topic: "topic" is not an SNS topic ARN`},
 		{"another account's topic", "v", archive(glacier.JobRequest{SNSTopic: "arn:aws:sns:us-east-1:" + otherAccount + ":t"}), glacier.KindInvalidParameter, "Invalid SNS topic: topic arn:aws:sns:us-east-1:" + otherAccount + ":t belongs to account " + otherAccount},
-		{"an archive id on an inventory job", "v", inventory(glacier.JobRequest{ArchiveID: &a.ID}), glacier.KindInvalidParameter, "ArchiveId is not allowed for inventory-retrieval jobs"},
-		{"a range on an inventory job", "v", inventory(glacier.JobRequest{RetrievalByteRange: ptr("0-1")}), glacier.KindInvalidParameter, "RetrievalByteRange is only allowed for archive-retrieval jobs"},
-		{"an unknown format", "v", inventory(glacier.JobRequest{Format: "XML"}), glacier.KindInvalidParameter, `Invalid format: "XML". It must be JSON or CSV`},
-		{"a bad start date", "v", inventory(glacier.JobRequest{Inventory: &glacier.InventoryParams{StartDate: "yesterday"}}), glacier.KindInvalidParameter, `Invalid StartDate: "yesterday" is not an ISO 8601 date-time`},
-		{"dates out of order", "v", inventory(glacier.JobRequest{Inventory: &glacier.InventoryParams{StartDate: "2026-02-01T00:00:00Z", EndDate: "2026-01-01T00:00:00Z"}}), glacier.KindInvalidParameter, "StartDate 2026-02-01T00:00:00Z must be before EndDate 2026-01-01T00:00:00Z"},
-		{"a zero limit", "v", inventory(glacier.JobRequest{Inventory: &glacier.InventoryParams{Limit: "0"}}), glacier.KindInvalidParameter, `Invalid limit: "0". It must be an integer of at least 1`},
-		{"a bad marker", "v", inventory(glacier.JobRequest{Inventory: &glacier.InventoryParams{Marker: "not a marker"}}), glacier.KindInvalidParameter, `Invalid marker: "not a marker"`},
-		{"a select job without output location", "v", glacier.JobRequest{Type: "select", ArchiveID: &a.ID, Select: true}, glacier.KindMissingParameter, "Required parameter missing: OutputLocation.S3"},
+		{"a select job without output location", "v", glacier.JobRequest{Type: glacier.SelectJobAction, ArchiveID: a.ID, SelectParameters: selectRequest(a.ID).SelectParameters}, glacier.KindMissingParameter, "Required parameter missing: OutputLocation.S3"},
 	} {
 		e.failsCleanly(c.what, c.kind, func() error {
 			_, err := s.InitiateJob(ctx, owner, ownerAccount, c.vault, c.req)
@@ -72,14 +62,14 @@ func TestInitiateJobRules(t *testing.T) {
 	// tree (data-plane.md §5.6).
 	data := payload(3*mib + 5)
 	for _, c := range []struct {
-		r    string
+		r    glacier.RetrievalRange
 		want *treehash.Hash
 	}{
-		{"0-2097151", ptr(treehash.Sum(data[:2*mib]))},
-		{"2097152-3145727", ptr(treehash.Sum(data[2*mib : 3*mib]))},
-		{"1048576-3145727", nil},
+		{glacier.RetrievalRange{Start: 0, End: 2097151}, ptr(treehash.Sum(data[:2*mib]))},
+		{glacier.RetrievalRange{Start: 2097152, End: 3145727}, ptr(treehash.Sum(data[2*mib : 3*mib]))},
+		{glacier.RetrievalRange{Start: 1048576, End: 3145727}, nil},
 	} {
-		j, err := s.InitiateJob(ctx, owner, ownerAccount, "v", archive(glacier.JobRequest{RetrievalByteRange: ptr(c.r)}))
+		j, err := s.InitiateJob(ctx, owner, ownerAccount, "v", archive(glacier.JobRequest{Range: &c.r}))
 		if err != nil {
 			t.Fatalf("range %s: %v", c.r, err)
 		}
@@ -102,18 +92,18 @@ func TestJobsCompleteOnTheClock(t *testing.T) {
 	a := e.mustArchive("v", data)
 
 	created := e.clock.Now()
-	std, err := s.InitiateJob(ctx, owner, ownerAccount, "v", glacier.JobRequest{Type: "archive-retrieval", ArchiveID: &a.ID, RetrievalByteRange: ptr("2097152-3145732"), Description: "tail"})
+	std, err := s.InitiateJob(ctx, owner, ownerAccount, "v", glacier.JobRequest{Type: glacier.ArchiveRetrieval, ArchiveID: a.ID, Range: &glacier.RetrievalRange{Start: 2097152, End: 3145732}, Description: "tail"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if std.Status != glacier.JobInProgress || std.Tier != glacier.TierStandard || std.RangeStart != 2*mib || std.RangeEnd != 3*mib+4 {
 		t.Errorf("new job %+v", std)
 	}
-	exp, err := s.InitiateJob(ctx, owner, ownerAccount, "v", glacier.JobRequest{Type: "archive-retrieval", ArchiveID: &a.ID, Tier: glacier.TierExpedited})
+	exp, err := s.InitiateJob(ctx, owner, ownerAccount, "v", glacier.JobRequest{Type: glacier.ArchiveRetrieval, ArchiveID: a.ID, Tier: glacier.TierExpedited})
 	if err != nil {
 		t.Fatal(err)
 	}
-	bulk, err := s.InitiateJob(ctx, owner, ownerAccount, "v", glacier.JobRequest{Type: "archive-retrieval", ArchiveID: &a.ID, Tier: glacier.TierBulk})
+	bulk, err := s.InitiateJob(ctx, owner, ownerAccount, "v", glacier.JobRequest{Type: glacier.ArchiveRetrieval, ArchiveID: a.ID, Tier: glacier.TierBulk})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,13 +229,13 @@ func TestJobOutputOfADeletedArchive(t *testing.T) {
 	e.mustVault("v")
 	data := []byte("precious bytes")
 	a := e.mustArchive("v", data)
-	done, err := s.InitiateJob(ctx, owner, ownerAccount, "v", glacier.JobRequest{Type: "archive-retrieval", ArchiveID: &a.ID})
+	done, err := s.InitiateJob(ctx, owner, ownerAccount, "v", glacier.JobRequest{Type: glacier.ArchiveRetrieval, ArchiveID: a.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.advance(3*time.Hour + time.Second)
 	b := e.mustArchive("v", data)
-	running, err := s.InitiateJob(ctx, owner, ownerAccount, "v", glacier.JobRequest{Type: "archive-retrieval", ArchiveID: &b.ID})
+	running, err := s.InitiateJob(ctx, owner, ownerAccount, "v", glacier.JobRequest{Type: glacier.ArchiveRetrieval, ArchiveID: b.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,14 +270,14 @@ func TestInventoryJob(t *testing.T) {
 	e.mustVault("v")
 	a := e.mustArchive("v", []byte("one"))
 	b := e.mustArchive("v", []byte("two!"))
-	j, err := s.InitiateJob(ctx, owner, ownerAccount, "v", glacier.JobRequest{Type: "inventory-retrieval"})
+	j, err := s.InitiateJob(ctx, owner, ownerAccount, "v", glacier.JobRequest{Type: glacier.InventoryRetrieval})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if j.Format != "JSON" || j.Action != glacier.InventoryRetrieval {
 		t.Errorf("inventory job %+v", j)
 	}
-	csv, err := s.InitiateJob(ctx, owner, ownerAccount, "v", glacier.JobRequest{Type: "inventory-retrieval", Format: "CSV"})
+	csv, err := s.InitiateJob(ctx, owner, ownerAccount, "v", glacier.JobRequest{Type: glacier.InventoryRetrieval, Inventory: glacier.InventoryRequest{Format: "CSV"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -353,9 +343,11 @@ func TestDataRetrievalPolicy(t *testing.T) {
 	e.mustVault("v")
 	a := e.mustArchive("v", payload(3*mib+5))
 	job := func(tier, r string) error {
-		req := glacier.JobRequest{Type: "archive-retrieval", ArchiveID: &a.ID, Tier: tier}
-		if r != "" {
-			req.RetrievalByteRange = &r
+		req := glacier.JobRequest{Type: glacier.ArchiveRetrieval, ArchiveID: a.ID, Tier: tier}
+		if first, last, ok := strings.Cut(r, "-"); ok {
+			start, _ := strconv.ParseInt(first, 10, 64)
+			end, _ := strconv.ParseInt(last, 10, 64)
+			req.Range = &glacier.RetrievalRange{Start: start, End: end}
 		}
 		_, err := s.InitiateJob(ctx, owner, ownerAccount, "v", req)
 		return err
@@ -409,7 +401,7 @@ func TestProvisionedCapacity(t *testing.T) {
 	e.mustVault("v")
 	a := e.mustArchive("v", []byte("urgent"))
 	expedited := func() error {
-		_, err := s.InitiateJob(ctx, owner, ownerAccount, "v", glacier.JobRequest{Type: "archive-retrieval", ArchiveID: &a.ID, Tier: glacier.TierExpedited})
+		_, err := s.InitiateJob(ctx, owner, ownerAccount, "v", glacier.JobRequest{Type: glacier.ArchiveRetrieval, ArchiveID: a.ID, Tier: glacier.TierExpedited})
 		return err
 	}
 	const noCapacity = "There is not enough capacity to process this Expedited job request"

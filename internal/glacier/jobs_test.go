@@ -85,33 +85,29 @@ func TestAddMonth(t *testing.T) {
 	}
 }
 
-func TestParseRetrievalRange(t *testing.T) {
+// TestCheckRetrievalRange: a parsed range must lie within the archive and
+// be MiB-aligned (the wire layer checks its syntax).
+func TestCheckRetrievalRange(t *testing.T) {
 	const mib = 1 << 20
 	size := int64(5*mib + 100)
 	for _, c := range []struct {
-		in         string
-		start, end int64
-		ok         bool
+		r  RetrievalRange
+		ok bool
 	}{
-		{"0-1048575", 0, mib - 1, true},
-		{"1048576-5242979", mib, size - 1, true},
-		{"0-5242979", 0, size - 1, true},
-		{"1-1048575", 0, 0, false},         // start not aligned
-		{"0-1048576", 0, 0, false},         // end not aligned
-		{"0-5242980", 0, 0, false},         // beyond the end
-		{"2097152-1048575", 0, 0, false},   // end before start
-		{"abc", 0, 0, false},               // not a range
-		{"-1-1048575", 0, 0, false},        // negative
-		{"1048576-1048575", 0, 0, false},   // empty
-		{" 0-1048575", 0, 0, false},        // spaces
-		{"0-1048575-2097151", 0, 0, false}, // three numbers
+		{RetrievalRange{0, mib - 1}, true},
+		{RetrievalRange{mib, size - 1}, true},
+		{RetrievalRange{0, size - 1}, true},
+		{RetrievalRange{1, mib - 1}, false},  // start not aligned
+		{RetrievalRange{0, mib}, false},      // end not aligned
+		{RetrievalRange{0, size}, false},     // beyond the end
+		{RetrievalRange{0, 2*mib - 1}, true}, // two MiB
 	} {
-		start, end, err := parseRetrievalRange(c.in, size)
-		if c.ok != (err == nil) || c.ok && (start != c.start || end != c.end) {
-			t.Errorf("parseRetrievalRange(%q) = %d, %d, %v; want %d, %d, ok=%v", c.in, start, end, err, c.start, c.end, c.ok)
+		err := checkRetrievalRange(c.r, size)
+		if c.ok != (err == nil) {
+			t.Errorf("checkRetrievalRange(%v) = %v; want ok=%v", c.r, err, c.ok)
 		}
 		if err != nil && KindOf(err) != KindInvalidParameter {
-			t.Errorf("parseRetrievalRange(%q): error kind %v, want invalid parameter", c.in, KindOf(err))
+			t.Errorf("checkRetrievalRange(%v): error kind %v, want invalid parameter", c.r, KindOf(err))
 		}
 	}
 }

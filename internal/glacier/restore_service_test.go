@@ -70,7 +70,7 @@ func TestJobsWaitForRestores(t *testing.T) {
 	e.mustVault("v")
 	data := payload(3000)
 	a := e.mustArchive("v", data)
-	j, err := s.InitiateJob(ctx, owner, ownerAccount, "v", glacier.JobRequest{Type: "archive-retrieval", ArchiveID: &a.ID})
+	j, err := s.InitiateJob(ctx, owner, ownerAccount, "v", glacier.JobRequest{Type: glacier.ArchiveRetrieval, ArchiveID: a.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestJobsWaitForRestores(t *testing.T) {
 
 	// A restore that fails for good.
 	ab.fail = true
-	j, err = s.InitiateJob(ctx, owner, ownerAccount, "v", glacier.JobRequest{Type: "archive-retrieval", ArchiveID: &a.ID, Tier: glacier.TierBulk})
+	j, err = s.InitiateJob(ctx, owner, ownerAccount, "v", glacier.JobRequest{Type: glacier.ArchiveRetrieval, ArchiveID: a.ID, Tier: glacier.TierBulk})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +127,7 @@ func TestRestoreTimeout(t *testing.T) {
 	s := e.svc
 	e.mustVault("v")
 	a := e.mustArchive("v", []byte("deep"))
-	j, err := s.InitiateJob(ctx, owner, ownerAccount, "v", glacier.JobRequest{Type: "archive-retrieval", ArchiveID: &a.ID})
+	j, err := s.InitiateJob(ctx, owner, ownerAccount, "v", glacier.JobRequest{Type: glacier.ArchiveRetrieval, ArchiveID: a.ID})
 	if err != nil {
 		t.Fatal(err)
 	}

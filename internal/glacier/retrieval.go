@@ -2,8 +2,6 @@ package glacier
 
 import (
 	"context"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -28,54 +26,66 @@ const MaxCapacityUnits = 2
 
 const retrievalPolicyKey = "retrieval-policy/"
 
-// admitRetrieval applies the retrieval policy to Standard jobs and the
-// capacity check to Expedited ones.
-func (s *Service) admitRetrieval(ctx context.Context, j Job) error {
+// retrievalAdmission returns the check of the retrieval policy for
+// Standard jobs and of the capacity for Expedited ones, or nil when no
+// limit applies. The check runs inside the job's creation (createJobIf),
+// so the usage it counts includes every job admitted before; what it does
+// not count (the policy, the free tier allowance) is read here.
+func (s *Service) retrievalAdmission(ctx context.Context, j Job) (func(AdmissionView) error, error) {
 	switch j.Tier {
 	case TierStandard:
 		p, err := s.retrievalPolicy(ctx, j.AccountID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		switch p.Strategy {
 		case "BytesPerHour":
-			_, inFlight, err := s.Jobs.JobsSince(ctx, j.AccountID, TierStandard, time.Time{}, true)
-			if err != nil {
-				return err
-			}
-			if (inFlight+j.RetrievalBytes())/4 > p.BytesPerHour {
-				return Errorf(KindPolicyEnforced, "InitiateJob request denied by current data retrieval policy.")
-			}
+			return func(v AdmissionView) error {
+				_, inFlight, err := v.JobsSince(TierStandard, time.Time{}, true)
+				if err != nil {
+					return err
+				}
+				if (inFlight+j.RetrievalBytes())/4 > p.BytesPerHour {
+					return Errorf(KindPolicyEnforced, "InitiateJob request denied by current data retrieval policy.")
+				}
+				return nil
+			}, nil
 		case "FreeTier":
 			allowance, err := s.freeTierAllowance(ctx, j.AccountID)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			_, used, err := s.Jobs.JobsSince(ctx, j.AccountID, TierStandard, j.CreatedAt.Add(-24*time.Hour), false)
-			if err != nil {
-				return err
-			}
-			if used+j.RetrievalBytes() > allowance {
-				return Errorf(KindPolicyEnforced, "InitiateJob request denied by current data retrieval policy.")
-			}
+			return func(v AdmissionView) error {
+				_, used, err := v.JobsSince(TierStandard, j.CreatedAt.Add(-24*time.Hour), false)
+				if err != nil {
+					return err
+				}
+				if used+j.RetrievalBytes() > allowance {
+					return Errorf(KindPolicyEnforced, "InitiateJob request denied by current data retrieval policy.")
+				}
+				return nil
+			}, nil
 		}
 	case TierExpedited:
 		if s.ExpeditedSharedPool < 0 {
+			return nil, nil
+		}
+		return func(v AdmissionView) error {
+			units, err := v.CapacityUnits(j.CreatedAt)
+			if err != nil {
+				return err
+			}
+			n, _, err := v.JobsSince(TierExpedited, j.CreatedAt.Add(-5*time.Minute), false)
+			if err != nil {
+				return err
+			}
+			if n >= 3*units+s.ExpeditedSharedPool {
+				return Errorf(KindInsufficientCapacity, "There is not enough capacity to process this Expedited job request; retry later or purchase provisioned capacity.")
+			}
 			return nil
-		}
-		units, err := s.Jobs.ListCapacity(ctx, j.AccountID, j.CreatedAt)
-		if err != nil {
-			return err
-		}
-		n, _, err := s.Jobs.JobsSince(ctx, j.AccountID, TierExpedited, j.CreatedAt.Add(-5*time.Minute), false)
-		if err != nil {
-			return err
-		}
-		if n >= 3*len(units)+s.ExpeditedSharedPool {
-			return Errorf(KindInsufficientCapacity, "There is not enough capacity to process this Expedited job request; retry later or purchase provisioned capacity.")
-		}
+		}, nil
 	}
-	return nil
+	return nil, nil
 }
 
 // freeTierAllowance is the daily free retrieval allowance of an account.
@@ -134,17 +144,15 @@ func (s *Service) SetDataRetrievalPolicy(ctx context.Context, c *Caller, account
 	default:
 		return Errorf(KindInvalidParameter, "Invalid data retrieval policy: strategy %q must be BytesPerHour, FreeTier or None", p.Strategy)
 	}
-	return s.Settings.PutSetting(ctx, retrievalPolicyKey+accountID, p.Strategy+":"+strconv.FormatInt(p.BytesPerHour, 10))
+	return s.Settings.PutSetting(ctx, retrievalPolicyKey+accountID, encodeRetrievalPolicy(p))
 }
 
 func (s *Service) retrievalPolicy(ctx context.Context, accountID string) (RetrievalPolicy, error) {
 	v, err := s.Settings.GetSetting(ctx, retrievalPolicyKey+accountID)
-	if err != nil || v == "" {
+	if err != nil {
 		return RetrievalPolicy{Strategy: "None"}, err
 	}
-	strategy, n, _ := strings.Cut(v, ":")
-	bytes, _ := strconv.ParseInt(n, 10, 64)
-	return RetrievalPolicy{Strategy: strategy, BytesPerHour: bytes}, nil
+	return decodeRetrievalPolicy(v)
 }
 
 func (s *Service) retrievalAccess(c *Caller, action, accountID string) Access {

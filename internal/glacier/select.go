@@ -302,22 +302,9 @@ func (s *Service) initiateSelectJob(ctx context.Context, c *Caller, j Job, r Job
 	if s.SelectOutput == nil {
 		return Job{}, Errorf(KindInvalidParameter, "%s", SelectNotEnabled)
 	}
-	if r.ArchiveID == nil || *r.ArchiveID == "" {
-		return Job{}, Errorf(KindMissingParameter, "Required parameter missing: ArchiveId")
-	}
-	if r.RetrievalByteRange != nil {
-		return Job{}, Errorf(KindInvalidParameter, "Invalid parameter: RetrievalByteRange is only allowed for archive-retrieval jobs")
-	}
-	if r.Format != "" || r.Inventory != nil {
-		return Job{}, Errorf(KindInvalidParameter, "Invalid parameter: Format and InventoryRetrievalParameters are not allowed for select jobs")
-	}
-	switch r.Tier {
-	case "":
-		j.Tier = TierStandard
-	case TierExpedited, TierStandard, TierBulk:
-		j.Tier = r.Tier
-	default:
-		return Job{}, Errorf(KindInvalidParameter, "Invalid tier: %q. It must be Expedited, Standard or Bulk", r.Tier)
+	var err error
+	if j.Tier, err = jobTier(r); err != nil {
+		return Job{}, err
 	}
 	sel, err := validateSelect(r.SelectParameters, r.OutputLocation)
 	if err != nil {
@@ -325,14 +312,24 @@ func (s *Service) initiateSelectJob(ctx context.Context, c *Caller, j Job, r Job
 	}
 	j.Select = sel
 
-	a, err := s.authorizeArchiveJob(ctx, c, j.AccountID, j.VaultName, *r.ArchiveID)
+	a, err := s.authorizeArchiveJob(ctx, c, j.AccountID, j.VaultName, r.ArchiveID)
 	if err != nil {
 		return Job{}, err
 	}
 	j.ArchiveID, j.ArchiveSize, j.ArchiveTreeHash, j.ArchiveDescription = a.ID, a.Size, a.TreeHash, a.Description
 	j.RangeStart, j.RangeEnd = 0, a.Size-1
-	if err := s.admitRetrieval(ctx, j); err != nil {
+	// The limits are checked before job.txt is written, so a refused job
+	// leaves nothing in the bucket, and again atomically with the insert:
+	// only a job that loses a race for the last place between the two
+	// leaves its job.txt behind.
+	admit, err := s.retrievalAdmission(ctx, j)
+	if err != nil {
 		return Job{}, err
+	}
+	if admit != nil {
+		if err := admit(metaView{ctx, s.Jobs, j.AccountID}); err != nil {
+			return Job{}, err
+		}
 	}
 	j.DueAt = j.CreatedAt.Add(s.jobDelay(j.Tier))
 
@@ -342,7 +339,7 @@ func (s *Service) initiateSelectJob(ctx context.Context, c *Caller, j Job, r Job
 		return Job{}, Errorf(KindInvalidParameter, "Invalid OutputLocation: writing %sjob.txt to bucket %s failed: %v", j.OutputPath(), j.Select.OutputLocation.S3.BucketName, err)
 	}
 	audit.Note(ctx, "jobId", j.ID)
-	if err := s.Jobs.CreateJob(ctx, j); err != nil {
+	if err := s.createJobIf(ctx, j, admit); err != nil {
 		if IsNotFound(err) {
 			return Job{}, s.vaultNotFound(j.AccountID, j.VaultName)
 		}

@@ -240,6 +240,8 @@ type UploadStore interface {
 // completion with its notifications, and the provisioned capacity and job
 // counts that retrieval admission checks.
 type JobStore interface {
+	// CreateJobIf: see JobAdmitter (admission.go).
+	JobAdmitter
 	// CreateJob inserts an in-progress job; KindNotFound if no vault.
 	CreateJob(ctx context.Context, j Job) error
 	// GetJob returns a job of the vault with its pinned segments (without

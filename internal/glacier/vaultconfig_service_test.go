@@ -110,7 +110,7 @@ func TestVaultNotifications(t *testing.T) {
 
 	// A completed inventory job queues one message for the vault's topic,
 	// when the clock reaches its due time and not before.
-	if _, err := s.InitiateJob(ctx, owner, ownerAccount, "v", glacier.JobRequest{Type: "inventory-retrieval"}); err != nil {
+	if _, err := s.InitiateJob(ctx, owner, ownerAccount, "v", glacier.JobRequest{Type: glacier.InventoryRetrieval}); err != nil {
 		t.Fatal(err)
 	}
 	e.advance(59 * time.Minute)

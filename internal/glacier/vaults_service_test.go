@@ -202,10 +202,12 @@ func TestUploadArchive(t *testing.T) {
 	}, "The request body is longer than its Content-Length")
 
 	signed := body(data)
+	// The wire layer's payload-hash check: whatever it refuses with comes
+	// back unchanged, and nothing is stored.
 	signed.CheckLinear = func(treehash.Hash) error {
-		return glacier.Errorf(glacier.KindPayloadHashMismatch, "payload hash differs")
+		return glacier.Errorf(glacier.KindInvalidParameter, "payload hash differs")
 	}
-	e.refusesUpload("a payload hash mismatch", glacier.KindPayloadHashMismatch, func() error {
+	e.refusesUpload("a payload hash mismatch", glacier.KindInvalidParameter, func() error {
 		_, err := s.UploadArchive(ctx, owner, ownerAccount, "v", "", signed)
 		return err
 	}, "payload hash differs")

@@ -104,6 +104,8 @@ var sections = []struct {
 	{"JobStore", []test{ // jobs.go
 		{"SelectParams", testSelectParams},
 		{"ClaimJob", testClaimJob},
+		{"CreateJobIf", testCreateJobIf}, // admission.go
+		{"Race/CreateJobIf", testRaceCreateJobIf},
 	}},
 	{"HousekeepingStore", []test{ // housekeeping.go
 		{"PurgeClosedUploads", testPurgeClosedUploads},

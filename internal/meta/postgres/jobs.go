@@ -47,20 +47,25 @@ func (db *DB) CreateJob(ctx context.Context, j glacier.Job) error {
 		if err != nil {
 			return err
 		}
-		var treeHash any
-		if j.Action == glacier.ArchiveRetrieval {
-			treeHash = j.ArchiveTreeHash[:]
-		}
-		_, err = tx.Exec(ctx, `INSERT INTO jobs (vault_id, `+jobColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-				$21, $22, $23, $24, $25, $26, $27, $28, $29)`,
-			vaultID, j.ID, j.AccountID, string(j.Action), j.Description, j.SNSTopic, j.Tier, millis(j.CreatedAt),
-			millis(j.DueAt), millis(j.CompletedAt), string(j.Status), j.StatusMessage, j.ArchiveID, j.ArchiveSize,
-			treeHash, j.ArchiveDescription, j.RangeStart, j.RangeEnd, optHash(j.RangeTreeHash), j.Format,
-			millis(j.StartDate), millis(j.EndDate), int64(j.Limit), j.Marker, j.NextMarker, j.OutputKey, j.OutputSize,
-			millis(j.InventoryDate), glacier.EncodeSelectJob(j.Select))
-		return err
+		return insertJob(ctx, tx, vaultID, j)
 	})
+}
+
+// insertJob inserts j into the vault of row id vaultID.
+func insertJob(ctx context.Context, tx pgx.Tx, vaultID int64, j glacier.Job) error {
+	var treeHash any
+	if j.Action == glacier.ArchiveRetrieval {
+		treeHash = j.ArchiveTreeHash[:]
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO jobs (vault_id, `+jobColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
+			$21, $22, $23, $24, $25, $26, $27, $28, $29)`,
+		vaultID, j.ID, j.AccountID, string(j.Action), j.Description, j.SNSTopic, j.Tier, millis(j.CreatedAt),
+		millis(j.DueAt), millis(j.CompletedAt), string(j.Status), j.StatusMessage, j.ArchiveID, j.ArchiveSize,
+		treeHash, j.ArchiveDescription, j.RangeStart, j.RangeEnd, optHash(j.RangeTreeHash), j.Format,
+		millis(j.StartDate), millis(j.EndDate), int64(j.Limit), j.Marker, j.NextMarker, j.OutputKey, j.OutputSize,
+		millis(j.InventoryDate), glacier.EncodeSelectJob(j.Select))
+	return err
 }
 
 // GetJob returns a job of the vault with its pinned segments.
@@ -277,10 +282,17 @@ func (db *DB) PurgeJobs(ctx context.Context, before time.Time) ([]string, error)
 func (db *DB) JobsSince(ctx context.Context, accountID, tier string, since time.Time, inProgress bool) (int, int64, error) {
 	var n int
 	var bytes int64
-	err := db.view(ctx, "jobs since", func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `SELECT count(*), coalesce(sum(range_end - range_start + 1), 0)::bigint FROM jobs
-			WHERE account_id = $1 AND action IN ('ArchiveRetrieval', 'Select') AND tier = $2 AND created_at >= $3
-			AND (NOT $4::boolean OR status = 'InProgress')`, accountID, tier, since.UnixMilli(), inProgress).Scan(&n, &bytes)
+	err := db.view(ctx, "jobs since", func(tx pgx.Tx) (err error) {
+		n, bytes, err = jobsSince(ctx, tx, accountID, tier, since, inProgress)
+		return err
 	})
+	return n, bytes, err
+}
+
+// jobsSince is JobsSince in tx.
+func jobsSince(ctx context.Context, tx pgx.Tx, accountID, tier string, since time.Time, inProgress bool) (n int, bytes int64, err error) {
+	err = tx.QueryRow(ctx, `SELECT count(*), coalesce(sum(range_end - range_start + 1), 0)::bigint FROM jobs
+		WHERE account_id = $1 AND action IN ('ArchiveRetrieval', 'Select') AND tier = $2 AND created_at >= $3
+		AND (NOT $4::boolean OR status = 'InProgress')`, accountID, tier, since.UnixMilli(), inProgress).Scan(&n, &bytes)
 	return n, bytes, err
 }
