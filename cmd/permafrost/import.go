@@ -135,9 +135,9 @@ func (o *importOpts) check() error {
 		return usageError{"import: --vault is required"}
 	case o.sourceRegion == "":
 		return usageError{"import: --source-region is required"}
-	case !accountIDPattern.MatchString(o.toAccount):
+	case !glacier.ValidAccountID(o.toAccount):
 		return usageError{fmt.Sprintf("import: --to-account-id must be 12 digits, not %q", o.toAccount)}
-	case o.sourceAccount != "-" && !accountIDPattern.MatchString(o.sourceAccount):
+	case o.sourceAccount != "-" && !glacier.ValidAccountID(o.sourceAccount):
 		return usageError{fmt.Sprintf("import: --source-account-id must be 12 digits or -, not %q", o.sourceAccount)}
 	case o.tier != "Bulk" && o.tier != "Standard" && o.tier != "Expedited":
 		return usageError{fmt.Sprintf("import: --tier must be Bulk, Standard or Expedited, not %q", o.tier)}
@@ -521,8 +521,8 @@ func (imp *importer) rewriteARNs(s string) string {
 		return "arn:" + p[1] + ":" + p[2] + ":" + region + ":" + imp.o.toAccount + ":"
 	})
 	// Vault ARNs name the vault: the destination's may be named otherwise.
-	return strings.ReplaceAll(s, "arn:aws:glacier:"+imp.dstRegion+":"+imp.o.toAccount+":vaults/"+imp.o.vault+`"`,
-		"arn:aws:glacier:"+imp.dstRegion+":"+imp.o.toAccount+":vaults/"+imp.o.toVault+`"`)
+	return strings.ReplaceAll(s, glacier.VaultARN(imp.dstRegion, imp.o.toAccount, imp.o.vault)+`"`,
+		glacier.VaultARN(imp.dstRegion, imp.o.toAccount, imp.o.toVault)+`"`)
 }
 
 // copyVault creates the destination vault and copies tags, the access

@@ -112,7 +112,7 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		opt.Region = region
 		doc, opt.Lock, opt.Kind = l.Policy, true, policy.ResourcePolicy
-		source = fmt.Sprintf("lock policy of arn:aws:glacier:%s:%s:vaults/%s (%s)", region, accountID, vault, l.State)
+		source = fmt.Sprintf("lock policy of %s (%s)", glacier.VaultARN(region, accountID, vault), l.State)
 	case "-":
 		b, err := io.ReadAll(io.LimitReader(os.Stdin, 1<<20))
 		if err != nil {
@@ -161,7 +161,7 @@ func parseFlagsAndFile(fs *flag.FlagSet, args []string) (string, error) {
 // splitVaultARN splits arn:aws:glacier:REGION:ACCOUNT:vaults/NAME.
 func splitVaultARN(arn string) (region, account, vault string, ok bool) {
 	seg := strings.SplitN(arn, ":", 6)
-	if len(seg) != 6 || seg[0] != "arn" || seg[2] != "glacier" || seg[3] == "" || !accountIDPattern.MatchString(seg[4]) {
+	if len(seg) != 6 || seg[0] != "arn" || seg[2] != "glacier" || seg[3] == "" || !glacier.ValidAccountID(seg[4]) {
 		return "", "", "", false
 	}
 	vault, ok = strings.CutPrefix(seg[5], "vaults/")
