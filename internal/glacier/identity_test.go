@@ -353,3 +353,19 @@ func TestARNs(t *testing.T) {
 		}
 	}
 }
+
+func TestParseVaultARN(t *testing.T) {
+	region, acct, vault, ok := glacier.ParseVaultARN(glacier.VaultARN("eu-west-1", "111122223333", "photos"))
+	if !ok || region != "eu-west-1" || acct != "111122223333" || vault != "photos" {
+		t.Errorf("ParseVaultARN of VaultARN = %q %q %q %v", region, acct, vault, ok)
+	}
+	for _, bad := range []string{
+		"", "arn:aws:glacier:eu-west-1:111122223333:vaults/", "arn:aws:glacier::111122223333:vaults/v",
+		"arn:aws:glacier:eu-west-1:1111:vaults/v", "arn:aws:s3:eu-west-1:111122223333:vaults/v",
+		"arn:aws:glacier:eu-west-1:111122223333:policies/retrieval-limit-policy", "urn:aws:glacier:eu-west-1:111122223333:vaults/v",
+	} {
+		if _, _, _, ok := glacier.ParseVaultARN(bad); ok {
+			t.Errorf("ParseVaultARN(%q) accepted", bad)
+		}
+	}
+}
