@@ -227,7 +227,7 @@ func (imp *importer) run(ctx context.Context, sf storeFlags) error {
 		}
 		return err
 	}
-	imp.dstRegion, _ = st.meta.GetSetting(ctx, regionSetting)
+	imp.dstRegion, _ = glacier.InstallationRegion(ctx, st.meta)
 	if imp.dstRegion == "" {
 		imp.dstRegion = DefaultConfig().Region
 	}

@@ -1,0 +1,36 @@
+package glacier_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/permafrost/permafrost/internal/glacier"
+)
+
+// TestFixRegion: the first start records its region; later starts get it
+// back whatever they ask for, also through a wrapper of the store.
+func TestFixRegion(t *testing.T) {
+	ctx := context.Background()
+	_, db := identityService(t)
+	if r, err := glacier.InstallationRegion(ctx, db); err != nil || r != "" {
+		t.Fatalf("InstallationRegion of a new store = %q, %v; want none", r, err)
+	}
+	if r, err := glacier.FixRegion(ctx, db, "eu-west-1"); err != nil || r != "eu-west-1" {
+		t.Fatalf("FixRegion on a new store = %q, %v; want eu-west-1", r, err)
+	}
+	if r, err := glacier.FixRegion(ctx, twoStepStore{db, t}, "us-east-1"); err != nil || r != "eu-west-1" {
+		t.Errorf("FixRegion with another region = %q, %v; want the recorded eu-west-1", r, err)
+	}
+	if r, err := glacier.InstallationRegion(ctx, db); err != nil || r != "eu-west-1" {
+		t.Errorf("InstallationRegion = %q, %v; want eu-west-1", r, err)
+	}
+
+	// A store without atomic setting creation is refused, not raced.
+	_, fresh := identityService(t)
+	if _, err := glacier.FixRegion(ctx, struct{ glacier.MetaStore }{fresh}, "eu-west-1"); err == nil {
+		t.Errorf("FixRegion on a store without CreateSetting succeeded")
+	}
+	if r, _ := glacier.InstallationRegion(ctx, fresh); r != "" {
+		t.Errorf("the refused FixRegion recorded %q", r)
+	}
+}
