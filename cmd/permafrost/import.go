@@ -162,7 +162,6 @@ type importer struct {
 
 	src       *awsglacier.Client
 	svc       *glacier.Service
-	meta      glacier.MetaStore
 	root      *glacier.Caller
 	srcARN    string // the source vault's ARN
 	srcAcct   string
@@ -216,7 +215,6 @@ func (imp *importer) run(ctx context.Context, sf storeFlags) error {
 		return err
 	}
 	defer st.Close()
-	imp.meta = st.meta
 	var ok bool
 	if imp.progressStore, ok = st.meta.(importProgress); !ok {
 		return fmt.Errorf("import: the metadata store cannot record an import's progress")
@@ -586,24 +584,13 @@ func (imp *importer) copyLock(ctx context.Context) error {
 		return fmt.Errorf("import: reading the source's vault lock: %w", err)
 	}
 	policy := imp.rewriteARNs(aws.ToString(l.Policy))
-	cur, err := imp.meta.GetLock(ctx, o.toAccount, o.toVault)
+	copied, err := imp.svc.CopyVaultLock(ctx, imp.root, o.toAccount, o.toVault, policy)
 	if err != nil {
-		return err
+		return fmt.Errorf("import: %w", err)
 	}
-	if cur != nil && cur.State == glacier.LockLocked {
-		if cur.Policy != policy {
-			return fmt.Errorf("import: vault %s is already locked with another lock policy; the source's lock was not copied", o.toVault)
-		}
-		return nil
+	if copied {
+		imp.event("lock", "vault "+o.toVault+" is now Locked with the source's lock policy", nil)
 	}
-	id, err := imp.svc.InitiateVaultLock(ctx, imp.root, o.toAccount, o.toVault, policy)
-	if err != nil {
-		return fmt.Errorf("import: copying the vault lock: %w", err)
-	}
-	if err := imp.svc.CompleteVaultLock(ctx, imp.root, o.toAccount, o.toVault, id); err != nil {
-		return fmt.Errorf("import: completing the vault lock: %w", err)
-	}
-	imp.event("lock", "vault "+o.toVault+" is now Locked with the source's lock policy", nil)
 	return nil
 }
 
