@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -501,26 +500,13 @@ func (imp *importer) plan(ctx context.Context, inv *importInventory) ([]glacier.
 	return todo, nil
 }
 
-// arnPattern finds ARNs: partition, service, region, account.
-var arnPattern = regexp.MustCompile(`arn:(aws[a-z-]*):([a-z0-9-]+):([a-z0-9-]*):([0-9]{12}):`)
-
-// rewriteARNs rewrites ARNs naming the source account (and its region)
-// to the destination's; other accounts' ARNs are kept.
+// rewriteARNs moves the ARNs of a copied document from the source
+// account, region and vault to the destination's.
 func (imp *importer) rewriteARNs(s string) string {
-	s = arnPattern.ReplaceAllStringFunc(s, func(m string) string {
-		p := arnPattern.FindStringSubmatch(m)
-		if p[4] != imp.srcAcct {
-			return m
-		}
-		region := p[3]
-		if region == imp.srcRegion {
-			region = imp.dstRegion
-		}
-		return "arn:" + p[1] + ":" + p[2] + ":" + region + ":" + imp.o.toAccount + ":"
-	})
-	// Vault ARNs name the vault: the destination's may be named otherwise.
-	return strings.ReplaceAll(s, glacier.VaultARN(imp.dstRegion, imp.o.toAccount, imp.o.vault)+`"`,
-		glacier.VaultARN(imp.dstRegion, imp.o.toAccount, imp.o.toVault)+`"`)
+	return glacier.ARNMove{
+		FromAccount: imp.srcAcct, FromRegion: imp.srcRegion, FromVault: imp.o.vault,
+		ToAccount: imp.o.toAccount, ToRegion: imp.dstRegion, ToVault: imp.o.toVault,
+	}.Rewrite(s)
 }
 
 // copyVault creates the destination vault and copies tags, the access

@@ -369,3 +369,21 @@ func TestParseVaultARN(t *testing.T) {
 		}
 	}
 }
+
+func TestARNMove(t *testing.T) {
+	m := glacier.ARNMove{FromAccount: "111122223333", FromRegion: "us-west-2", FromVault: "src",
+		ToAccount: "444455556666", ToRegion: "eu-west-1", ToVault: "dst"}
+	for _, tc := range []struct{ in, want string }{
+		{`"arn:aws:glacier:us-west-2:111122223333:vaults/src"`, `"arn:aws:glacier:eu-west-1:444455556666:vaults/dst"`},
+		{`"arn:aws:glacier:us-west-2:111122223333:vaults/srcx"`, `"arn:aws:glacier:eu-west-1:444455556666:vaults/srcx"`},
+		{`"arn:aws:glacier:us-east-1:111122223333:vaults/src"`, `"arn:aws:glacier:us-east-1:444455556666:vaults/src"`},
+		{"arn:aws:sns:us-west-2:111122223333:topic", "arn:aws:sns:eu-west-1:444455556666:topic"},
+		{"arn:aws-cn:iam::111122223333:root", "arn:aws-cn:iam::444455556666:root"},
+		{`"arn:aws:glacier:us-west-2:999988887777:vaults/src"`, `"arn:aws:glacier:us-west-2:999988887777:vaults/src"`},
+		{"no arn here", "no arn here"},
+	} {
+		if got := m.Rewrite(tc.in); got != tc.want {
+			t.Errorf("Rewrite(%s) = %s, want %s", tc.in, got, tc.want)
+		}
+	}
+}
