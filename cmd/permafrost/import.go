@@ -196,8 +196,8 @@ func (imp *importer) run(ctx context.Context, sf storeFlags) error {
 		return fmt.Errorf("import: describing the source vault %s: %w", o.vault, err)
 	}
 	imp.srcARN = aws.ToString(dv.VaultARN)
-	if parts := strings.Split(imp.srcARN, ":"); len(parts) >= 6 {
-		imp.srcRegion, imp.srcAcct = parts[3], parts[4]
+	if region, acct, _, ok := glacier.ParseVaultARN(imp.srcARN); ok {
+		imp.srcRegion, imp.srcAcct = region, acct
 	}
 
 	// The destination.
