@@ -101,7 +101,7 @@ func (m *Main) printDev(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	k, err := m.stores.meta.GetAccessKey(ctx, want.ID)
+	k, err := m.service.AccessKey(ctx, want.ID)
 	if err != nil {
 		return err
 	}

@@ -218,12 +218,6 @@ func (imp *importer) run(ctx context.Context, sf storeFlags) error {
 	if imp.progressStore, ok = st.meta.(importProgress); !ok {
 		return fmt.Errorf("import: the metadata store cannot record an import's progress")
 	}
-	if _, err := st.meta.GetAccount(ctx, o.toAccount); err != nil {
-		if glacier.IsNotFound(err) {
-			return fmt.Errorf("import: account %s does not exist here; create it with `permafrost accounts create --account-id %s`", o.toAccount, o.toAccount)
-		}
-		return err
-	}
 	imp.dstRegion, _ = glacier.InstallationRegion(ctx, st.meta)
 	if imp.dstRegion == "" {
 		imp.dstRegion = DefaultConfig().Region
@@ -231,6 +225,12 @@ func (imp *importer) run(ctx context.Context, sf storeFlags) error {
 	imp.svc = &glacier.Service{Meta: st.meta, Blobs: st.blobs, Clock: clock.Real{}, Region: imp.dstRegion,
 		Logger: slog.New(slog.NewTextHandler(imp.errOut, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	imp.root = &glacier.Caller{Principal: glacier.RootPrincipal(o.toAccount, "")}
+	if _, err := imp.svc.Account(ctx, o.toAccount); err != nil {
+		if glacier.IsNotFound(err) {
+			return fmt.Errorf("import: account %s does not exist here; create it with `permafrost accounts create --account-id %s`", o.toAccount, o.toAccount)
+		}
+		return err
+	}
 	h := sha256.Sum256([]byte(strings.Join([]string{o.endpoint, o.sourceRegion, imp.srcARN, o.toAccount, o.toVault}, "\n")))
 	imp.stateKey = hex.EncodeToString(h[:16])
 

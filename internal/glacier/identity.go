@@ -142,6 +142,15 @@ func (s *Service) CreateAccount(ctx context.Context, id string) (AccessKey, erro
 	return k, nil
 }
 
+// Account returns an account; KindNotFound if it does not exist.
+func (s *Service) Account(ctx context.Context, id string) (Account, error) {
+	a, err := s.Meta.GetAccount(ctx, id)
+	if IsNotFound(err) {
+		return Account{}, accountMissing(id)
+	}
+	return a, err
+}
+
 // ListAccounts returns every account, ordered by id.
 func (s *Service) ListAccounts(ctx context.Context) ([]Account, error) {
 	return s.Meta.ListAccounts(ctx)
@@ -185,6 +194,16 @@ func (s *Service) CreateAccessKey(ctx context.Context, accountID string) (Access
 // included: callers must not show them.
 func (s *Service) ListAccessKeys(ctx context.Context, accountID string) ([]AccessKey, error) {
 	return s.Meta.ListAccessKeys(ctx, accountID)
+}
+
+// AccessKey returns an access key with its secret; KindNotFound if it
+// does not exist.
+func (s *Service) AccessKey(ctx context.Context, id string) (AccessKey, error) {
+	k, err := s.Meta.GetAccessKey(ctx, id)
+	if IsNotFound(err) {
+		return AccessKey{}, Errorf(KindNotFound, "access key %s does not exist", id)
+	}
+	return k, err
 }
 
 // DeleteAccessKey removes an access key; it stops working with the next

@@ -165,12 +165,22 @@ func TestIdentityAccessKeys(t *testing.T) {
 		t.Errorf("ListAccessKeys of all accounts: %d keys, want 3", n)
 	}
 
+	if got, err := s.AccessKey(ctx, second.ID); err != nil || got.Secret != second.Secret {
+		t.Errorf("AccessKey = %+v, %v; want the created key", got, err)
+	}
+	if a, err := s.Account(ctx, "444455556666"); err != nil || a.ID != "444455556666" {
+		t.Errorf("Account = %+v, %v", a, err)
+	}
+	_, err = s.Account(ctx, "999988887777")
+	wantErr(t, "Account of a missing account", err, glacier.KindNotFound, "account 999988887777 does not exist")
 	if err := s.DeleteAccessKey(ctx, first.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.GetAccessKey(ctx, first.ID); !glacier.IsNotFound(err) {
 		t.Errorf("the deleted key is still stored: %v", err)
 	}
+	_, err = s.AccessKey(ctx, first.ID)
+	wantErr(t, "AccessKey of a deleted key", err, glacier.KindNotFound, "access key "+first.ID+" does not exist")
 	wantErr(t, "DeleteAccessKey of a deleted key", s.DeleteAccessKey(ctx, first.ID), glacier.KindNotFound, "access key "+first.ID+" does not exist")
 }
 
