@@ -49,9 +49,7 @@ func runAccounts(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if err := parseFlags(fs, args[1:]); err != nil {
 			return err
 		}
-		if accountID == "" {
-			accountID = newAccountID()
-		} else if !accountIDPattern.MatchString(accountID) {
+		if accountID != "" && !glacier.ValidAccountID(accountID) {
 			return usageError{fmt.Sprintf("--account-id must be 12 digits, not %q", accountID)}
 		}
 		st, err := openMetaStore(ctx, sf)
@@ -59,15 +57,8 @@ func runAccounts(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return err
 		}
 		defer st.Close()
-		now := time.Now().UTC()
-		if err := st.meta.CreateAccount(ctx, glacier.Account{ID: accountID, CreatedAt: now}); err != nil {
-			if glacier.KindOf(err) == glacier.KindConflict {
-				return fmt.Errorf("account %s already exists", accountID)
-			}
-			return err
-		}
-		k := newAccessKey(accountID, "", now)
-		if err := st.meta.CreateAccessKey(ctx, k); err != nil {
+		k, err := operatorService(st).CreateAccount(ctx, accountID)
+		if err != nil {
 			return err
 		}
 		return printCredential(stdout, k, asJSON)
@@ -80,7 +71,7 @@ func runAccounts(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return err
 		}
 		defer st.Close()
-		accts, err := st.meta.ListAccounts(ctx)
+		accts, err := operatorService(st).ListAccounts(ctx)
 		if err != nil {
 			return err
 		}

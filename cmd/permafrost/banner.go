@@ -83,7 +83,7 @@ func (m *Main) announce(ctx context.Context, firstKey *glacier.AccessKey) {
 	if os.Getenv("PERMAFROST_ACCESS_KEY_ID") != "" || c.Dev { // --dev prints its key (dev.go)
 		return
 	}
-	keys, err := m.stores.meta.ListAccessKeys(ctx, "")
+	keys, err := m.service.ListAccessKeys(ctx, "")
 	if err != nil {
 		return
 	}

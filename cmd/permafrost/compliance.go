@@ -237,7 +237,7 @@ func runLock(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer st.Close()
-	if r, err := st.meta.GetSetting(ctx, regionSetting); err == nil && r != "" {
+	if r, err := glacier.InstallationRegion(ctx, st.meta); err == nil && r != "" {
 		region = r
 	}
 	blobs, err := openBlobs(ctx, sf)

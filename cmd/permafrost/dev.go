@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"time"
 
 	"github.com/permafrost/permafrost/internal/devkey"
 	"github.com/permafrost/permafrost/internal/glacier"
@@ -71,44 +70,26 @@ func devKeyFromEnv() (glacier.AccessKey, error) {
 	if k.ID == "" {
 		k.ID, k.Secret = devkey.AccessKeyID, devkey.SecretAccessKey
 	}
-	if !keyIDPattern.MatchString(k.ID) {
-		return k, usageError{"PERMAFROST_ACCESS_KEY_ID must be 16 to 128 upper-case letters and digits"}
-	}
-	if len(k.Secret) < 16 {
-		return k, usageError{"PERMAFROST_SECRET_ACCESS_KEY must be at least 16 characters"}
-	}
 	if k.AccountID == "" {
 		k.AccountID = devkey.AccountID
-	} else if !accountIDPattern.MatchString(k.AccountID) {
-		return k, usageError{fmt.Sprintf("PERMAFROST_ACCOUNT_ID must be 12 digits, not %q", k.AccountID)}
 	}
-	return k, nil
+	return k, checkEnvKey(k)
 }
 
 // ensureDevKey creates the --dev key unless it exists; an existing key
 // stays as stored. It returns no first key: runServe prints the --dev key
 // at every start (printDev).
-func ensureDevKey(ctx context.Context, meta glacier.IdentityStore, log *slog.Logger) (*glacier.AccessKey, error) {
-	k, err := devKeyFromEnv()
+func ensureDevKey(ctx context.Context, svc *glacier.Service, log *slog.Logger) (*glacier.AccessKey, error) {
+	want, err := devKeyFromEnv()
 	if err != nil {
 		return nil, err
 	}
-	existing, err := meta.GetAccessKey(ctx, k.ID)
-	if err == nil {
-		if existing.Secret != k.Secret {
-			log.Warn("the --dev access key already exists with another secret; keeping the stored key", "access_key_id", k.ID)
-		}
-		return nil, nil
-	}
-	if !glacier.IsNotFound(err) {
+	k, _, err := svc.EnsureAccessKey(ctx, want)
+	if err != nil {
 		return nil, err
 	}
-	if err := ensureAccount(ctx, meta, k.AccountID); err != nil {
-		return nil, err
-	}
-	k.CreatedAt = time.Now().UTC()
-	if err := meta.CreateAccessKey(ctx, k); err != nil && glacier.KindOf(err) != glacier.KindConflict {
-		return nil, err
+	if k.Secret != want.Secret {
+		log.Warn("the --dev access key already exists with another secret; keeping the stored key", "access_key_id", k.ID)
 	}
 	return nil, nil
 }
@@ -120,7 +101,7 @@ func (m *Main) printDev(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	k, err := m.stores.meta.GetAccessKey(ctx, want.ID)
+	k, err := m.service.AccessKey(ctx, want.ID)
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -135,9 +134,9 @@ func (o *importOpts) check() error {
 		return usageError{"import: --vault is required"}
 	case o.sourceRegion == "":
 		return usageError{"import: --source-region is required"}
-	case !accountIDPattern.MatchString(o.toAccount):
+	case !glacier.ValidAccountID(o.toAccount):
 		return usageError{fmt.Sprintf("import: --to-account-id must be 12 digits, not %q", o.toAccount)}
-	case o.sourceAccount != "-" && !accountIDPattern.MatchString(o.sourceAccount):
+	case o.sourceAccount != "-" && !glacier.ValidAccountID(o.sourceAccount):
 		return usageError{fmt.Sprintf("import: --source-account-id must be 12 digits or -, not %q", o.sourceAccount)}
 	case o.tier != "Bulk" && o.tier != "Standard" && o.tier != "Expedited":
 		return usageError{fmt.Sprintf("import: --tier must be Bulk, Standard or Expedited, not %q", o.tier)}
@@ -162,7 +161,6 @@ type importer struct {
 
 	src       *awsglacier.Client
 	svc       *glacier.Service
-	meta      metaStore
 	root      *glacier.Caller
 	srcARN    string // the source vault's ARN
 	srcAcct   string
@@ -198,8 +196,8 @@ func (imp *importer) run(ctx context.Context, sf storeFlags) error {
 		return fmt.Errorf("import: describing the source vault %s: %w", o.vault, err)
 	}
 	imp.srcARN = aws.ToString(dv.VaultARN)
-	if parts := strings.Split(imp.srcARN, ":"); len(parts) >= 6 {
-		imp.srcRegion, imp.srcAcct = parts[3], parts[4]
+	if region, acct, _, ok := glacier.ParseVaultARN(imp.srcARN); ok {
+		imp.srcRegion, imp.srcAcct = region, acct
 	}
 
 	// The destination.
@@ -216,24 +214,23 @@ func (imp *importer) run(ctx context.Context, sf storeFlags) error {
 		return err
 	}
 	defer st.Close()
-	imp.meta = st.meta
 	var ok bool
 	if imp.progressStore, ok = st.meta.(importProgress); !ok {
 		return fmt.Errorf("import: the metadata store cannot record an import's progress")
 	}
-	if _, err := st.meta.GetAccount(ctx, o.toAccount); err != nil {
-		if glacier.IsNotFound(err) {
-			return fmt.Errorf("import: account %s does not exist here; create it with `permafrost accounts create --account-id %s`", o.toAccount, o.toAccount)
-		}
-		return err
-	}
-	imp.dstRegion, _ = st.meta.GetSetting(ctx, regionSetting)
+	imp.dstRegion, _ = glacier.InstallationRegion(ctx, st.meta)
 	if imp.dstRegion == "" {
 		imp.dstRegion = DefaultConfig().Region
 	}
 	imp.svc = &glacier.Service{Stores: st.serviceStores(false), Blobs: st.blobs, Clock: clock.Real{}, Region: imp.dstRegion,
 		Logger: slog.New(slog.NewTextHandler(imp.errOut, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	imp.root = &glacier.Caller{Principal: glacier.RootPrincipal(o.toAccount, "")}
+	if _, err := imp.svc.Account(ctx, o.toAccount); err != nil {
+		if glacier.IsNotFound(err) {
+			return fmt.Errorf("import: account %s does not exist here; create it with `permafrost accounts create --account-id %s`", o.toAccount, o.toAccount)
+		}
+		return err
+	}
 	h := sha256.Sum256([]byte(strings.Join([]string{o.endpoint, o.sourceRegion, imp.srcARN, o.toAccount, o.toVault}, "\n")))
 	imp.stateKey = hex.EncodeToString(h[:16])
 
@@ -503,26 +500,13 @@ func (imp *importer) plan(ctx context.Context, inv *importInventory) ([]glacier.
 	return todo, nil
 }
 
-// arnPattern finds ARNs: partition, service, region, account.
-var arnPattern = regexp.MustCompile(`arn:(aws[a-z-]*):([a-z0-9-]+):([a-z0-9-]*):([0-9]{12}):`)
-
-// rewriteARNs rewrites ARNs naming the source account (and its region)
-// to the destination's; other accounts' ARNs are kept.
+// rewriteARNs moves the ARNs of a copied document from the source
+// account, region and vault to the destination's.
 func (imp *importer) rewriteARNs(s string) string {
-	s = arnPattern.ReplaceAllStringFunc(s, func(m string) string {
-		p := arnPattern.FindStringSubmatch(m)
-		if p[4] != imp.srcAcct {
-			return m
-		}
-		region := p[3]
-		if region == imp.srcRegion {
-			region = imp.dstRegion
-		}
-		return "arn:" + p[1] + ":" + p[2] + ":" + region + ":" + imp.o.toAccount + ":"
-	})
-	// Vault ARNs name the vault: the destination's may be named otherwise.
-	return strings.ReplaceAll(s, "arn:aws:glacier:"+imp.dstRegion+":"+imp.o.toAccount+":vaults/"+imp.o.vault+`"`,
-		"arn:aws:glacier:"+imp.dstRegion+":"+imp.o.toAccount+":vaults/"+imp.o.toVault+`"`)
+	return glacier.ARNMove{
+		FromAccount: imp.srcAcct, FromRegion: imp.srcRegion, FromVault: imp.o.vault,
+		ToAccount: imp.o.toAccount, ToRegion: imp.dstRegion, ToVault: imp.o.toVault,
+	}.Rewrite(s)
 }
 
 // copyVault creates the destination vault and copies tags, the access
@@ -586,24 +570,13 @@ func (imp *importer) copyLock(ctx context.Context) error {
 		return fmt.Errorf("import: reading the source's vault lock: %w", err)
 	}
 	policy := imp.rewriteARNs(aws.ToString(l.Policy))
-	cur, err := imp.meta.GetLock(ctx, o.toAccount, o.toVault)
+	copied, err := imp.svc.CopyVaultLock(ctx, imp.root, o.toAccount, o.toVault, policy)
 	if err != nil {
-		return err
+		return fmt.Errorf("import: %w", err)
 	}
-	if cur != nil && cur.State == glacier.LockLocked {
-		if cur.Policy != policy {
-			return fmt.Errorf("import: vault %s is already locked with another lock policy; the source's lock was not copied", o.toVault)
-		}
-		return nil
+	if copied {
+		imp.event("lock", "vault "+o.toVault+" is now Locked with the source's lock policy", nil)
 	}
-	id, err := imp.svc.InitiateVaultLock(ctx, imp.root, o.toAccount, o.toVault, policy)
-	if err != nil {
-		return fmt.Errorf("import: copying the vault lock: %w", err)
-	}
-	if err := imp.svc.CompleteVaultLock(ctx, imp.root, o.toAccount, o.toVault, id); err != nil {
-		return fmt.Errorf("import: completing the vault lock: %w", err)
-	}
-	imp.event("lock", "vault "+o.toVault+" is now Locked with the source's lock policy", nil)
 	return nil
 }
 

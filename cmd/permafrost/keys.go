@@ -42,7 +42,7 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err := parseFlags(fs, args[1:]); err != nil {
 			return err
 		}
-		if !accountIDPattern.MatchString(accountID) {
+		if !glacier.ValidAccountID(accountID) {
 			return usageError{"--account-id must be a 12-digit account id"}
 		}
 		st, err := openMetaStore(ctx, sf)
@@ -50,12 +50,9 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return err
 		}
 		defer st.Close()
-		k := newAccessKey(accountID, "", time.Now().UTC())
-		if err := st.meta.CreateAccessKey(ctx, k); err != nil {
-			if glacier.IsNotFound(err) {
-				return fmt.Errorf("account %s does not exist (create it with: permafrost accounts create --account-id %s)", accountID, accountID)
-			}
-			return err
+		k, err := operatorService(st).CreateAccessKey(ctx, accountID)
+		if err != nil {
+			return withCreateAccountHint(err, accountID)
 		}
 		return printCredential(stdout, k, asJSON)
 	case "list":
@@ -69,7 +66,7 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return err
 		}
 		defer st.Close()
-		keys, err := st.meta.ListAccessKeys(ctx, accountID)
+		keys, err := operatorService(st).ListAccessKeys(ctx, accountID)
 		if err != nil {
 			return err
 		}
@@ -105,10 +102,7 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return err
 		}
 		defer st.Close()
-		if err := st.meta.DeleteAccessKey(ctx, fs.Arg(0)); err != nil {
-			if glacier.IsNotFound(err) {
-				return fmt.Errorf("access key %s does not exist", fs.Arg(0))
-			}
+		if err := operatorService(st).DeleteAccessKey(ctx, fs.Arg(0)); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "deleted access key %s\n", fs.Arg(0))
@@ -117,4 +111,13 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprint(stderr, keysUsage)
 		return usageError{fmt.Sprintf("unknown keys subcommand %q", args[0])}
 	}
+}
+
+// withCreateAccountHint adds to a missing account's error the command
+// that creates it.
+func withCreateAccountHint(err error, accountID string) error {
+	if glacier.IsNotFound(err) {
+		return fmt.Errorf("%w (create it with: permafrost accounts create --account-id %s)", err, accountID)
+	}
+	return err
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/permafrost/permafrost/internal/glacier"
 	"github.com/permafrost/permafrost/internal/policy"
@@ -87,7 +86,7 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return usageError{"give --vault-arn or --account-id and --vault, not both"}
 		}
 		var ok bool
-		if region, accountID, vault, ok = splitVaultARN(vaultARN); !ok {
+		if region, accountID, vault, ok = glacier.ParseVaultARN(vaultARN); !ok {
 			return usageError{fmt.Sprintf("--vault-arn %q is not a vault ARN (arn:aws:glacier:REGION:ACCOUNT:vaults/NAME)", vaultARN)}
 		}
 	}
@@ -112,7 +111,7 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		opt.Region = region
 		doc, opt.Lock, opt.Kind = l.Policy, true, policy.ResourcePolicy
-		source = fmt.Sprintf("lock policy of arn:aws:glacier:%s:%s:vaults/%s (%s)", region, accountID, vault, l.State)
+		source = fmt.Sprintf("lock policy of %s (%s)", glacier.VaultARN(region, accountID, vault), l.State)
 	case "-":
 		b, err := io.ReadAll(io.LimitReader(os.Stdin, 1<<20))
 		if err != nil {
@@ -156,16 +155,6 @@ func parseFlagsAndFile(fs *flag.FlagSet, args []string) (string, error) {
 		}
 		file, args = fs.Arg(0), fs.Args()[1:]
 	}
-}
-
-// splitVaultARN splits arn:aws:glacier:REGION:ACCOUNT:vaults/NAME.
-func splitVaultARN(arn string) (region, account, vault string, ok bool) {
-	seg := strings.SplitN(arn, ":", 6)
-	if len(seg) != 6 || seg[0] != "arn" || seg[2] != "glacier" || seg[3] == "" || !accountIDPattern.MatchString(seg[4]) {
-		return "", "", "", false
-	}
-	vault, ok = strings.CutPrefix(seg[5], "vaults/")
-	return seg[3], seg[4], vault, ok && vault != ""
 }
 
 // storedLock reads the vault's lock record from the installation.

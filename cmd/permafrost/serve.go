@@ -439,7 +439,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if m.Config.Dev {
 		bootstrap = ensureDevKey // dev.go: the well-known key, printed by runServe
 	}
-	firstKey, err := bootstrap(ctx, st.meta, m.logger)
+	firstKey, err := bootstrap(ctx, m.service, m.logger)
 	if err != nil {
 		st.Close()
 		return err

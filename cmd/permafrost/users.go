@@ -2,13 +2,10 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base32"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
-	"regexp"
 	"text/tabwriter"
 	"time"
 
@@ -25,9 +22,6 @@ its identity policy (the IAM policy language, without Principal). A user
 without an identity policy allowing an action is denied it, as in IAM.
 delete removes the user and its access keys.
 `
-
-// userNamePattern is IAM's rule for user names.
-var userNamePattern = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,64}$`)
 
 // userOutput is the --json form of a user (with its key when created).
 type userOutput struct {
@@ -75,10 +69,10 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
-	if !accountIDPattern.MatchString(accountID) {
+	if !glacier.ValidAccountID(accountID) {
 		return usageError{"--account-id must be a 12-digit account id"}
 	}
-	if args[0] != "list" && !userNamePattern.MatchString(name) {
+	if args[0] != "list" && !glacier.ValidUserName(name) {
 		return usageError{"--name must be 1 to 64 characters of letters, digits and +=,.@_-"}
 	}
 
@@ -100,32 +94,23 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer st.Close()
 
+	svc := operatorService(st)
 	switch args[0] {
 	case "create":
-		now := time.Now().UTC()
-		u := glacier.User{AccountID: accountID, Name: name, UserID: newUserID(), Policy: policy, CreatedAt: now}
-		switch err := st.meta.CreateUser(ctx, u); {
-		case glacier.IsNotFound(err):
-			return fmt.Errorf("account %s does not exist (create it with: permafrost accounts create --account-id %s)", accountID, accountID)
-		case glacier.KindOf(err) == glacier.KindConflict:
-			return fmt.Errorf("user %s already exists in account %s", name, accountID)
-		case err != nil:
-			return err
-		}
-		k := newAccessKey(accountID, name, now)
-		if err := st.meta.CreateAccessKey(ctx, k); err != nil {
-			return err
+		u, k, err := svc.CreateUser(ctx, accountID, name, policy)
+		if err != nil {
+			return withCreateAccountHint(err, accountID)
 		}
 		if asJSON {
 			out := userJSON(u)
 			out.AccessKeyID, out.SecretAccessKey = k.ID, k.Secret
 			return json.NewEncoder(stdout).Encode(out)
 		}
-		fmt.Fprintf(stdout, "# user %s (%s) in account %s; the secret is shown only once:\n", name, userARN(u), accountID)
-		_, err := fmt.Fprintf(stdout, "export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s\n", k.ID, k.Secret)
+		fmt.Fprintf(stdout, "# user %s (%s) in account %s; the secret is shown only once:\n", name, glacier.UserARN(u.AccountID, u.Name), accountID)
+		_, err = fmt.Fprintf(stdout, "export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s\n", k.ID, k.Secret)
 		return err
 	case "list":
-		users, err := st.meta.ListUsers(ctx, accountID)
+		users, err := svc.ListUsers(ctx, accountID)
 		if err != nil {
 			return err
 		}
@@ -143,10 +128,7 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return tw.Flush()
 	default: // delete
-		if err := st.meta.DeleteUser(ctx, accountID, name); err != nil {
-			if glacier.IsNotFound(err) {
-				return fmt.Errorf("user %s does not exist in account %s", name, accountID)
-			}
+		if err := svc.DeleteUser(ctx, accountID, name); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "deleted user %s and its access keys\n", name)
@@ -154,17 +136,7 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 }
 
-func userARN(u glacier.User) string { return "arn:aws:iam::" + u.AccountID + ":user/" + u.Name }
-
 func userJSON(u glacier.User) userOutput {
-	return userOutput{AccountID: u.AccountID, UserName: u.Name, UserID: u.UserID, ARN: userARN(u),
+	return userOutput{AccountID: u.AccountID, UserName: u.Name, UserID: u.UserID, ARN: glacier.UserARN(u.AccountID, u.Name),
 		HasPolicy: u.Policy != "", CreatedAt: u.CreatedAt.Format(time.RFC3339)}
-}
-
-// newUserID returns an AWS-shaped unique user id: AIDA and 17 base32
-// characters.
-func newUserID() string {
-	b := make([]byte, 11)
-	rand.Read(b)
-	return "AIDA" + base32.StdEncoding.EncodeToString(b)[:17]
 }

@@ -105,12 +105,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, o op) (*ca
 			return nil, err
 		}
 	}
-	p := glacier.RootPrincipal(key.AccountID, key.ID)
-	if key.UserName != "" {
-		p.Type = glacier.PrincipalUser
-		p.UserName = key.UserName
-		p.ARN = "arn:aws:iam::" + key.AccountID + ":user/" + key.UserName
-	}
+	p := glacier.KeyPrincipal(key)
 	host, _, _ := net.SplitHostPort(r.RemoteAddr)
 	c.caller = &glacier.Caller{
 		Principal:       p,

@@ -278,6 +278,24 @@ var authTable = []authCase{
 	{method: "RetentionStatus", notOperation: "operator tool (permafrost compliance): reports retention progress"},
 	{method: "ApplyRetention", notOperation: "follows an authorized CompleteVaultLock (and the operator tool): extends object-lock retention on the blob store"},
 	{method: "ResumeRetention", notOperation: "server start-up: resumes retention work of locks completed before a restart"},
+	// Identity administration: operator use cases (permafrost accounts,
+	// keys, users, the first-start and --dev keys). They take no caller:
+	// whoever can open the stores administers identities; no API request
+	// reaches them.
+	{method: "CreateAccount", notOperation: "operator use case (permafrost accounts create); no API request reaches it"},
+	{method: "Account", notOperation: "operator use case (import's account check); no API request reaches it"},
+	{method: "ListAccounts", notOperation: "operator use case (permafrost accounts list); no API request reaches it"},
+	{method: "EnsureAccount", notOperation: "operator use case (server start-up keys); no API request reaches it"},
+	{method: "CreateAccessKey", notOperation: "operator use case (permafrost keys create); no API request reaches it"},
+	{method: "AccessKey", notOperation: "operator use case (permafrost keys); no API request reaches it"},
+	{method: "ListAccessKeys", notOperation: "operator use case (permafrost keys list, the start-up banner); no API request reaches it"},
+	{method: "DeleteAccessKey", notOperation: "operator use case (permafrost keys delete); no API request reaches it"},
+	{method: "EnsureAccessKey", notOperation: "server start-up: the key given in the environment or by --dev"},
+	{method: "CreateFirstAccessKey", notOperation: "server start-up: the first key of an installation without any"},
+	{method: "CreateUser", notOperation: "operator use case (permafrost users create); no API request reaches it"},
+	{method: "ListUsers", notOperation: "operator use case (permafrost users list); no API request reaches it"},
+	{method: "DeleteUser", notOperation: "operator use case (permafrost users delete); no API request reaches it"},
+	{method: "CopyVaultLock", notOperation: "operator tool (permafrost import --copy-lock) with direct store access; takes no caller"},
 }
 
 // deniedCallers are callers without permission on the owner's resources.

@@ -160,7 +160,7 @@ func (s *Service) retrievalAccess(c *Caller, action, accountID string) Access {
 		Caller:    c,
 		Action:    "glacier:" + action,
 		AccountID: accountID,
-		Resource:  "arn:aws:glacier:" + s.Region + ":" + accountID + ":policies/retrieval-limit-policy",
+		Resource:  RetrievalPolicyARN(s.Region, accountID),
 		Now:       s.Clock.Now(),
 	}
 }

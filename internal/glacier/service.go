@@ -113,7 +113,7 @@ func (s *Service) logger() *slog.Logger {
 
 // VaultARN returns the ARN of a vault in this server's region.
 func (s *Service) VaultARN(accountID, name string) string {
-	return "arn:aws:glacier:" + s.Region + ":" + accountID + ":vaults/" + name
+	return VaultARN(s.Region, accountID, name)
 }
 
 // vaultNotFound is the error AWS gives for a missing vault.

@@ -60,6 +60,9 @@ type Stores struct {
 // authorization (GetUser) read it on every request; the operator's use
 // cases write it.
 type IdentityStore interface {
+	// CreateAccountWithKey, CreateUserWithKey: see IdentityCreator
+	// (identitystore.go).
+	IdentityCreator
 	// CreateAccount adds an account; KindConflict if the id exists.
 	CreateAccount(ctx context.Context, a Account) error
 	// GetAccount returns the account; KindNotFound if it does not exist.
@@ -340,6 +343,8 @@ type SettingStore interface {
 	GetSetting(ctx context.Context, key string) (string, error)
 	// PutSetting creates or replaces a setting.
 	PutSetting(ctx context.Context, key, value string) error
+	// CreateSetting: see SettingCreator (region.go).
+	SettingCreator
 }
 
 // VaultPolicies is what authorization reads about a vault.

@@ -45,7 +45,7 @@ func RootPrincipal(accountID, keyID string) Principal {
 	return Principal{
 		AccountID: accountID,
 		Type:      PrincipalRoot,
-		ARN:       "arn:aws:iam::" + accountID + ":root",
+		ARN:       AccountRootARN(accountID),
 		KeyID:     keyID,
 	}
 }

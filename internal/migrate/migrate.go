@@ -52,9 +52,9 @@ type Stats struct {
 // Settings the migration copies besides per-account ones.
 var globalSettings = []string{"test_clock_offset_ns", regionSetting}
 
-// regionSetting is the installation's region (cmd/permafrost's region.go):
-// the target must not already be fixed to another one.
-const regionSetting = "region"
+// regionSetting is the installation's region (glacier.RegionSetting): the
+// target must not already be fixed to another one.
+const regionSetting = glacier.RegionSetting
 
 // Run copies src into dst. Progress is logged to log.
 func Run(ctx context.Context, src, dst Stores, log *slog.Logger) (Stats, error) {

@@ -61,6 +61,7 @@ var sections = []struct {
 		{"AccessKeys", testAccessKeys},
 		{"Users", testUsers},
 		{"DeleteUser", testDeleteUser},
+		{"IdentityCreator", testIdentityCreator}, // identitycreate.go
 	}},
 	{"VaultStore", []test{ // vaults.go
 		{"CreateVault", testCreateVault},
