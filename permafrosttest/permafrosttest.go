@@ -188,7 +188,12 @@ func start(dir string, opts ...Option) (_ *Server, stop func(), err error) {
 		return nil, nil, err
 	}
 
-	clk := clock.NewTest(0)
+	// The clock starts at real time each start: nothing keeps its offset.
+	clk, err := clock.OpenStored(ctx, nil, false, logger)
+	if err != nil {
+		meta.Close()
+		return nil, nil, err
+	}
 	svc := &glacier.Service{
 		Meta: meta, Blobs: blobs, Clock: clk, Region: o.region, Logger: logger,
 		JobDelays: map[string]time.Duration{
@@ -206,13 +211,10 @@ func start(dir string, opts ...Option) (_ *Server, stop func(), err error) {
 	signer := &notify.Signer{Store: meta}
 	notifier := &notify.Deliverer{Outbox: meta, Endpoints: o.sns, Logger: logger, Now: clk.Now, Signer: signer}
 	svc.Wake, svc.Notify = scheduler.Wake, notifier.Wake
+	clk.Notify(scheduler) // an advance completes what became due
 	handler := (&api.Server{
 		Service: svc, Keys: meta, Region: o.region, Logger: logger,
 		TestClock: clk,
-		SaveClock: func(context.Context, time.Duration) error {
-			scheduler.Wake() // whatever became due completes now
-			return nil
-		},
 		SNS: signer,
 	}).Handler()
 
