@@ -206,16 +206,16 @@ func start(dir string, opts ...Option) (_ *Server, stop func(), err error) {
 		InventoryInterval:   o.inventoryInterval,
 		ExpeditedSharedPool: -1,
 	}
-	svc.JobMessage = api.JobMessage(svc)
 	scheduler := jobs.New(svc, 0, logger)
 	signer := &notify.Signer{Store: meta}
 	notifier := &notify.Deliverer{Outbox: meta, Endpoints: o.sns, Logger: logger, Now: clk.Now, Signer: signer}
-	svc.Wake, svc.Notify = scheduler.Wake, notifier.Wake
+	notifier.JobMessage = api.JobMessage(svc) // the wire message, rendered at delivery
+	svc.Scheduler, svc.Notifier = scheduler, notifier
 	clk.Notify(scheduler) // an advance completes what became due
 	handler := (&api.Server{
 		Service: svc, Keys: meta, Region: o.region, Logger: logger,
 		TestClock: clk,
-		SNS: signer,
+		SNS:       signer,
 	}).Handler()
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

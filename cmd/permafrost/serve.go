@@ -392,7 +392,6 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		TopicAccounts:       endpoints.Accounts,
 		UploadIdleTimeout:   m.Config.UploadIdleTimeout,
 	}
-	m.service.JobMessage = api.JobMessage(m.service)
 	if m.service.SelectOutput, err = m.openSelectOutput(ctx); err != nil {
 		st.Close()
 		return err
@@ -402,7 +401,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	// a notification is due at its job's completion time.
 	m.signer = &notify.Signer{Store: st.meta}
 	m.notifier = &notify.Deliverer{Outbox: st.meta, Endpoints: endpoints.Endpoints, Logger: m.logger, Now: clk.Now, Signer: m.signer}
-	m.service.Wake, m.service.Notify = m.scheduler.Wake, m.notifier.Wake
+	// The domain queues finished jobs; the wire message (the DescribeJob
+	// JSON) is rendered at the edge.
+	m.notifier.JobMessage = api.JobMessage(m.service)
+	m.service.Scheduler, m.service.Notifier = m.scheduler, m.notifier
 	if testClock != nil {
 		testClock.Notify(m.scheduler) // an advance completes what became due
 	}

@@ -97,8 +97,8 @@ func (s *Service) finishJob(ctx context.Context, j Job) error {
 	if KindOf(err) == KindConflict {
 		return nil // finished elsewhere, or the vault is gone
 	}
-	if err == nil && s.Notify != nil {
-		s.Notify()
+	if err == nil && s.Notifier != nil {
+		s.Notifier.Wake()
 	}
 	return err
 }
@@ -128,10 +128,10 @@ func (s *Service) jobNotifications(ctx context.Context, j Job) []Notification {
 		s.logger().Warn("not notifying a topic of another account", "job", j.ID, "topic", t, "account", j.AccountID)
 		return true
 	})
-	if len(topics) == 0 || s.JobMessage == nil {
+	if len(topics) == 0 {
 		return nil
 	}
-	msg := s.JobMessage(j)
+	msg := JobEventMessage(j) // rendered for the wire at delivery
 	notes := make([]Notification, len(topics))
 	for i, t := range topics {
 		notes[i] = Notification{
@@ -282,7 +282,7 @@ func (s *Service) takeInventory(ctx context.Context, v Vault) error {
 // delay the job is finished before InitiateJob returns, so development
 // setups (--job-delays none) see it complete at once.
 func (s *Service) wakeScheduler() {
-	if s.Wake != nil {
-		s.Wake()
+	if s.Scheduler != nil {
+		s.Scheduler.Wake()
 	}
 }

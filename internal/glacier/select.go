@@ -42,6 +42,10 @@ type SelectOutput interface {
 	// Put stores body under key in loc's bucket with loc's storage class,
 	// tags, metadata, encryption and ACL (where the target supports them).
 	Put(ctx context.Context, loc S3Location, key string, body []byte) error
+	// PutJobDescription stores job.txt in the job's folder
+	// (<OutputPath>job.txt, with Put's settings): the job as DescribeJob
+	// describes it, a wire form the edge renders.
+	PutJobDescription(ctx context.Context, j Job) error
 }
 
 // SelectParameters is the select job's query and formats. The select
@@ -338,7 +342,7 @@ func (s *Service) initiateSelectJob(ctx context.Context, c *Caller, j Job, r Job
 
 	// job.txt is written before the job exists: a bucket that does not
 	// take writes is reported now, as AWS reports permission problems.
-	if err := s.putSelectObject(ctx, j, "job.txt", []byte(s.selectJobText(j))); err != nil {
+	if err := s.SelectOutput.PutJobDescription(ctx, j); err != nil {
 		return Job{}, Errorf(KindInvalidParameter, "Invalid OutputLocation: writing %sjob.txt to bucket %s failed: %v", j.OutputPath(), j.Select.OutputLocation.S3.BucketName, err)
 	}
 	audit.Note(ctx, "jobId", j.ID)
@@ -352,14 +356,6 @@ func (s *Service) initiateSelectJob(ctx context.Context, c *Caller, j Job, r Job
 	// a large archive takes a while.
 	s.wakeScheduler()
 	return j, nil
-}
-
-func (s *Service) selectJobText(j Job) string {
-	if s.JobMessage != nil {
-		return s.JobMessage(j) + "\n"
-	}
-	b, _ := json.Marshal(struct{ JobId, ArchiveId string }{j.ID, j.ArchiveID})
-	return string(b) + "\n"
 }
 
 func (s *Service) putSelectObject(ctx context.Context, j Job, name string, body []byte) error {
