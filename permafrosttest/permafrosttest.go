@@ -207,6 +207,11 @@ func start(dir string, opts ...Option) (_ *Server, stop func(), err error) {
 		ExpeditedSharedPool: -1,
 	}
 	scheduler := jobs.New(svc, 0, logger)
+	scheduler.Clock = clk // housekeeping is due on the service clock
+	scheduler.Add(jobs.Task{Name: "upload-expiry", Every: glacier.UploadExpiryEvery, AtStart: true, Run: func(ctx context.Context) error {
+		_, err := svc.ExpireIdleUploads(ctx)
+		return err
+	}})
 	signer := &notify.Signer{Store: meta}
 	notifier := &notify.Deliverer{Outbox: meta, Endpoints: o.sns, Logger: logger, Now: clk.Now, Signer: signer}
 	notifier.JobMessage = api.JobMessage(svc) // the wire message, rendered at delivery

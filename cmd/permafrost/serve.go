@@ -410,7 +410,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 
 	// Anything an interrupted process left behind is removed in the
-	// background once the server listens (housekeepingLoop): only the
+	// background once the server listens (scheduleHousekeeping): only the
 	// recorded blob intents are examined, never the whole store.
 	m.startedAt = time.Now()
 
@@ -468,17 +468,12 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	bg, stop := context.WithCancel(context.Background())
 	m.stop = stop
 	m.done = make(chan struct{})
-	go m.housekeepingLoop(bg)
+	m.scheduleHousekeeping() // housekeeping.go: on the scheduler, service clock
 	m.workers.Add(2)
-	go func() { defer m.workers.Done(); m.scheduler.Run(bg) }()
+	go func() { defer m.workers.Done(); defer close(m.done); m.scheduler.Run(bg) }()
 	go func() { defer m.workers.Done(); m.notifier.Run(bg) }()
 	m.startCompliance(bg)
 	m.startDiskReserve(bg)
-	m.workers.Add(1)
-	go func() {
-		defer m.workers.Done()
-		m.service.ScrubLoop(bg, m.Config.ScrubInterval, m.Config.ScrubRate, m.scrubHooks())
-	}()
 	if m.metrics != nil {
 		m.startMetrics(m.metricsLn)
 	}

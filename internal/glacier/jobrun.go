@@ -15,8 +15,10 @@ import (
 // to run on several nodes at once: FinishJob only ends a job that is still
 // in progress, so a job completes (and notifies) exactly once.
 
-// RunDueWork completes due jobs, takes due inventory snapshots, forgets
-// expired jobs and discards idle multipart uploads. It returns how many jobs it finished.
+// RunDueWork completes due jobs, takes due inventory snapshots and forgets
+// expired jobs. It returns how many jobs it finished. (Idle multipart
+// uploads are discarded by the scheduler's upload-expiry task:
+// ExpireIdleUploads.)
 func (s *Service) RunDueWork(ctx context.Context) (int, error) {
 	if s.InventoryInterval > 0 {
 		if err := s.takeDueInventories(ctx); err != nil {
@@ -32,7 +34,6 @@ func (s *Service) RunDueWork(ctx context.Context) (int, error) {
 		return n, err
 	}
 	s.deleteBlobs(ctx, orphans)
-	s.expireIdleUploadsDue(ctx)
 	return n, nil
 }
 

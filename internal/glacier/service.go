@@ -12,7 +12,6 @@ package glacier
 import (
 	"context"
 	"log/slog"
-	"sync/atomic"
 	"time"
 )
 
@@ -87,7 +86,6 @@ type Service struct {
 
 	policies   policyCache
 	integrity  integrityStats
-	lastExpiry atomic.Int64 // service-clock ns of the last idle-upload look
 }
 
 func (s *Service) maxVaults() int {
