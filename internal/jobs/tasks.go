@@ -75,6 +75,10 @@ func (s *Scheduler) runTasks(ctx context.Context, wg *sync.WaitGroup) {
 		if t.running || now.Before(t.next) {
 			continue
 		}
+		if kept := s.keptNext(ctx, t); now.Before(kept) {
+			t.next = kept // another node sharing the settings ran it meanwhile
+			continue
+		}
 		t.running = true
 		t.next = now.Add(t.Every)
 		if t.StateKey != "" && s.Settings != nil {
@@ -104,15 +108,25 @@ func (s *Scheduler) runTasks(ctx context.Context, wg *sync.WaitGroup) {
 	}
 }
 
-// firstRun places a task's first run: Every after its kept last start,
-// else at once (AtStart) or Every from now.
-func (s *Scheduler) firstRun(ctx context.Context, t *task, now time.Time) time.Time {
+// keptNext is Every after the task's kept last start, or the zero time
+// when none is kept. Nodes sharing the settings share the schedule: each
+// looks again before it runs the task.
+func (s *Scheduler) keptNext(ctx context.Context, t *task) time.Time {
 	if t.StateKey != "" && s.Settings != nil {
 		if v, err := s.Settings.GetSetting(ctx, t.StateKey); err == nil && v != "" {
 			if last, err := time.Parse(time.RFC3339Nano, v); err == nil {
 				return last.Add(t.Every)
 			}
 		}
+	}
+	return time.Time{}
+}
+
+// firstRun places a task's first run: Every after its kept last start,
+// else at once (AtStart) or Every from now.
+func (s *Scheduler) firstRun(ctx context.Context, t *task, now time.Time) time.Time {
+	if kept := s.keptNext(ctx, t); !kept.IsZero() {
+		return kept
 	}
 	if t.AtStart {
 		return now
