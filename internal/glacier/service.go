@@ -84,8 +84,8 @@ type Service struct {
 	// activity before it is discarded; DefaultUploadIdleTimeout when 0.
 	UploadIdleTimeout time.Duration
 
-	policies   policyCache
-	integrity  integrityStats
+	policies  policyCache
+	integrity integrityStats
 }
 
 func (s *Service) maxVaults() int {
