@@ -35,6 +35,8 @@ type housekeepingState struct {
 //     grace;
 //   - every --reconcile-interval a full reconciliation at a bounded rate;
 //   - every glacier.UploadExpiryEvery the discarding of idle uploads;
+//   - at start and every --sweep-interval (1h when 0) the retention
+//     floors an interrupted process left half applied;
 //   - every --scrub-interval a scrub pass (its last start kept in the
 //     settings, so a restart does not start one early).
 //
@@ -57,6 +59,9 @@ func (m *Main) scheduleHousekeeping() {
 		_, err := m.service.ExpireIdleUploads(ctx)
 		return err
 	}})
+	// Retention floors whose applying an earlier process (of this node or
+	// another) left unfinished: at start, then every sweep interval.
+	s.Add(jobs.Task{Name: "retention", Every: every, AtStart: true, Run: m.service.ResumeRetention})
 	if m.Config.ScrubInterval > 0 && m.service.CanScrub() {
 		s.Add(jobs.Task{Name: "scrub", Every: m.Config.ScrubInterval, AtStart: true, StateKey: glacier.ScrubPassSetting, Run: func(ctx context.Context) error {
 			return m.service.ScrubPass(ctx, m.Config.ScrubInterval, m.Config.ScrubRate, m.scrubHooks())
