@@ -42,9 +42,15 @@ type SelectOutput interface {
 	// Put stores body under key in loc's bucket with loc's storage class,
 	// tags, metadata, encryption and ACL (where the target supports them).
 	Put(ctx context.Context, loc S3Location, key string, body []byte) error
+}
+
+// JobDescriptionWriter is a SelectOutput that writes a select job's
+// job.txt itself: the job as DescribeJob describes it, a wire form the
+// edge renders (internal/selectout with internal/api's renderer). With
+// other outputs job.txt holds the job and archive ids.
+type JobDescriptionWriter interface {
 	// PutJobDescription stores job.txt in the job's folder
-	// (<OutputPath>job.txt, with Put's settings): the job as DescribeJob
-	// describes it, a wire form the edge renders.
+	// (<OutputPath>job.txt, with Put's settings).
 	PutJobDescription(ctx context.Context, j Job) error
 }
 
@@ -342,7 +348,7 @@ func (s *Service) initiateSelectJob(ctx context.Context, c *Caller, j Job, r Job
 
 	// job.txt is written before the job exists: a bucket that does not
 	// take writes is reported now, as AWS reports permission problems.
-	if err := s.SelectOutput.PutJobDescription(ctx, j); err != nil {
+	if err := s.putJobDescription(ctx, j); err != nil {
 		return Job{}, Errorf(KindInvalidParameter, "Invalid OutputLocation: writing %sjob.txt to bucket %s failed: %v", j.OutputPath(), j.Select.OutputLocation.S3.BucketName, err)
 	}
 	audit.Note(ctx, "jobId", j.ID)
@@ -356,6 +362,15 @@ func (s *Service) initiateSelectJob(ctx context.Context, c *Caller, j Job, r Job
 	// a large archive takes a while.
 	s.wakeScheduler()
 	return j, nil
+}
+
+// putJobDescription writes the select job's job.txt.
+func (s *Service) putJobDescription(ctx context.Context, j Job) error {
+	if w, ok := s.SelectOutput.(JobDescriptionWriter); ok {
+		return w.PutJobDescription(ctx, j)
+	}
+	b, _ := json.Marshal(struct{ JobId, ArchiveId string }{j.ID, j.ArchiveID})
+	return s.putSelectObject(ctx, j, "job.txt", append(b, '\n'))
 }
 
 func (s *Service) putSelectObject(ctx context.Context, j Job, name string, body []byte) error {

@@ -108,7 +108,10 @@ type Writer struct {
 	log    *slog.Logger
 }
 
-var _ glacier.SelectOutput = (*Writer)(nil)
+var (
+	_ glacier.SelectOutput         = (*Writer)(nil)
+	_ glacier.JobDescriptionWriter = (*Writer)(nil)
+)
 
 // New builds the S3 client of c. Nothing is contacted until a job writes.
 func New(ctx context.Context, c Config, log *slog.Logger) (*Writer, error) {
