@@ -101,9 +101,6 @@ func (s *Scheduler) runTasks(ctx context.Context, wg *sync.WaitGroup) {
 				}
 			}
 			s.mu.Unlock()
-			if err != nil && t.Retry > 0 {
-				s.Wake() // no tick may come for a while; see about the retry then
-			}
 		}(t)
 	}
 }
