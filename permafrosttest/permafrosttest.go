@@ -188,7 +188,12 @@ func start(dir string, opts ...Option) (_ *Server, stop func(), err error) {
 		return nil, nil, err
 	}
 
-	clk := clock.NewTest(0)
+	// The clock starts at real time each start: nothing keeps its offset.
+	clk, err := clock.OpenStored(ctx, nil, false, logger)
+	if err != nil {
+		meta.Close()
+		return nil, nil, err
+	}
 	svc := &glacier.Service{
 		Stores: meta.Roles(), Blobs: blobs, Clock: clk, Region: o.region, Logger: logger,
 		JobDelays: map[string]time.Duration{
@@ -201,19 +206,21 @@ func start(dir string, opts ...Option) (_ *Server, stop func(), err error) {
 		InventoryInterval:   o.inventoryInterval,
 		ExpeditedSharedPool: -1,
 	}
-	svc.JobMessage = api.JobMessage(svc)
 	scheduler := jobs.New(svc, 0, logger)
+	scheduler.Clock = clk // housekeeping is due on the service clock
+	scheduler.Add(jobs.Task{Name: "upload-expiry", Every: glacier.UploadExpiryEvery, AtStart: true, Run: func(ctx context.Context) error {
+		_, err := svc.ExpireIdleUploads(ctx)
+		return err
+	}})
 	signer := &notify.Signer{Store: meta}
 	notifier := &notify.Deliverer{Outbox: meta, Endpoints: o.sns, Logger: logger, Now: clk.Now, Signer: signer}
-	svc.Wake, svc.Notify = scheduler.Wake, notifier.Wake
+	notifier.JobMessage = api.JobMessage(svc) // the wire message, rendered at delivery
+	svc.Scheduler, svc.Notifier = scheduler, notifier
+	clk.Notify(scheduler) // an advance completes what became due
 	handler := (&api.Server{
 		Service: svc, Keys: meta, Region: o.region, Logger: logger,
 		TestClock: clk,
-		SaveClock: func(context.Context, time.Duration) error {
-			scheduler.Wake() // whatever became due completes now
-			return nil
-		},
-		SNS: signer,
+		SNS:       signer,
 	}).Handler()
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -36,8 +36,7 @@ type compliance struct {
 	wg       sync.WaitGroup
 }
 
-// startCompliance starts anchoring the audit log and finishes applying
-// retention floors left unfinished by an earlier process.
+// startCompliance starts anchoring the audit log.
 func (m *Main) startCompliance(bg context.Context) {
 	if r, ok := m.stores.blobs.(glacier.Retainer); ok {
 		if on, mode := r.ObjectLock(); on {
@@ -55,27 +54,7 @@ func (m *Main) startCompliance(bg context.Context) {
 		go func() { defer m.compliance.wg.Done(); m.compliance.anchorer.Run(bg) }()
 	}
 	// Appliers interrupted by a crash (of this node or another) are
-	// finished at start and then every sweep interval.
-	every := m.Config.SweepInterval
-	if every <= 0 {
-		every = time.Hour
-	}
-	m.compliance.wg.Add(1)
-	go func() {
-		defer m.compliance.wg.Done()
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			if err := m.service.ResumeRetention(bg); err != nil && bg.Err() == nil {
-				m.logger.Error("resuming retention failed", "err", err)
-			}
-			select {
-			case <-bg.Done():
-				return
-			case <-t.C:
-			}
-		}
-	}()
+	// finished by the scheduler's "retention" task (scheduleHousekeeping).
 }
 
 // closeCompliance waits for the background work and writes the clean

@@ -193,7 +193,7 @@ func TestTestClockBounds(t *testing.T) {
 	}
 	// A store whose offset wrapped under an older version: the clock does
 	// not restart before the vaults it dated.
-	if err := ts2.stores.meta.PutSetting(context.Background(), clockOffsetSetting, strconv.FormatInt(-9_000_000_000_000_000_000, 10)); err != nil {
+	if err := ts2.stores.meta.PutSetting(context.Background(), clock.OffsetSetting, strconv.FormatInt(-9_000_000_000_000_000_000, 10)); err != nil {
 		t.Fatal(err)
 	}
 	ts2.Close()

@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/permafrost/permafrost/internal/glacier"
+	"github.com/permafrost/permafrost/internal/jobs"
 )
 
 // housekeepingState is what the health output reports about the removal
@@ -22,51 +24,69 @@ type housekeepingState struct {
 	reconciling   bool
 }
 
-// housekeepingLoop removes what interrupted uploads and deletes left, in
-// the background so that the server listens at once whatever it stores:
-// first the blob intents an earlier process left (on a store this process
-// owns, every intent recorded before it started; on stores shared with
-// other nodes, only intents older than glacier.SweepGrace, since another
-// node may be uploading), then every --sweep-interval the intents older
-// than the grace, and every --reconcile-interval a full reconciliation at
-// a bounded rate.
-func (m *Main) housekeepingLoop(ctx context.Context) {
-	defer close(m.done)
-	first := m.startedAt
-	if m.stores.shared || first.IsZero() {
-		first = time.Now().Add(-glacier.SweepGrace)
+// scheduleHousekeeping hands the periodic housekeeping to the scheduler,
+// which runs it on the service clock (so a test-clock advance runs what
+// became due):
+//   - the blob intents: first those an earlier process left (on a store
+//     this process owns, every intent recorded before it started; on
+//     stores shared with other nodes, only intents older than
+//     glacier.SweepGrace, since another node may be uploading), retried
+//     soon if that fails, then every --sweep-interval those older than the
+//     grace;
+//   - every --reconcile-interval a full reconciliation at a bounded rate;
+//   - every glacier.UploadExpiryEvery the discarding of idle uploads;
+//   - at start and every --sweep-interval (1h when 0) the retention
+//     floors an interrupted process left half applied;
+//   - every --scrub-interval a scrub pass (its last start kept in the
+//     settings, so a restart does not start one early).
+//
+// The server listens at once whatever it stores: all of it runs in the
+// background. Blob ages (intents, modification times) stay on real time,
+// the time uploads take: only when the passes run follows the service
+// clock.
+func (m *Main) scheduleHousekeeping() {
+	s := m.scheduler
+	s.Clock, s.Settings = m.service.Clock, m.stores.meta
+	every := m.Config.SweepInterval
+	if every <= 0 {
+		every = time.Hour // the start-up pass (and its retries) only
 	}
-	m.intentPass(ctx, first, true)
-
-	var sweep, reconcile <-chan time.Time
-	if m.Config.SweepInterval > 0 {
-		t := time.NewTicker(m.Config.SweepInterval)
-		defer t.Stop()
-		sweep = t.C
-	}
+	s.Add(jobs.Task{Name: "blob-intents", Every: every, AtStart: true, Retry: 10 * time.Second, Run: m.intentPass})
 	if m.Config.ReconcileInterval > 0 {
-		t := time.NewTicker(m.Config.ReconcileInterval)
-		defer t.Stop()
-		reconcile = t.C
+		s.Add(jobs.Task{Name: "reconcile", Every: m.Config.ReconcileInterval, Run: m.reconcilePass})
 	}
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-sweep:
-			m.intentPass(ctx, time.Now().Add(-glacier.SweepGrace), false)
-		case <-reconcile:
-			m.reconcilePass(ctx)
-		}
+	s.Add(jobs.Task{Name: "upload-expiry", Every: glacier.UploadExpiryEvery, AtStart: true, Run: func(ctx context.Context) error {
+		_, err := m.service.ExpireIdleUploads(ctx)
+		return err
+	}})
+	// Retention floors whose applying an earlier process (of this node or
+	// another) left unfinished: at start, then every sweep interval.
+	s.Add(jobs.Task{Name: "retention", Every: every, AtStart: true, Run: m.service.ResumeRetention})
+	if m.Config.ScrubInterval > 0 && m.service.CanScrub() {
+		s.Add(jobs.Task{Name: "scrub", Every: m.Config.ScrubInterval, AtStart: true, StateKey: glacier.ScrubPassSetting, Run: func(ctx context.Context) error {
+			return m.service.ScrubPass(ctx, m.Config.ScrubInterval, m.Config.ScrubRate, m.scrubHooks())
+		}})
 	}
 }
 
-// intentPass examines the intents recorded before olderThan.
-func (m *Main) intentPass(ctx context.Context, olderThan time.Time, startup bool) {
+// intentPass examines the blob intents: until the start-up pass has
+// succeeded, those an earlier process left; then those older than the
+// grace (none with --sweep-interval 0).
+func (m *Main) intentPass(ctx context.Context) error {
+	m.hk.mu.Lock()
+	startup := !m.hk.startupDone
+	m.hk.mu.Unlock()
+	olderThan := time.Now().Add(-glacier.SweepGrace)
+	switch {
+	case startup && !m.stores.shared && !m.startedAt.IsZero():
+		olderThan = m.startedAt
+	case !startup && m.Config.SweepInterval <= 0:
+		return nil
+	}
 	start := time.Now()
 	n, err := m.service.ProcessIntents(ctx, olderThan)
 	if ctx.Err() != nil {
-		return
+		return nil
 	}
 	m.hk.mu.Lock()
 	m.hk.lastPass, m.hk.lastRemoved, m.hk.lastErr = time.Now(), n, ""
@@ -78,22 +98,15 @@ func (m *Main) intentPass(ctx context.Context, olderThan time.Time, startup bool
 	m.hk.mu.Unlock()
 	switch {
 	case err != nil:
-		m.logger.Warn("housekeeping of blob intents failed; will retry", "err", err)
+		return fmt.Errorf("housekeeping of blob intents: %w", err)
 	case n > 0:
 		m.logger.Info("removed blobs left by interrupted uploads or deletes", "count", n, "took", time.Since(start).Round(time.Millisecond))
 	}
-	if err != nil && startup {
-		// Retry the start-up pass soon rather than at the next interval.
-		select {
-		case <-ctx.Done():
-		case <-time.After(10 * time.Second):
-			m.intentPass(ctx, olderThan, true)
-		}
-	}
+	return nil
 }
 
 // reconcilePass lists every blob at the configured rate.
-func (m *Main) reconcilePass(ctx context.Context) {
+func (m *Main) reconcilePass(ctx context.Context) error {
 	m.hk.mu.Lock()
 	m.hk.reconciling = true
 	m.hk.mu.Unlock()
@@ -107,10 +120,11 @@ func (m *Main) reconcilePass(ctx context.Context) {
 	m.hk.mu.Unlock()
 	switch {
 	case err != nil && ctx.Err() == nil:
-		m.logger.Warn("reconciliation of blobs against metadata failed", "err", err)
+		return fmt.Errorf("reconciliation of blobs against metadata: %w", err)
 	case err == nil:
 		m.logger.Info("reconciled blobs against metadata", "removed", n, "took", time.Since(start).Round(time.Millisecond))
 	}
+	return nil
 }
 
 // housekeepingInfo is the health output's "housekeeping".

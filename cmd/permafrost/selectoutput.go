@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/permafrost/permafrost/internal/api"
 	"github.com/permafrost/permafrost/internal/blob/s3"
 	"github.com/permafrost/permafrost/internal/glacier"
 	"github.com/permafrost/permafrost/internal/selectout"
@@ -33,6 +34,7 @@ func (m *Main) openSelectOutput(ctx context.Context) (glacier.SelectOutput, erro
 	if err != nil {
 		return nil, err
 	}
+	w.DescribeJob = api.JobMessage(m.service) // job.txt: the DescribeJob JSON
 	where := c.Endpoint
 	if where == "" {
 		where = "AWS S3 " + c.Region

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
@@ -358,20 +357,15 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 
 	var clk glacier.Clock = clock.Real{}
-	var testClock *clock.Test
+	var testClock *clock.Stored
 	if m.Config.TestClock {
-		offset, err := loadClockOffset(ctx, st.meta)
-		if err != nil {
+		// Kept in the settings, so a restart resumes it; nodes on one
+		// database share it.
+		if testClock, err = clock.OpenStored(ctx, st.meta, st.shared, m.logger); err != nil {
 			st.Close()
 			return err
 		}
-		testClock = clock.NewTest(offset)
 		clk = testClock
-		if st.shared {
-			// Nodes on one database share one test clock: every reading
-			// first catches up with the offset any node stored.
-			clk = sharedClock{testClock, st.meta, m.logger}
-		}
 	}
 	delays, _ := parseJobDelays(m.Config.JobDelays) // checked by Validate
 	endpoints, err := m.Config.snsEndpoints()
@@ -396,7 +390,6 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		TopicAccounts:       endpoints.Accounts,
 		UploadIdleTimeout:   m.Config.UploadIdleTimeout,
 	}
-	m.service.JobMessage = api.JobMessage(m.service)
 	if m.service.SelectOutput, err = m.openSelectOutput(ctx); err != nil {
 		st.Close()
 		return err
@@ -406,10 +399,16 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	// a notification is due at its job's completion time.
 	m.signer = &notify.Signer{Store: st.meta}
 	m.notifier = &notify.Deliverer{Outbox: st.meta, Endpoints: endpoints.Endpoints, Logger: m.logger, Now: clk.Now, Signer: m.signer}
-	m.service.Wake, m.service.Notify = m.scheduler.Wake, m.notifier.Wake
+	// The domain queues finished jobs; the wire message (the DescribeJob
+	// JSON) is rendered at the edge.
+	m.notifier.JobMessage = api.JobMessage(m.service)
+	m.service.Scheduler, m.service.Notifier = m.scheduler, m.notifier
+	if testClock != nil {
+		testClock.Notify(m.scheduler) // an advance completes what became due
+	}
 
 	// Anything an interrupted process left behind is removed in the
-	// background once the server listens (housekeepingLoop): only the
+	// background once the server listens (scheduleHousekeeping): only the
 	// recorded blob intents are examined, never the whole store.
 	m.startedAt = time.Now()
 
@@ -420,15 +419,12 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Logger:          m.logger,
 		MaxSkew:         m.Config.MaxSkew,
 		BodyIdleTimeout: m.Config.BodyIdleTimeout,
-		TestClock:       testClock,
-		SaveClock: func(ctx context.Context, offset time.Duration) error {
-			err := st.meta.PutSetting(ctx, clockOffsetSetting, strconv.FormatInt(int64(offset), 10))
-			m.scheduler.Wake() // whatever became due completes now
-			return err
-		},
-		SyncClock:                func() { clk.Now() },
+
 		SNS:                      m.signer,
 		MaxUnverifiedUploadBytes: m.Config.MaxUnverifiedUploadBytes,
+	}
+	if testClock != nil {
+		srv.TestClock = testClock
 	}
 	if !m.Config.noAudit {
 		srv.Audit, _ = st.meta.(api.AuditLog)
@@ -470,17 +466,12 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	bg, stop := context.WithCancel(context.Background())
 	m.stop = stop
 	m.done = make(chan struct{})
-	go m.housekeepingLoop(bg)
+	m.scheduleHousekeeping() // housekeeping.go: on the scheduler, service clock
 	m.workers.Add(2)
-	go func() { defer m.workers.Done(); m.scheduler.Run(bg) }()
+	go func() { defer m.workers.Done(); defer close(m.done); m.scheduler.Run(bg) }()
 	go func() { defer m.workers.Done(); m.notifier.Run(bg) }()
 	m.startCompliance(bg)
 	m.startDiskReserve(bg)
-	m.workers.Add(1)
-	go func() {
-		defer m.workers.Done()
-		m.service.ScrubLoop(bg, m.Config.ScrubInterval, m.Config.ScrubRate, m.scrubHooks())
-	}()
 	if m.metrics != nil {
 		m.startMetrics(m.metricsLn)
 	}
@@ -533,45 +524,6 @@ func (m *Main) Close() error {
 	return err
 }
 
-const clockOffsetSetting = "test_clock_offset_ns"
-
 // sharedSweepGrace is how old an unreferenced blob in a shared store must
 // be before the start-up sweep removes it: other nodes may be uploading.
 const sharedSweepGrace = glacier.SweepGrace
-
-// sharedClock is the test clock of a node that shares its database with
-// other nodes. It reads the stored offset on every call: the test clock is
-// for testing, where agreement between nodes matters more than speed.
-type sharedClock struct {
-	t    *clock.Test
-	meta glacier.SettingStore
-	log  *slog.Logger
-}
-
-func (c sharedClock) Now() time.Time {
-	if off, err := loadClockOffset(context.Background(), c.meta); err == nil {
-		c.t.AtLeast(off)
-	} else {
-		c.log.Warn("reading the shared test clock failed; using this node's", "err", err)
-	}
-	return c.t.Now()
-}
-
-// loadClockOffset reads the persisted test-clock offset, so that a
-// restarted server's clock does not move back.
-func loadClockOffset(ctx context.Context, meta glacier.SettingStore) (time.Duration, error) {
-	v, err := meta.GetSetting(ctx, clockOffsetSetting)
-	if err != nil || v == "" {
-		return 0, err
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("stored test clock offset %q: %w", v, err)
-	}
-	if n < 0 || n > int64(clock.MaxOffset) {
-		// Only an overflow (of a version without bounds) stores this: the
-		// clock had run beyond any bound, so it stays at the furthest.
-		return clock.MaxOffset, nil
-	}
-	return time.Duration(n), nil
-}

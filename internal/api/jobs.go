@@ -126,8 +126,10 @@ func JobDescription(svc *glacier.Service, j glacier.Job) GlacierJobDescription {
 	return d
 }
 
-// JobMessage returns the renderer of notification messages: the job's
-// DescribeJob JSON (data-plane.md §7).
+// JobMessage returns the renderer of a finished job's notification
+// message and of a select job's job.txt: the job's DescribeJob JSON
+// (data-plane.md §7). It is given to the edges that send them (the
+// notifier, the select output), never to the service.
 func JobMessage(svc *glacier.Service) func(glacier.Job) string {
 	return func(j glacier.Job) string {
 		b, err := json.Marshal(JobDescription(svc, j))

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/permafrost/permafrost/internal/audit"
-	"github.com/permafrost/permafrost/internal/clock"
 	"github.com/permafrost/permafrost/internal/glacier"
 )
 
@@ -42,14 +41,10 @@ type Server struct {
 	// request fails with RequestTimeoutException; 60 s when zero.
 	BodyIdleTimeout time.Duration
 
-	// TestClock, when set, enables POST /_permafrost/v1/clock. SaveClock
-	// persists the clock's new offset so a restart does not move it back.
-	TestClock *clock.Test
-	SaveClock func(ctx context.Context, offset time.Duration) error
-	// SyncClock, if set, is called before the test clock is read or
-	// advanced, so that a node catches up with a clock shared through the
-	// database.
-	SyncClock func()
+	// TestClock, when set, enables POST /_permafrost/v1/clock (and the
+	// reset and fault endpoints); internal/clock.Stored keeps its offset
+	// across restarts and shares it between nodes.
+	TestClock TestClock
 	// SNS, if set, serves everything under /_permafrost/v1/sns/ without
 	// authentication: the notification signing certificate and the
 	// unsubscribe answer (internal/notify.Signer).

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -11,6 +12,16 @@ import (
 
 // maxAdvanceSeconds bounds one advance_seconds: 100 years of 365 days.
 const maxAdvanceSeconds = 3_153_600_000
+
+// TestClock is the movable server clock behind /_permafrost/v1/clock
+// (internal/clock.Stored): Read returns its time and how far it runs ahead
+// of real time; Advance moves it forward by d (never back, the offset never
+// past clock.MaxOffset), keeps the new offset and returns the new time and
+// offset — an error means the move may not survive a restart.
+type TestClock interface {
+	Read(ctx context.Context) (now time.Time, offset time.Duration)
+	Advance(ctx context.Context, d time.Duration) (now time.Time, offset time.Duration, err error)
+}
 
 // clockRequest is the body of POST /_permafrost/v1/clock.
 type clockRequest struct {
@@ -33,12 +44,10 @@ func (s *Server) handleClock(w http.ResponseWriter, r *http.Request) {
 	if info := requestInfoFrom(r.Context()); info != nil {
 		info.op = "TestClock"
 	}
-	if s.SyncClock != nil {
-		s.SyncClock()
-	}
 	switch r.Method {
 	case http.MethodGet:
-		writeJSON(w, http.StatusOK, clockResponse{Now: formatTime(s.TestClock.Now()), OffsetSeconds: s.TestClock.Offset().Seconds()})
+		now, offset := s.TestClock.Read(r.Context())
+		writeJSON(w, http.StatusOK, clockResponse{Now: formatTime(now), OffsetSeconds: offset.Seconds()})
 	case http.MethodPost:
 		var in clockRequest
 		body, err := s.readSmallBody(w, r, time.Now())
@@ -59,17 +68,15 @@ func (s *Server) handleClock(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		d := time.Duration(*in.AdvanceSeconds * float64(time.Second))
-		if off := s.TestClock.Offset(); d > clock.MaxOffset-off {
+		if _, off := s.TestClock.Read(r.Context()); d > clock.MaxOffset-off {
 			s.writeError(w, r, errBadRequest(fmt.Sprintf("advancing by %g seconds would put the test clock more than %d seconds (200 years) ahead of real time; it is %d seconds ahead now",
 				*in.AdvanceSeconds, int64(clock.MaxOffset/time.Second), int64(off/time.Second))))
 			return
 		}
-		now, offset := s.TestClock.Advance(d)
-		if s.SaveClock != nil {
-			if err := s.SaveClock(r.Context(), offset); err != nil {
-				s.writeError(w, r, err)
-				return
-			}
+		now, offset, err := s.TestClock.Advance(r.Context(), d)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
 		}
 		writeJSON(w, http.StatusOK, clockResponse{Now: formatTime(now), OffsetSeconds: offset.Seconds()})
 	default:

@@ -4,7 +4,11 @@
 //
 // The test clock keeps running with real time and adds an offset; the offset
 // is what gets persisted, so a restarted server resumes where the clock was
-// (plus the real time that passed) and time never runs backwards.
+// (plus the real time that passed) and time never runs backwards. Stored is
+// the server's test clock: it keeps the offset in a small Settings store
+// (the metadata store's settings) and, on a database several nodes share,
+// catches up with the offset any node stored, so all nodes agree on the
+// time; an advance wakes the scheduler (Waker).
 package clock
 
 import (

@@ -24,7 +24,7 @@ type JobAdmitter interface {
 // AdmissionView reads, inside CreateJobIf's transaction, what the job's
 // account uses of its retrieval limits.
 type AdmissionView interface {
-	// JobsSince is MetaStore.JobsSince of the job's account, read in the
+	// JobsSince is JobStore.JobsSince of the job's account, read in the
 	// admission transaction.
 	JobsSince(tier string, since time.Time, inProgress bool) (count int, bytes int64, err error)
 	// CapacityUnits counts the account's provisioned capacity units

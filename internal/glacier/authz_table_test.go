@@ -261,7 +261,7 @@ var authTable = []authCase{
 	// Not operations: no client request reaches them with a caller.
 	{method: "VaultARN", notOperation: "pure: formats an ARN from its arguments, reads and changes nothing"},
 	{method: "TopicUsableBy", notOperation: "pure: answers from the operator's configuration (TopicAccounts), used while validating a request's parameters"},
-	{method: "RunDueWork", notOperation: "the scheduler's pass (internal/jobs): completes jobs already authorized at InitiateJob, purges and expires on the service clock"},
+	{method: "RunDueWork", notOperation: "the scheduler's pass (internal/jobs): completes jobs already authorized at InitiateJob, takes inventories and purges on the service clock"},
 	{method: "ExpireIdleUploads", notOperation: "housekeeping on the service clock: discards uploads idle beyond the operator's timeout"},
 	{method: "Sweep", notOperation: "housekeeping run by the server process: removes blobs nothing references"},
 	{method: "Reconcile", notOperation: "housekeeping run by the server process: compares blob and metadata stores"},
@@ -270,7 +270,8 @@ var authTable = []authCase{
 	{method: "IntegrityCounters", notOperation: "operator report (metrics): in-memory counters"},
 	{method: "DamagedArchives", notOperation: "operator report (metrics, health): archives the scrubber found damaged"},
 	{method: "Scrub", notOperation: "integrity pass started by the operator (permafrost scrub) or the scrub loop"},
-	{method: "ScrubLoop", notOperation: "the server's background scrub schedule"},
+	{method: "ScrubPass", notOperation: "one pass of the server's background scrub, started by the scheduler"},
+	{method: "CanScrub", notOperation: "reports whether the archives can be scrubbed at all; no data is read"},
 	{method: "Reset", notOperation: "test installations only (serve --dev / --test-clock, POST /_permafrost/v1/reset): empties the installation; gated by the API's test mode, not by IAM"},
 	{method: "ImportState", notOperation: "operator tool (permafrost import) with direct store access; takes no caller"},
 	{method: "ImportArchive", notOperation: "operator tool (permafrost import) with direct store access; takes no caller"},

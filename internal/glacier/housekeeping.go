@@ -10,9 +10,9 @@ import (
 // as AWS does.
 const DefaultUploadIdleTimeout = 24 * time.Hour
 
-// expiryEvery is how much the service clock must move between two looks
-// for idle uploads.
-const expiryEvery = time.Minute
+// UploadExpiryEvery is how often (service clock) the scheduler looks for
+// idle uploads.
+const UploadExpiryEvery = time.Minute
 
 func (s *Service) uploadIdleTimeout() time.Duration {
 	if s.UploadIdleTimeout > 0 {
@@ -58,20 +58,6 @@ func (s *Service) ExpireIdleUploads(ctx context.Context) (int, error) {
 		}
 	}
 	return n, nil
-}
-
-// expireIdleUploadsDue runs ExpireIdleUploads when the service clock has
-// moved expiryEvery since the last run (so a test clock's jump counts at
-// once).
-func (s *Service) expireIdleUploadsDue(ctx context.Context) {
-	now := s.Clock.Now().UnixNano()
-	if last := s.lastExpiry.Load(); last != 0 && now-last < int64(expiryEvery) {
-		return
-	}
-	s.lastExpiry.Store(now)
-	if _, err := s.ExpireIdleUploads(ctx); err != nil && ctx.Err() == nil {
-		s.logger().Warn("discarding idle multipart uploads failed; will retry", "err", err)
-	}
 }
 
 // ClosedUploadRetention is how long completed and aborted uploads are

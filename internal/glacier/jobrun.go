@@ -15,8 +15,10 @@ import (
 // to run on several nodes at once: FinishJob only ends a job that is still
 // in progress, so a job completes (and notifies) exactly once.
 
-// RunDueWork completes due jobs, takes due inventory snapshots, forgets
-// expired jobs and discards idle multipart uploads. It returns how many jobs it finished.
+// RunDueWork completes due jobs, takes due inventory snapshots and forgets
+// expired jobs. It returns how many jobs it finished. (Idle multipart
+// uploads are discarded by the scheduler's upload-expiry task:
+// ExpireIdleUploads.)
 func (s *Service) RunDueWork(ctx context.Context) (int, error) {
 	if s.InventoryInterval > 0 {
 		if err := s.takeDueInventories(ctx); err != nil {
@@ -32,7 +34,6 @@ func (s *Service) RunDueWork(ctx context.Context) (int, error) {
 		return n, err
 	}
 	s.deleteBlobs(ctx, orphans)
-	s.expireIdleUploadsDue(ctx)
 	return n, nil
 }
 
@@ -97,8 +98,8 @@ func (s *Service) finishJob(ctx context.Context, j Job) error {
 	if KindOf(err) == KindConflict {
 		return nil // finished elsewhere, or the vault is gone
 	}
-	if err == nil && s.Notify != nil {
-		s.Notify()
+	if err == nil && s.Notifier != nil {
+		s.Notifier.Wake()
 	}
 	return err
 }
@@ -128,10 +129,10 @@ func (s *Service) jobNotifications(ctx context.Context, j Job) []Notification {
 		s.logger().Warn("not notifying a topic of another account", "job", j.ID, "topic", t, "account", j.AccountID)
 		return true
 	})
-	if len(topics) == 0 || s.JobMessage == nil {
+	if len(topics) == 0 {
 		return nil
 	}
-	msg := s.JobMessage(j)
+	msg := JobEventMessage(j) // rendered for the wire at delivery
 	notes := make([]Notification, len(topics))
 	for i, t := range topics {
 		notes[i] = Notification{
@@ -282,7 +283,7 @@ func (s *Service) takeInventory(ctx context.Context, v Vault) error {
 // delay the job is finished before InitiateJob returns, so development
 // setups (--job-delays none) see it complete at once.
 func (s *Service) wakeScheduler() {
-	if s.Wake != nil {
-		s.Wake()
+	if s.Scheduler != nil {
+		s.Scheduler.Wake()
 	}
 }

@@ -14,7 +14,7 @@ type ScrubOptions struct {
 	Progress func(ScrubProgress)
 	// Damaged, if set, is called for each damaged or missing archive.
 	Damaged func(DamageRecord)
-	// PassDone, if set, is called by ScrubLoop when a pass completes.
+	// PassDone, if set, is called by ScrubPass when a pass completes.
 	PassDone func(ScrubProgress, time.Time)
 }
 
@@ -196,62 +196,49 @@ const (
 	scrubPassSetting     = "integrity.scrub_pass_started"
 )
 
-// ScrubLoop runs scrub passes in the background until ctx ends: one per
-// interval (measured from the last pass's start, which survives
-// restarts), at rate bytes per second (0: the stored bytes spread over
-// 3/4 of the interval, at least MinScrubRate). hooks' Progress, Damaged
-// and PassDone, when set, follow each pass (metrics).
-func (s *Service) ScrubLoop(ctx context.Context, interval time.Duration, rate int64, hooks ScrubOptions) {
-	if interval <= 0 {
-		return
-	}
+// ScrubPassSetting is the setting the scheduler keeps the last scrub
+// pass's start under (RFC 3339), so that the schedule survives restarts.
+const ScrubPassSetting = scrubPassSetting
+
+// CanScrub reports whether the archives can be scrubbed: not when they are
+// in an archive storage class, readable only after a restore (each
+// retrieval job verifies what it restores). It logs why not.
+func (s *Service) CanScrub() bool {
 	if s.restorer() != nil {
 		s.logger().Info("scrubber off: archives are in an archive storage class, readable only after a restore; each retrieval job verifies what it restores")
-		return
+		return false
 	}
-	for {
-		wait := time.Duration(0)
-		if v, err := s.Settings.GetSetting(ctx, scrubPassSetting); err == nil && v != "" {
-			if last, err := time.Parse(time.RFC3339Nano, v); err == nil {
-				wait = time.Until(last.Add(interval))
-			}
-		}
-		if wait > 0 {
-			t := time.NewTimer(min(wait, time.Hour))
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return
-			case <-t.C:
-			}
-			continue
-		}
-		started := time.Now()
-		if err := s.Settings.PutSetting(ctx, scrubPassSetting, started.UTC().Format(time.RFC3339Nano)); err != nil && ctx.Err() == nil {
-			s.logger().Warn("scrub: recording the pass start failed", "err", err)
-		}
-		r := rate
-		if r <= 0 {
-			r = MinScrubRate
-			if total, err := s.storedBytes(ctx); err == nil {
-				r = max(r, int64(float64(total)/(interval.Seconds()*0.75)))
-			}
-		}
-		opt := hooks
-		opt.BytesPerSecond = r
-		p, err := s.Scrub(ctx, opt)
-		if ctx.Err() != nil {
-			return
-		}
-		if err != nil {
-			s.logger().Warn("scrub pass failed; the next one will start on schedule", "err", err, "archives_checked", p.ArchivesDone)
-		} else {
-			s.logger().Info("scrub pass finished", "archives", p.Archives, "bytes", p.Bytes, "damaged", p.Damaged, "took", time.Since(started).Round(time.Second))
-			if hooks.PassDone != nil {
-				hooks.PassDone(p, time.Now())
-			}
+	return true
+}
+
+// ScrubPass runs one scheduled scrub pass (the scheduler starts one per
+// interval, measured from the last pass's start) at rate bytes per second
+// (0: the stored bytes spread over 3/4 of the interval, at least
+// MinScrubRate). hooks' Progress, Damaged and PassDone, when set, follow
+// the pass (metrics).
+func (s *Service) ScrubPass(ctx context.Context, interval time.Duration, rate int64, hooks ScrubOptions) error {
+	started := time.Now()
+	if rate <= 0 {
+		rate = MinScrubRate
+		if total, err := s.storedBytes(ctx); err == nil && interval > 0 {
+			rate = max(rate, int64(float64(total)/(interval.Seconds()*0.75)))
 		}
 	}
+	opt := hooks
+	opt.BytesPerSecond = rate
+	p, err := s.Scrub(ctx, opt)
+	if ctx.Err() != nil {
+		return nil
+	}
+	if err != nil {
+		s.logger().Warn("scrub pass failed; the next one will start on schedule", "err", err, "archives_checked", p.ArchivesDone)
+		return nil
+	}
+	s.logger().Info("scrub pass finished", "archives", p.Archives, "bytes", p.Bytes, "damaged", p.Damaged, "took", time.Since(started).Round(time.Second))
+	if hooks.PassDone != nil {
+		hooks.PassDone(p, time.Now())
+	}
+	return nil
 }
 
 // storedBytes sums the archive bytes of all vaults.

@@ -44,6 +44,16 @@ type SelectOutput interface {
 	Put(ctx context.Context, loc S3Location, key string, body []byte) error
 }
 
+// JobDescriptionWriter is a SelectOutput that writes a select job's
+// job.txt itself: the job as DescribeJob describes it, a wire form the
+// edge renders (internal/selectout with internal/api's renderer). With
+// other outputs job.txt holds the job and archive ids.
+type JobDescriptionWriter interface {
+	// PutJobDescription stores job.txt in the job's folder
+	// (<OutputPath>job.txt, with Put's settings).
+	PutJobDescription(ctx context.Context, j Job) error
+}
+
 // SelectParameters is the select job's query and formats. The select
 // types follow the model's shapes; their JSON tags are the form stored with
 // the job (EncodeSelectJob), not the wire, which internal/api owns.
@@ -335,7 +345,7 @@ func (s *Service) initiateSelectJob(ctx context.Context, c *Caller, j Job, r Job
 
 	// job.txt is written before the job exists: a bucket that does not
 	// take writes is reported now, as AWS reports permission problems.
-	if err := s.putSelectObject(ctx, j, "job.txt", []byte(s.selectJobText(j))); err != nil {
+	if err := s.putJobDescription(ctx, j); err != nil {
 		return Job{}, Errorf(KindInvalidParameter, "Invalid OutputLocation: writing %sjob.txt to bucket %s failed: %v", j.OutputPath(), j.Select.OutputLocation.S3.BucketName, err)
 	}
 	audit.Note(ctx, "jobId", j.ID)
@@ -351,12 +361,13 @@ func (s *Service) initiateSelectJob(ctx context.Context, c *Caller, j Job, r Job
 	return j, nil
 }
 
-func (s *Service) selectJobText(j Job) string {
-	if s.JobMessage != nil {
-		return s.JobMessage(j) + "\n"
+// putJobDescription writes the select job's job.txt.
+func (s *Service) putJobDescription(ctx context.Context, j Job) error {
+	if w, ok := s.SelectOutput.(JobDescriptionWriter); ok {
+		return w.PutJobDescription(ctx, j)
 	}
 	b, _ := json.Marshal(struct{ JobId, ArchiveId string }{j.ID, j.ArchiveID})
-	return string(b) + "\n"
+	return s.putSelectObject(ctx, j, "job.txt", append(b, '\n'))
 }
 
 func (s *Service) putSelectObject(ctx context.Context, j Job, name string, body []byte) error {

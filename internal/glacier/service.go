@@ -12,7 +12,6 @@ package glacier
 import (
 	"context"
 	"log/slog"
-	"sync/atomic"
 	"time"
 )
 
@@ -28,6 +27,12 @@ const (
 	MaxTagsPerRequest  = 10
 	PerArchiveOverhead = 32 << 10 // added to SizeInBytes (operations.md §4.3)
 )
+
+// Waker is a background worker the service tells that it has work
+// (internal/jobs.Scheduler, internal/notify.Deliverer). Wake never blocks.
+type Waker interface {
+	Wake()
+}
 
 // Service implements the Glacier operations on top of the stores.
 type Service struct {
@@ -68,16 +73,12 @@ type Service struct {
 	// ExpeditedSharedPool is how many Expedited jobs per 5 minutes an
 	// account gets beyond 3 per capacity unit; negative means unlimited.
 	ExpeditedSharedPool int
-	// JobMessage renders a finished job as the notification message (the
-	// DescribeJob JSON, a wire format the API layer owns). Without it no
-	// notifications are queued.
-	JobMessage func(Job) string
 	// TopicAccounts lists, per SNS topic ARN, the other accounts whose
 	// vaults and jobs may use the topic besides the account in its ARN.
 	TopicAccounts map[string][]string
-	// Wake, if set, asks the scheduler to look for due work now; Notify,
-	// if set, tells the notifier that the outbox has new messages.
-	Wake, Notify func()
+	// Scheduler, if set, is woken when work may be due now (a job was
+	// initiated); Notifier, if set, when the outbox has new messages.
+	Scheduler, Notifier Waker
 	// SelectOutput writes the results of select jobs; nil refuses them.
 	SelectOutput SelectOutput
 
@@ -85,9 +86,8 @@ type Service struct {
 	// activity before it is discarded; DefaultUploadIdleTimeout when 0.
 	UploadIdleTimeout time.Duration
 
-	policies   policyCache
-	integrity  integrityStats
-	lastExpiry atomic.Int64 // service-clock ns of the last idle-upload look
+	policies  policyCache
+	integrity integrityStats
 }
 
 func (s *Service) maxVaults() int {

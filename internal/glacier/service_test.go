@@ -84,7 +84,6 @@ func newService(t *testing.T, opts ...func(*glacier.Service)) *env {
 		Clock:        e.clock,
 		Region:       region,
 		SelectOutput: e.sel,
-		JobMessage:   func(j glacier.Job) string { return `{"JobId":"` + j.ID + `"}` },
 		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	now := e.clock.Now()

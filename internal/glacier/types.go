@@ -178,7 +178,7 @@ type Notification struct {
 	ID            string
 	TopicARN      string
 	Subject       string
-	Message       string // the SNS Message string: the job's DescribeJob JSON
+	Message       string // the finished job (JobEventMessage), rendered at delivery; from earlier versions, the rendered message
 	CreatedAt     time.Time
 	Attempts      int
 	NextAttemptAt time.Time

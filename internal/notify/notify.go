@@ -105,6 +105,13 @@ type Deliverer struct {
 	MaxAttempts int
 	// BatchSize is the limit passed to DueNotifications in one pass; 0: 100.
 	BatchSize int
+	// JobMessage renders the message of a notification queued as a
+	// finished job (glacier.NotificationJob): the job's DescribeJob JSON,
+	// a wire form internal/api owns (api.JobMessage), given here where the
+	// server is assembled. Notifications queued already rendered are sent
+	// as they are. A job notification met without JobMessage is dropped
+	// (logged at error level).
+	JobMessage func(glacier.Job) string
 	// Signer signs each envelope and names its certificate and
 	// unsubscribe URLs; nil sends them unsigned (empty Signature,
 	// SigningCertURL and UnsubscribeURL), which only tests want.
@@ -228,6 +235,16 @@ func (d *Deliverer) handle(ctx context.Context, n glacier.Notification) (bool, e
 	if !ok {
 		log.Warn("notify: no endpoint configured for topic (--sns-endpoint, --sns-topics-file); dropping notification, as SNS drops messages for a misconfigured topic")
 		return false, d.remove(ctx, n.ID)
+	}
+	if j, ok, err := glacier.NotificationJob(n); ok {
+		if err == nil && d.JobMessage == nil {
+			err = errors.New("notify: the Deliverer has no JobMessage renderer")
+		}
+		if err != nil {
+			log.Error("notify: dropping a notification whose message cannot be rendered", "error", err)
+			return false, d.remove(ctx, n.ID)
+		}
+		n.Message = d.JobMessage(j)
 	}
 	maxAttempts := d.maxAttempts()
 	if n.Attempts >= maxAttempts { // MaxAttempts was lowered since it last failed

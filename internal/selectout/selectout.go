@@ -8,6 +8,7 @@ package selectout
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -97,12 +98,20 @@ func ParseURL(raw string) (Config, error) {
 
 // Writer puts select output objects. It implements glacier.SelectOutput.
 type Writer struct {
+	// DescribeJob renders job.txt: the job's DescribeJob JSON, a wire form
+	// internal/api owns (api.JobMessage, set where the server is
+	// assembled); nil writes only the job and archive ids.
+	DescribeJob func(glacier.Job) string
+
 	client *awss3.Client
 	where  string
 	log    *slog.Logger
 }
 
-var _ glacier.SelectOutput = (*Writer)(nil)
+var (
+	_ glacier.SelectOutput         = (*Writer)(nil)
+	_ glacier.JobDescriptionWriter = (*Writer)(nil)
+)
 
 // New builds the S3 client of c. Nothing is contacted until a job writes.
 func New(ctx context.Context, c Config, log *slog.Logger) (*Writer, error) {
@@ -236,4 +245,19 @@ func unsupported(err error) bool {
 		return false
 	}
 	return slices.Contains([]string{"NotImplemented", "AccessControlListNotSupported", "InvalidEncryptionAlgorithmError", "KMS.NotFoundException", "InvalidArgument", "AccessDenied"}, ae.ErrorCode())
+}
+
+// PutJobDescription writes job.txt into the job's folder.
+func (w *Writer) PutJobDescription(ctx context.Context, j glacier.Job) error {
+	var text string
+	if w.DescribeJob != nil {
+		text = w.DescribeJob(j)
+	} else {
+		b, _ := json.Marshal(struct{ JobId, ArchiveId string }{j.ID, j.ArchiveID})
+		text = string(b)
+	}
+	if j.Select == nil || j.Select.OutputLocation.S3 == nil {
+		return errors.New("select output: the job has no S3 output location")
+	}
+	return w.Put(ctx, *j.Select.OutputLocation.S3, j.OutputPath()+"job.txt", []byte(text+"\n"))
 }
