@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"time"
 
-	"github.com/permafrost/permafrost/internal/clock"
 	"github.com/permafrost/permafrost/internal/glacier"
 )
 
@@ -63,7 +61,7 @@ func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if all && st.shared {
 		return usageError{"--all is for an embedded installation: stores shared with other nodes may hold uploads in flight"}
 	}
-	svc := &glacier.Service{Stores: st.serviceStores(false), Blobs: st.blobs, Clock: clock.Real{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	svc := operatorService(st)
 
 	var rep reconcileReport
 	start := time.Now()

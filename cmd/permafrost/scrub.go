@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"time"
 
-	"github.com/permafrost/permafrost/internal/clock"
 	"github.com/permafrost/permafrost/internal/glacier"
 )
 
@@ -50,7 +48,7 @@ func runScrub(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer st.Close()
-	svc := &glacier.Service{Stores: st.serviceStores(false), Blobs: st.blobs, Clock: clock.Real{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	svc := operatorService(st)
 
 	report := scrubReport{Damaged: []scrubDamaged{}}
 	tty := isTerminal(stderr) && !asJSON
