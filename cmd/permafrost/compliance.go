@@ -48,7 +48,7 @@ func (m *Main) startCompliance(bg context.Context) {
 	if okLog && okAnchors {
 		m.compliance.anchorer = &audit.Anchorer{
 			Log: log, Store: anchors, Interval: m.Config.AuditAnchorInterval, Logger: m.logger,
-			Retention: func() time.Duration { return max(m.Config.AuditRetention, glacier.MaxFloor()) },
+			Retention: func() time.Duration { return glacier.AuditRetention(m.Config.AuditRetention) },
 		}
 		m.compliance.wg.Add(1)
 		go func() { defer m.compliance.wg.Done(); m.compliance.anchorer.Run(bg) }()
@@ -203,7 +203,7 @@ func runLock(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var asJSON bool
 	fs.StringVar(&accountID, "account-id", "", "account that owns the vault")
 	fs.StringVar(&vault, "vault", "", "vault name")
-	stringFlag(fs, &region, "region", "us-east-1", "the installation's region (for the vault ARN)")
+	stringFlag(fs, &region, "region", glacier.DefaultRegion, "the installation's region (for the vault ARN)")
 	fs.BoolVar(&asJSON, "json", false, "print JSON")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
@@ -216,9 +216,7 @@ func runLock(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer st.Close()
-	if r, err := glacier.InstallationRegion(ctx, st.meta); err == nil && r != "" {
-		region = r
-	}
+	region = glacier.RegionOr(ctx, st.meta, region)
 	blobs, err := openBlobs(ctx, sf)
 	if err != nil {
 		return err

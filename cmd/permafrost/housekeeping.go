@@ -76,13 +76,17 @@ func (m *Main) intentPass(ctx context.Context) error {
 	m.hk.mu.Lock()
 	startup := !m.hk.startupDone
 	m.hk.mu.Unlock()
-	olderThan := time.Now().Add(-glacier.SweepGrace)
-	switch {
-	case startup && !m.stores.shared && !m.startedAt.IsZero():
-		olderThan = m.startedAt
-	case !startup && m.Config.SweepInterval <= 0:
+	if !startup && m.Config.SweepInterval <= 0 {
 		return nil
 	}
+	// The start-up pass removes what earlier processes left (all of it
+	// when this process owns the stores); later passes what is older
+	// than the grace (glacier.LeftoverCutoff).
+	var ownedSince time.Time
+	if startup {
+		ownedSince = m.startedAt
+	}
+	olderThan := glacier.LeftoverCutoff(time.Now(), ownedSince, m.stores.shared)
 	start := time.Now()
 	n, err := m.service.ProcessIntents(ctx, olderThan)
 	if ctx.Err() != nil {
@@ -111,7 +115,7 @@ func (m *Main) reconcilePass(ctx context.Context) error {
 	m.hk.reconciling = true
 	m.hk.mu.Unlock()
 	start := time.Now()
-	n, err := m.service.Reconcile(ctx, time.Now().Add(-glacier.SweepGrace), m.Config.ReconcileRate)
+	n, err := m.service.Reconcile(ctx, glacier.LeftoverCutoff(time.Now(), time.Time{}, m.stores.shared), m.Config.ReconcileRate)
 	m.hk.mu.Lock()
 	m.hk.reconciling = false
 	if err == nil {

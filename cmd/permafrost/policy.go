@@ -72,7 +72,7 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.BoolVar(&asJSON, "json", false, "print JSON")
 	fs.StringVar(&vaultARN, "vault-arn", "", "ARN of the vault the policy is for (arn:aws:glacier:REGION:ACCOUNT:vaults/NAME)")
 	fs.StringVar(&accountID, "account-id", "", "account that owns the vault")
-	stringFlag(fs, &region, "region", "", "region of the vault; resources are checked against it when given (default for a stored lock policy: "+DefaultConfig().Region+")")
+	stringFlag(fs, &region, "region", "", "region of the vault; resources are checked against it when given (default for a stored lock policy: "+glacier.DefaultRegion+")")
 	fs.StringVar(&vault, "vault", "", "name of the vault")
 	file, err := parseFlagsAndFile(fs, args[1:])
 	if err != nil {
@@ -107,7 +107,7 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 		if region == "" {
-			region = DefaultConfig().Region
+			region = glacier.DefaultRegion
 		}
 		opt.Region = region
 		doc, opt.Lock, opt.Kind = l.Policy, true, policy.ResourcePolicy
@@ -157,14 +157,15 @@ func parseFlagsAndFile(fs *flag.FlagSet, args []string) (string, error) {
 	}
 }
 
-// storedLock reads the vault's lock record from the installation.
+// storedLock reads the vault's lock record from the installation
+// (glacier.Service.StoredLockPolicy).
 func storedLock(ctx context.Context, sf storeFlags, accountID, vault string) (*glacier.Lock, error) {
 	st, err := openMetaStore(ctx, sf)
 	if err != nil {
 		return nil, err
 	}
 	defer st.Close()
-	l, err := st.meta.GetLock(ctx, accountID, vault)
+	l, err := operatorService(st).StoredLockPolicy(ctx, accountID, vault)
 	if glacier.IsNotFound(err) {
 		return nil, fmt.Errorf("vault %s of account %s does not exist", vault, accountID)
 	}

@@ -41,7 +41,6 @@ func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if rate < 0 {
 		return usageError{"--reconcile-rate must not be negative"}
 	}
-	cut := time.Now().Add(-glacier.SweepGrace)
 	if all {
 		// Like serve: own the directories, so no upload can be in flight.
 		locks, err := lockOwnedDirs(Config{DataDir: sf.DataDir, Meta: sf.Meta, Blobs: sf.Blobs})
@@ -49,7 +48,6 @@ func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return err
 		}
 		defer releaseLocks(locks)
-		cut = time.Now()
 	} else {
 		sf.ReadSide = true
 	}
@@ -58,8 +56,12 @@ func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	defer st.Close()
-	if all && st.shared {
-		return usageError{"--all is for an embedded installation: stores shared with other nodes may hold uploads in flight"}
+	// The leftovers no upload may still commit (glacier.LeftoverCutoff).
+	cut := glacier.LeftoverCutoff(time.Now(), time.Time{}, st.shared)
+	if all {
+		if cut, err = glacier.AllLeftoversCutoff(time.Now(), st.shared); err != nil {
+			return usageError{"--all is for an embedded installation: " + err.Error()}
+		}
 	}
 	svc := operatorService(st)
 

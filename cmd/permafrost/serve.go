@@ -109,7 +109,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		Listen:          "127.0.0.1:9400",
-		Region:          "us-east-1",
+		Region:          glacier.DefaultRegion,
 		DataDir:         defaultDataDir,
 		LogFormat:       "text",
 		LogLevel:        "info",
@@ -523,7 +523,3 @@ func (m *Main) Close() error {
 	releaseLocks(m.owned)
 	return err
 }
-
-// sharedSweepGrace is how old an unreferenced blob in a shared store must
-// be before the start-up sweep removes it: other nodes may be uploading.
-const sharedSweepGrace = glacier.SweepGrace

@@ -296,6 +296,7 @@ var authTable = []authCase{
 	{method: "CreateUser", notOperation: "operator use case (permafrost users create); no API request reaches it"},
 	{method: "ListUsers", notOperation: "operator use case (permafrost users list); no API request reaches it"},
 	{method: "DeleteUser", notOperation: "operator use case (permafrost users delete); no API request reaches it"},
+	{method: "StoredLockPolicy", notOperation: "operator tool (permafrost policy validate): reads the stored lock record for analysis, changes nothing"},
 	{method: "CopyVaultLock", notOperation: "operator tool (permafrost import --copy-lock) with direct store access; takes no caller"},
 }
 

@@ -24,6 +24,21 @@ type SettingCreator interface {
 	CreateSetting(ctx context.Context, key, value string) (string, error)
 }
 
+// DefaultRegion is the region a new installation answers as unless
+// told otherwise (serve --region).
+const DefaultRegion = "us-east-1"
+
+// RegionOr returns the region recorded for the installation, or fallback
+// when none is recorded yet (or it cannot be read): the recorded region
+// always wins, since the stored ARNs and policies name it. Operator
+// commands pass the region they were given, or DefaultRegion.
+func RegionOr(ctx context.Context, meta SettingStore, fallback string) string {
+	if r, err := InstallationRegion(ctx, meta); err == nil && r != "" {
+		return r
+	}
+	return fallback
+}
+
 // InstallationRegion returns the region recorded for the installation, ""
 // when none is recorded yet.
 func InstallationRegion(ctx context.Context, meta SettingStore) (string, error) {

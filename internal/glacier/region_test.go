@@ -26,3 +26,19 @@ func TestFixRegion(t *testing.T) {
 	}
 
 }
+
+// TestRegionOr: the recorded region wins over the fallback; without one
+// the fallback is used.
+func TestRegionOr(t *testing.T) {
+	ctx := context.Background()
+	_, db := identityService(t)
+	if r := glacier.RegionOr(ctx, db, glacier.DefaultRegion); r != "us-east-1" {
+		t.Errorf("RegionOr of a new store = %q; want the fallback us-east-1", r)
+	}
+	if _, err := glacier.FixRegion(ctx, db, "eu-west-1"); err != nil {
+		t.Fatal(err)
+	}
+	if r := glacier.RegionOr(ctx, db, "ap-south-1"); r != "eu-west-1" {
+		t.Errorf("RegionOr = %q; want the recorded eu-west-1", r)
+	}
+}
