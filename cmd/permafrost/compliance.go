@@ -18,9 +18,8 @@ const (
 	// defaultAuditAnchorInterval is how often the audit chain's head is
 	// anchored in the blob store.
 	defaultAuditAnchorInterval = 5 * time.Minute
-	// defaultAuditRetention is how long anchors are kept under Object
-	// Lock retention: seven years (SEC 17a-4 asks for six).
-	defaultAuditRetention = 7 * 365 * 24 * time.Hour
+	// defaultAuditRetention: glacier.DefaultAuditRetention.
+	defaultAuditRetention = glacier.DefaultAuditRetention
 )
 
 // bindComplianceFlags binds the audit settings of serve.

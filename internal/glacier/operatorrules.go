@@ -1,5 +1,11 @@
 package glacier
 
+// The rules the operator's commands and the server's housekeeping apply
+// outside any API operation: which leftovers may be removed, how long the
+// audit anchors are kept, the stored lock policy an operator analyses.
+// cmd/permafrost only supplies the facts (the time, whether the stores
+// are shared, the configured retention) and prints the outcome.
+
 import (
 	"context"
 	"errors"
@@ -37,6 +43,11 @@ func AllLeftoversCutoff(now time.Time, shared bool) (time.Time, error) {
 	}
 	return now, nil
 }
+
+// DefaultAuditRetention is how long audit anchors are kept under Object
+// Lock retention unless configured otherwise: seven years (SEC 17a-4 asks
+// for six).
+const DefaultAuditRetention = 7 * 365 * 24 * time.Hour
 
 // AuditRetention is how long audit anchors are kept under retention: the
 // configured time, but never less than the longest retention floor of a
