@@ -280,6 +280,10 @@ func TestInitiateVaultLockValidation(t *testing.T) {
 	if err := run(bg, append([]string{"policy", "validate", "--account-id", ts.AccountID, "--vault", "unlocked"}, storeArgs(t, ts.Config.DataDir)...), &out, &out); err == nil || !strings.Contains(err.Error(), "no lock policy") {
 		t.Errorf("policy validate of a vault without a lock: %v", err)
 	}
+	want := "vault missing of account " + ts.AccountID + " does not exist"
+	if err := run(bg, append([]string{"policy", "validate", "--account-id", ts.AccountID, "--vault", "missing"}, storeArgs(t, ts.Config.DataDir)...), &out, &out); err == nil || err.Error() != want {
+		t.Errorf("policy validate of a missing vault: %v; want %q", err, want)
+	}
 }
 
 // logLines collects a server's log lines.
