@@ -32,7 +32,9 @@ The document is a vault access policy, or with --lock a vault lock policy
 and --vault, name the vault it is for, so that resources are checked
 against it. Without FILE, validate reads the lock policy stored for
 --vault of --account-id in the installation (--data-dir or --meta) and
-reports its findings: the warnings InitiateVaultLock logged.
+reports its findings: the warnings InitiateVaultLock logged; its
+resources are checked against the installation's region unless --region
+says otherwise.
 `
 
 // findingOutput is the --json form of a finding.
@@ -72,7 +74,7 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.BoolVar(&asJSON, "json", false, "print JSON")
 	fs.StringVar(&vaultARN, "vault-arn", "", "ARN of the vault the policy is for (arn:aws:glacier:REGION:ACCOUNT:vaults/NAME)")
 	fs.StringVar(&accountID, "account-id", "", "account that owns the vault")
-	stringFlag(fs, &region, "region", "", "region of the vault; resources are checked against it when given (default for a stored lock policy: "+glacier.DefaultRegion+")")
+	stringFlag(fs, &region, "region", "", "region of the vault; resources are checked against it when given (default for a stored lock policy: the installation's region)")
 	fs.StringVar(&vault, "vault", "", "name of the vault")
 	file, err := parseFlagsAndFile(fs, args[1:])
 	if err != nil {
@@ -102,12 +104,12 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			fmt.Fprint(stderr, policyUsage)
 			return usageError{"give a FILE (or - for standard input), or --account-id and --vault to check a stored lock policy"}
 		}
-		l, err := storedLock(ctx, sf, accountID, vault)
+		l, installed, err := storedLock(ctx, sf, accountID, vault)
 		if err != nil {
 			return err
 		}
 		if region == "" {
-			region = glacier.DefaultRegion
+			region = installed
 		}
 		opt.Region = region
 		doc, opt.Lock, opt.Kind = l.Policy, true, policy.ResourcePolicy
@@ -159,23 +161,23 @@ func parseFlagsAndFile(fs *flag.FlagSet, args []string) (string, error) {
 
 // storedLock reads the vault's lock record from the installation
 // (glacier.Service.StoredLockPolicy).
-func storedLock(ctx context.Context, sf storeFlags, accountID, vault string) (*glacier.Lock, error) {
+func storedLock(ctx context.Context, sf storeFlags, accountID, vault string) (*glacier.Lock, string, error) {
 	st, err := openMetaStore(ctx, sf)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer st.Close()
 	l, err := operatorService(st).StoredLockPolicy(ctx, accountID, vault)
 	if glacier.IsNotFound(err) {
-		return nil, fmt.Errorf("vault %s of account %s does not exist", vault, accountID)
+		return nil, "", fmt.Errorf("vault %s of account %s does not exist", vault, accountID)
 	}
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if l == nil {
-		return nil, fmt.Errorf("vault %s of account %s has no lock policy", vault, accountID)
+		return nil, "", fmt.Errorf("vault %s of account %s has no lock policy", vault, accountID)
 	}
-	return l, nil
+	return l, glacier.RegionOr(ctx, st.meta, glacier.DefaultRegion), nil
 }
 
 // printFindings writes the findings for people (one block per finding,

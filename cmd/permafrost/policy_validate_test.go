@@ -274,6 +274,18 @@ func TestInitiateVaultLockValidation(t *testing.T) {
 	if !strings.Contains(v.Source, arn) || !strings.Contains(v.Source, "InProgress") {
 		t.Errorf("source %q does not name the vault and the lock state", v.Source)
 	}
+	// Without --region the vault is in the installation's recorded region:
+	// recorded as eu-west-1, the stored policy's us-east-1 ARN is reported.
+	if err := ts.stores.meta.PutSetting(bg, regionSetting, "eu-west-1"); err != nil {
+		t.Fatal(err)
+	}
+	v, _ = validateRun(t, append([]string{"--account-id", ts.AccountID, "--vault", vault}, storeArgs(t, ts.Config.DataDir)...)...)
+	if !strings.Contains(strings.Join(codes(v), ","), "RESOURCE_OTHER_REGION") || !strings.Contains(v.Source, "arn:aws:glacier:eu-west-1:") {
+		t.Errorf("policy validate of the stored lock in an eu-west-1 installation: %v, source %q", codes(v), v.Source)
+	}
+	if err := ts.stores.meta.PutSetting(bg, regionSetting, "us-east-1"); err != nil {
+		t.Fatal(err)
+	}
 	// A vault without a lock policy, and a missing vault.
 	c.mustCreate(t, "unlocked")
 	var out bytes.Buffer
