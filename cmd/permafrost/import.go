@@ -10,11 +10,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"regexp"
 	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -234,6 +236,11 @@ func (imp *importer) run(ctx context.Context, sf storeFlags) error {
 	imp.svc = &glacier.Service{Meta: st.meta, Blobs: st.blobs, Clock: clock.Real{}, Region: imp.dstRegion,
 		Logger: slog.New(slog.NewTextHandler(imp.errOut, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	imp.root = &glacier.Caller{Principal: glacier.RootPrincipal(o.toAccount, "")}
+	if os.Getenv(failpointEnv) == "kill-after-blob-write" {
+		// Test failpoint: die between an archive's blob write and its
+		// metadata commit, as a crash there would.
+		imp.svc.AfterBlobPut = func(string) { _ = syscall.Kill(os.Getpid(), syscall.SIGKILL) }
+	}
 	h := sha256.Sum256([]byte(strings.Join([]string{o.endpoint, o.sourceRegion, imp.srcARN, o.toAccount, o.toVault}, "\n")))
 	imp.stateKey = hex.EncodeToString(h[:16])
 
