@@ -411,7 +411,8 @@ func fileSize(path string) int64 {
 // fill loses the store, which is rebuilt), the page cache is large enough
 // to hold the random-keyed indexes (archive ids are random, so their
 // primary key and the segments' are written all over the file), the rows
-// are sorted by archive id within a transaction of up to 1,000,000, and
+// are sorted by archive id within a transaction of up to 1,000,000 (and
+// created in that order), and
 // each statement inserts fillRows rows. The server later opens the file
 // in WAL mode as always.
 func fill(ctx context.Context, dir string, n int, files bool) error {
@@ -462,6 +463,14 @@ func fill(ctx context.Context, dir string, n int, files bool) error {
 			})
 		}
 		slices.SortFunc(rows, func(a, b row) int { return strings.Compare(a.id, b.id) })
+		// Creation order follows the insertion order, as it does when
+		// archives are uploaded: the rows of the table are then in the
+		// order of the (vault, created_at, id) index that an inventory
+		// walks. (The ids are random; within a batch they are handed out
+		// in sorted order, which keeps the primary key's inserts local.)
+		for j := range rows {
+			rows[j].i = done + j
+		}
 		tx, err := db.BeginTx(ctx, nil)
 		if err != nil {
 			return err
