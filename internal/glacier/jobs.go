@@ -2,6 +2,7 @@ package glacier
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -228,7 +229,7 @@ func (s *Service) createJob(ctx context.Context, j Job) (Job, error) {
 		return Job{}, err
 	}
 	if !j.DueAt.After(s.Clock.Now()) && !s.restoring(j) {
-		if err := s.finishJob(ctx, j); err != nil {
+		if err := s.finishJob(ctx, j); err != nil && !errors.Is(err, errJobBeingFinished) {
 			s.logger().Warn("job completion failed; the scheduler will retry", "job_id", j.ID, "err", err)
 		}
 	}
