@@ -1,6 +1,7 @@
 package glacier
 
 import (
+	"context"
 	"errors"
 	"sync"
 )
@@ -10,13 +11,13 @@ import (
 var errJobBeingFinished = errors.New("job being finished by this process")
 
 // finishing holds the jobs this process is producing right now, keyed by
-// service and job id. A job due at once is finished inline by
-// InitiateJob (createJob) while the scheduler, woken or ticking, finds the
-// same job due and in progress: without this both would produce it — an
-// inventory of ten million archives scanned and written twice at once,
-// the second copy thrown away when its FinishJob conflicts. Other nodes
-// may still produce a job concurrently (FinishJob settles that); one
-// process does it once.
+// service and job id, each with a channel closed when its producer is
+// done. A job due at once is finished inline by InitiateJob (createJob)
+// while the scheduler, woken or ticking, finds the same job due and in
+// progress: without this both would produce it — an inventory of ten
+// million archives scanned and written twice at once, the second copy
+// thrown away when its FinishJob conflicts. Other nodes may still produce
+// a job concurrently (FinishJob settles that); one process does it once.
 var finishing sync.Map
 
 type finishingKey struct {
@@ -28,8 +29,20 @@ type finishingKey struct {
 // goroutine of this process is); if so, done must be called afterwards.
 func (s *Service) startFinishing(id string) (done func(), ok bool) {
 	k := finishingKey{s, id}
-	if _, busy := finishing.LoadOrStore(k, struct{}{}); busy {
+	ch := make(chan struct{})
+	if _, busy := finishing.LoadOrStore(k, ch); busy {
 		return nil, false
 	}
-	return func() { finishing.Delete(k) }, true
+	return func() { finishing.Delete(k); close(ch) }, true
+}
+
+// awaitFinishing waits until no goroutine of this process is producing
+// job id (or ctx ends).
+func (s *Service) awaitFinishing(ctx context.Context, id string) {
+	if v, ok := finishing.Load(finishingKey{s, id}); ok {
+		select {
+		case <-v.(chan struct{}):
+		case <-ctx.Done():
+		}
+	}
 }

@@ -229,7 +229,10 @@ func (s *Service) createJob(ctx context.Context, j Job) (Job, error) {
 		return Job{}, err
 	}
 	if !j.DueAt.After(s.Clock.Now()) && !s.restoring(j) {
-		if err := s.finishJob(ctx, j); err != nil && !errors.Is(err, errJobBeingFinished) {
+		if err := s.finishJob(ctx, j); errors.Is(err, errJobBeingFinished) {
+			// The scheduler got to it first: still answer once it is done.
+			s.awaitFinishing(ctx, j.ID)
+		} else if err != nil {
 			s.logger().Warn("job completion failed; the scheduler will retry", "job_id", j.ID, "err", err)
 		}
 	}
