@@ -13,7 +13,7 @@
 //
 // How the store is filled, honestly: the archives are bulk-loaded
 // directly into the metadata store (SQLite: multi-row INSERTs with the
-// journal off and a page cache that holds the indexes; PostgreSQL: COPY),
+// journal off and a 4 GB page cache for the indexes; PostgreSQL: COPY),
 // the rows an upload commits (archive and one segment with its leaf), not
 // uploaded through the API — uploading ten million archives through the
 // API would take days on this machine. Each archive is one byte ("x"), so
