@@ -25,10 +25,14 @@ bench:
 # SCALE_SIZES archives filled directly through meta.db, start-up time, RSS,
 # request latencies, inventory, reconcile and scrub durations, meta.db
 # bytes per archive. The report goes to bench/results/scale-DATE.md.
+# Then the same on PostgreSQL + S3 (versitygw) at SCALE_PG_SIZES
+# (a fresh database on the local cluster, see -pg-admin).
 SCALE_SIZES ?= 10000,100000,1000000,10000000
+SCALE_PG_SIZES ?= 10000,1000000
 bench-scale:
 	mkdir -p bench/results
 	go run ./cmd/permafrost-scalebench -sizes $(SCALE_SIZES) -dir bench/tmp/scale -out bench/results/scale-$$(date -u +%Y-%m-%d).md
+	go run ./cmd/permafrost-scalebench -store postgres+s3 -sizes $(SCALE_PG_SIZES) -dir bench/tmp/scale-pg -out bench/results/scale-pg-$$(date -u +%Y-%m-%d).md
 
 # Go micro-benchmarks (tree hash, upload path, stores).
 bench-go:

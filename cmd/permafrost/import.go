@@ -10,10 +10,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -222,6 +224,11 @@ func (imp *importer) run(ctx context.Context, sf storeFlags) error {
 	imp.svc = &glacier.Service{Stores: st.serviceStores(false), Blobs: st.blobs, Clock: clock.Real{}, Region: imp.dstRegion,
 		Logger: slog.New(slog.NewTextHandler(imp.errOut, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	imp.root = &glacier.Caller{Principal: glacier.RootPrincipal(o.toAccount, "")}
+	if os.Getenv(failpointEnv) == "kill-after-blob-write" {
+		// Test failpoint: die between an archive's blob write and its
+		// metadata commit, as a crash there would.
+		imp.svc.AfterBlobPut = func(string) { _ = syscall.Kill(os.Getpid(), syscall.SIGKILL) }
+	}
 	if _, err := imp.svc.Account(ctx, o.toAccount); err != nil {
 		if glacier.IsNotFound(err) {
 			return fmt.Errorf("import: account %s does not exist here; create it with `permafrost accounts create --account-id %s`", o.toAccount, o.toAccount)

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/permafrost/permafrost/internal/migrate"
 )
@@ -57,7 +59,12 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	defer dst.Close()
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	stats, err := migrate.Run(ctx, migrate.Stores{Meta: src.meta.Roles(), Blobs: src.blobs}, migrate.Stores{Meta: dst.meta.Roles(), Blobs: dst.blobs}, log)
+	target := migrate.Stores{Meta: dst.meta.Roles(), Blobs: dst.blobs}
+	if os.Getenv(failpointEnv) == "kill-after-blob-write" {
+		log.Warn("test failpoint set: migrate kills itself after its first blob write", "env", failpointEnv)
+		target.AfterBlobPut = func(string) { _ = syscall.Kill(os.Getpid(), syscall.SIGKILL) }
+	}
+	stats, err := migrate.Run(ctx, migrate.Stores{Meta: src.meta.Roles(), Blobs: src.blobs}, target, log)
 	fmt.Fprintf(stdout, "copied %d accounts, %d keys, %d users, %d vaults, %d archives (%d bytes, every tree hash verified), %d locks, %d access policies, %d inventories; %d archives were already there\n",
 		stats.Accounts, stats.Keys, stats.Users, stats.Vaults, stats.Archives, stats.Bytes, stats.Locks, stats.AccessPolicies, stats.Inventories, stats.ArchivesSkipped)
 	return err

@@ -2,6 +2,7 @@ package glacier
 
 import (
 	"context"
+	"errors"
 	"io"
 	"slices"
 	"strings"
@@ -44,15 +45,19 @@ func (s *Service) finishDueJobs(ctx context.Context) (int, error) {
 		if err != nil {
 			return done, err
 		}
+		busy := 0
 		for _, j := range jobs {
-			if err := s.finishJob(ctx, j); err != nil {
+			if err := s.finishJob(ctx, j); errors.Is(err, errJobBeingFinished) {
+				busy++ // InitiateJob is producing it inline
+				continue
+			} else if err != nil {
 				// Left in progress: the next pass tries again.
 				s.logger().Warn("job completion failed; will retry", "job_id", j.ID, "err", err)
 				continue
 			}
 			done++
 		}
-		if len(jobs) < 100 || ctx.Err() != nil {
+		if len(jobs) < 100 || busy == len(jobs) || ctx.Err() != nil {
 			return done, nil
 		}
 	}
@@ -60,6 +65,11 @@ func (s *Service) finishDueJobs(ctx context.Context) (int, error) {
 
 // finishJob produces a job's result and commits it with its notifications.
 func (s *Service) finishJob(ctx context.Context, j Job) error {
+	done, ok := s.startFinishing(j.ID)
+	if !ok {
+		return errJobBeingFinished
+	}
+	defer done()
 	j.CompletedAt = s.Clock.Now()
 	j.Status, j.StatusMessage = JobSucceeded, "Succeeded"
 	if j.Action == InventoryRetrieval {

@@ -2,6 +2,7 @@ package glacier
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"time"
 
@@ -205,7 +206,10 @@ func (s *Service) createJob(ctx context.Context, j Job, admit func(AdmissionView
 		return Job{}, err
 	}
 	if !j.DueAt.After(s.Clock.Now()) && !s.restoring(j) {
-		if err := s.finishJob(ctx, j); err != nil {
+		if err := s.finishJob(ctx, j); errors.Is(err, errJobBeingFinished) {
+			// The scheduler got to it first: still answer once it is done.
+			s.awaitFinishing(ctx, j.ID)
+		} else if err != nil {
 			s.logger().Warn("job completion failed; the scheduler will retry", "job_id", j.ID, "err", err)
 		}
 	}

@@ -92,6 +92,11 @@ func (s *Service) putReadable(ctx context.Context, key string, r io.Reader) (int
 		return s.putBlob(ctx, key, r)
 	}
 	start := time.Now()
+	// As putBlob: the intent first, so a crash before the commit leaves a
+	// record for housekeeping.
+	if err := s.recordIntent(ctx, key); err != nil {
+		return 0, err
+	}
 	n, err := rs.PutReadable(ctx, key, r)
 	if err == nil && time.Since(start) > MaxUploadDuration {
 		// As putBlob: a blob written over longer than the sweep's grace

@@ -12,6 +12,7 @@ package glacier
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 )
 
@@ -88,6 +89,7 @@ type Service struct {
 
 	policies  policyCache
 	integrity integrityStats
+	finishing sync.Map // jobs this process is producing now (jobfinishing.go)
 }
 
 func (s *Service) maxVaults() int {

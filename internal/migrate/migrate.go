@@ -19,9 +19,13 @@
 //     archive's id: nothing corrupt is copied silently.
 //   - Re-running is safe: what already exists in the target (by account id,
 //     key id, user name, vault name, archive id) is left as it is. Bytes
-//     get fresh blob keys in the target, so a run interrupted between a
-//     blob write and its metadata commit leaves only an unreferenced blob,
-//     which the target's sweep removes.
+//     get fresh blob keys in the target, and each key is recorded as a
+//     blob intent in the target (when its store keeps them, as both
+//     built-in stores do) before its blob is written, exactly as an
+//     upload does: a run interrupted between a blob write and its
+//     metadata commit leaves an unreferenced blob and its intent, which
+//     the target's next housekeeping pass removes without listing the
+//     blob store.
 package migrate
 
 import (
@@ -39,6 +43,10 @@ import (
 type Stores struct {
 	Meta  glacier.Stores // the roles of the metadata store (its Roles())
 	Blobs glacier.BlobStore
+	// AfterBlobPut, when set on the target, is called after each blob
+	// write and before the metadata that references it is committed: a
+	// failpoint for crash tests.
+	AfterBlobPut func(key string)
 }
 
 // Stats counts what a run copied and skipped.
@@ -318,8 +326,16 @@ func (m *migration) copyBlob(ctx context.Context, key string, readable bool) (st
 	if rs, ok := m.dst.Blobs.(glacier.Restorer); ok && readable && rs.Archival() {
 		put = rs.PutReadable
 	}
+	if is := m.dst.Meta.Intents; is != nil {
+		if err := is.AddBlobIntent(ctx, nk, time.Now()); err != nil {
+			return "", nil, fmt.Errorf("recording the blob intent: %w", err)
+		}
+	}
 	if _, err := put(ctx, nk, io.TeeReader(r, h)); err != nil {
 		return "", nil, err
+	}
+	if m.dst.AfterBlobPut != nil {
+		m.dst.AfterBlobPut(nk)
 	}
 	return nk, h, nil
 }
