@@ -18,13 +18,19 @@
 // never used. What is saved is the rest: the transactions of several
 // statements, the parsing of their rows, and the allocation.
 //
-// On SQLite the stamp is not read from the database at all: the store
-// keeps a change counter in a file beside it, mapped by every process that
-// opens it (the server and the operator commands), raised around every
-// write transaction (internal/meta/sqlite/sharedstamp.go). Checking it is
-// two atomic loads; it moves with every write, so any write invalidates
-// everything, which is exact and, for a metadata-heavy load, cheap. On
-// PostgreSQL the stamp is the per-account row, one round trip per use.
+// On SQLite the stamps are not read from the database at all: the store
+// keeps two change counters in a file beside it, mapped by every process
+// that opens it (the server and the operator commands), raised around
+// write transactions (internal/meta/sqlite/sharedstamp.go). Checking one
+// is two atomic loads. The authorization stamp moves with every write but
+// archive creations and deletions and blob intents; the data stamp
+// (DataStamper) with every write. Keys, users and a vault's policies, lock
+// and tags are checked against the first, so uploads leave them cached; a
+// vault's record (its counters) and vault lists against the second: when
+// only the data stamp moved, the vault's record alone is read again (one
+// statement) and joined to its policies, still current. On PostgreSQL the
+// stamp is the per-account row, one round trip per use, and moves with
+// everything (counters included).
 //
 // Not found is never cached. Cached values are shared between requests:
 // callers must not modify the maps, slices or pointers they get.
@@ -44,6 +50,14 @@ type Stamper interface {
 	AuthStamp(ctx context.Context, accountID string) (int64, error)
 }
 
+// DataStamper is a store whose AuthStamp leaves out changes that
+// authorization never reads (an archive created or deleted, moving its
+// vault's counters): DataStamp moves with those too, and with everything
+// AuthStamp moves with. A store without it has one stamp for both.
+type DataStamper interface {
+	DataStamp(ctx context.Context, accountID string) (int64, error)
+}
+
 // maxEntries bounds each map; a full map is cleared (cheap and rare).
 const maxEntries = 8192
 
@@ -54,6 +68,7 @@ const maxListLimit = 1001
 type Store struct {
 	glacier.MetaStore
 	stamps Stamper
+	data   DataStamper // nil: AuthStamp covers the counters too
 
 	mu     sync.RWMutex
 	keys   map[string]entry[glacier.AccessKey]
@@ -63,7 +78,8 @@ type Store struct {
 }
 
 type entry[T any] struct {
-	stamp int64
+	stamp int64 // the authorization stamp read before val
+	data  int64 // the data stamp read before val (vault records and lists)
 	val   T
 }
 
@@ -79,9 +95,11 @@ func Wrap(m glacier.MetaStore) glacier.MetaStore {
 	if !ok {
 		return m
 	}
+	ds, _ := m.(DataStamper)
 	return &Store{
 		MetaStore: m,
 		stamps:    st,
+		data:      ds,
 		keys:      make(map[string]entry[glacier.AccessKey]),
 		users:     make(map[[2]string]entry[glacier.User]),
 		vaults:    make(map[[2]string]entry[glacier.VaultPolicies]),
@@ -92,16 +110,27 @@ func Wrap(m glacier.MetaStore) glacier.MetaStore {
 // Unwrap returns the store behind the cache.
 func (s *Store) Unwrap() glacier.MetaStore { return s.MetaStore }
 
-func put[K comparable, T any](s *Store, m map[K]entry[T], k K, stamp int64, v T) {
-	if stamp < 0 { // a write was in flight: the value may be older than the stamp says
+func put[K comparable, T any](s *Store, m map[K]entry[T], k K, stamp, data int64, v T) {
+	if stamp < 0 || data < 0 { // a write was in flight: the value may be older than the stamp says
 		return
 	}
 	s.mu.Lock()
 	if len(m) >= maxEntries {
 		clear(m)
 	}
-	m[k] = entry[T]{stamp, v}
+	m[k] = entry[T]{stamp, data, v}
 	s.mu.Unlock()
+}
+
+// stampsOf returns the account's authorization and data stamps, read in
+// that order (one read when the store has one stamp for both).
+func (s *Store) stampsOf(ctx context.Context, accountID string) (auth, data int64, err error) {
+	auth, err = s.stamps.AuthStamp(ctx, accountID)
+	if err != nil || s.data == nil {
+		return auth, auth, err
+	}
+	data, err = s.data.DataStamp(ctx, accountID)
+	return auth, data, err
 }
 
 // GetAccessKey returns the key from memory when its account's stamp has
@@ -134,7 +163,7 @@ func (s *Store) GetAccessKey(ctx context.Context, id string) (glacier.AccessKey,
 		return again, err
 	}
 	if again.AccountID == k.AccountID {
-		put(s, s.keys, id, stamp, again)
+		put(s, s.keys, id, stamp, 0, again)
 	}
 	return again, nil
 }
@@ -157,14 +186,16 @@ func (s *Store) GetUser(ctx context.Context, accountID, name string) (glacier.Us
 	if err != nil {
 		return u, err
 	}
-	put(s, s.users, k, stamp, u)
+	put(s, s.users, k, stamp, 0, u)
 	return u, nil
 }
 
 // VaultPolicies is the store's VaultPolicies, from memory while the
-// account's stamp holds.
+// account's stamps hold. When only the data stamp moved (archives were
+// written), the policies, lock and tags are still current: the vault's
+// record alone is read again, after both stamps, and the pair kept.
 func (s *Store) VaultPolicies(ctx context.Context, accountID, vault string) (glacier.VaultPolicies, error) {
-	stamp, err := s.stamps.AuthStamp(ctx, accountID)
+	stamp, data, err := s.stampsOf(ctx, accountID)
 	if err != nil {
 		return glacier.VaultPolicies{}, err
 	}
@@ -173,23 +204,35 @@ func (s *Store) VaultPolicies(ctx context.Context, accountID, vault string) (gla
 	e, ok := s.vaults[k]
 	s.mu.RUnlock()
 	if ok && stamp >= 0 && e.stamp == stamp {
-		return e.val, nil
+		if data >= 0 && e.data == data {
+			return e.val, nil
+		}
+		if s.data != nil {
+			v, err := s.MetaStore.GetVault(ctx, accountID, vault)
+			if err != nil {
+				return glacier.VaultPolicies{}, err
+			}
+			vp := e.val
+			vp.Vault = v
+			put(s, s.vaults, k, stamp, data, vp)
+			return vp, nil
+		}
 	}
 	vp, err := s.MetaStore.VaultPolicies(ctx, accountID, vault)
 	if err != nil {
 		return vp, err
 	}
-	put(s, s.vaults, k, stamp, vp)
+	put(s, s.vaults, k, stamp, data, vp)
 	return vp, nil
 }
 
 // ListVaults is the store's ListVaults, from memory while the account's
-// stamp holds.
+// stamps hold (the data stamp: lists show counters).
 func (s *Store) ListVaults(ctx context.Context, accountID, from string, limit int) ([]glacier.Vault, error) {
 	if limit > maxListLimit {
 		return s.MetaStore.ListVaults(ctx, accountID, from, limit)
 	}
-	stamp, err := s.stamps.AuthStamp(ctx, accountID)
+	stamp, data, err := s.stampsOf(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
@@ -197,14 +240,14 @@ func (s *Store) ListVaults(ctx context.Context, accountID, from string, limit in
 	s.mu.RLock()
 	e, ok := s.lists[k]
 	s.mu.RUnlock()
-	if ok && stamp >= 0 && e.stamp == stamp {
+	if ok && stamp >= 0 && data >= 0 && e.stamp == stamp && e.data == data {
 		return append([]glacier.Vault(nil), e.val...), nil
 	}
 	vs, err := s.MetaStore.ListVaults(ctx, accountID, from, limit)
 	if err != nil {
 		return vs, err
 	}
-	put(s, s.lists, k, stamp, append([]glacier.Vault(nil), vs...))
+	put(s, s.lists, k, stamp, data, append([]glacier.Vault(nil), vs...))
 	return vs, nil
 }
 

@@ -19,6 +19,10 @@ import (
 // commit that holds their write is durable; a failed commit fails every
 // write in it. While the leader commits, the next batch queues: under load
 // each fsync carries many writes, alone a write costs what it did.
+//
+// Only writes that change nothing authorization reads may go through
+// group: archives, their vault's counters and last write, blob intents.
+// Their transaction leaves the authorization stamp alone (sharedstamp.go).
 type groupWrite struct {
 	ctx  context.Context
 	op   string
@@ -72,7 +76,9 @@ func (db *DB) commitGroup(batch []*groupWrite) {
 	ok := 0
 	// The transaction outlives any one caller: a caller that went away is
 	// answered with its context's error, and its write is skipped.
-	err := db.update(context.Background(), "group commit", func(tx *txn) error {
+	// Group writes change archives, vault counters and blob intents only:
+	// the authorization stamp stays (sharedstamp.go).
+	err := db.write(context.Background(), "group commit", false, func(tx *txn) error {
 		for i, w := range batch {
 			if err := w.ctx.Err(); err != nil {
 				errs[i] = err

@@ -244,9 +244,17 @@ func migrateFile(ctx context.Context, w *sql.DB, version int, name string) error
 }
 
 // update runs fn in a write transaction and commits it. op names the
-// operation in error messages.
+// operation in error messages. It moves both shared stamps
+// (sharedstamp.go): what it changes may be anything authorization reads.
 func (db *DB) update(ctx context.Context, op string, fn func(tx *txn) error) error {
-	defer db.stamp.begin()()
+	return db.write(ctx, op, true, fn)
+}
+
+// write is update; auth = false for a transaction that changes nothing
+// authorization reads (only archives, their vault's counters and last
+// write, and blob intents), which leaves the authorization stamp alone.
+func (db *DB) write(ctx context.Context, op string, auth bool, fn func(tx *txn) error) error {
+	defer db.stamp.begin(auth)()
 	t, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return classify(op, err)
