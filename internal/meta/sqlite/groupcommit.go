@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"github.com/permafrost/permafrost/internal/audit"
-	"strconv"
 	"sync"
 )
 
@@ -84,8 +83,9 @@ func (db *DB) commitGroup(batch []*groupWrite) {
 				errs[i] = err
 				continue
 			}
-			sp := "g" + strconv.Itoa(i)
-			if _, err := tx.ExecContext(w.ctx, "SAVEPOINT "+sp); err != nil {
+			// One savepoint name, reused: the savepoints follow each
+			// other, never nest, and their statements stay prepared.
+			if _, err := tx.ExecContext(w.ctx, qSavepoint); err != nil {
 				return err
 			}
 			err := w.fn(tx)
@@ -102,13 +102,13 @@ func (db *DB) commitGroup(batch []*groupWrite) {
 			}
 			if err != nil {
 				errs[i] = classify(w.op, err)
-				if _, err := tx.ExecContext(context.Background(), "ROLLBACK TO "+sp); err != nil {
+				if _, err := tx.ExecContext(context.Background(), qRollbackTo); err != nil {
 					return err
 				}
 			} else {
 				ok++
 			}
-			if _, err := tx.ExecContext(context.Background(), "RELEASE "+sp); err != nil {
+			if _, err := tx.ExecContext(context.Background(), qRelease); err != nil {
 				return err
 			}
 		}

@@ -18,7 +18,7 @@ var _ glacier.IntentStore = (*DB)(nil)
 func (db *DB) AddBlobIntent(ctx context.Context, key string, at time.Time) error {
 	gctx, ctx := ctx, context.WithoutCancel(ctx) // see CreateArchive
 	return db.group(gctx, "add blob intent", func(tx *txn) error {
-		_, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO blob_intents (blob_key, created_at) VALUES (?, ?)`, key, at.UnixMilli())
+		_, err := tx.ExecContext(ctx, qAddIntent, key, at.UnixMilli())
 		return err
 	})
 }

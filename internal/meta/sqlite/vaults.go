@@ -36,7 +36,7 @@ func findVault(ctx context.Context, tx *txn, accountID, name string) (int64, gla
 // findVaultID is findVault for callers that only need the row id.
 func findVaultID(ctx context.Context, tx *txn, accountID, name string) (int64, error) {
 	var id int64
-	err := tx.QueryRowContext(ctx, `SELECT id FROM vaults WHERE account_id = ? AND name = ?`, accountID, name).Scan(&id)
+	err := tx.QueryRowContext(ctx, qFindVaultID, accountID, name).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, glacier.Errorf(glacier.KindNotFound, "vault %s not found in account %s", name, accountID)
 	}
