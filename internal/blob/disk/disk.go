@@ -12,24 +12,31 @@
 // Durability. Put returns nil only once the blob survives a power loss:
 //
 //  1. the bytes are streamed into a fresh temporary file in tmp through a
-//     pooled 1 MiB buffer (constant memory, large writes), and the file is
-//     fsynced and closed;
+//     pooled 1 MiB buffer (constant memory, large writes);
 //  2. every directory on the way to the blob is created if missing, and the
 //     parent of each is fsynced so its entry is durable. Which directories
 //     are known durable is remembered in memory (forgotten at restart, so
 //     directories left by an earlier process are fsynced again once);
-//  3. the temporary file is hard-linked under the final name and the
-//     blob's directory is fsynced;
+//  3. the temporary file is hard-linked under the final name, then the file
+//     and the blob's directory are fsynced, at once (two flushes that
+//     overlap; the directory's fsync is shared by the Puts that linked into
+//     it meanwhile, dirsync.go), and the file closed; Put returns only
+//     after both;
 //  4. the temporary name is removed (not fsynced: a crash leaves at worst a
 //     second name in tmp, which the next Open removes).
 //
 // Step 3 uses link(2) rather than rename(2) because link refuses to replace
 // an existing name, atomically: Put never overwrites a blob, even when two
-// Puts race for one key (one wins, the other gets KindConflict). Whatever
-// happens before step 3 leaves nothing under the final name; the only
-// partial state a crash can leave is in tmp, and Open clears tmp. This is
-// litestream's write, fsync, rename, fsync-the-directory (its file replica
-// client), with link for rename and with the directories fsynced too.
+// Puts race for one key (one wins, the other gets KindConflict). A read
+// error or cancellation happens before step 3 and leaves nothing under the
+// final name. A crash during step 3 can leave a linked blob whose bytes are
+// not all durable, under a key no metadata references: the service records
+// an intent for every key before the blob can exist (glacier.IntentStore),
+// and housekeeping removes such blobs; a failed fsync removes the name at
+// once. Otherwise the only partial state a crash can leave is in tmp, and
+// Open clears tmp. This is litestream's write, fsync, rename,
+// fsync-the-directory (its file replica client), with link for rename, the
+// two fsyncs overlapped, and the directories fsynced too.
 //
 // Delete unlinks the blob, fsyncs its directory (a deleted archive stays
 // deleted after a crash), then removes the directories the removal left
@@ -100,6 +107,9 @@ type Store struct {
 	// are durable.
 	mu    sync.Mutex
 	known map[string]struct{}
+
+	// dirs groups the directory fsyncs of concurrent Puts (dirsync.go).
+	dirs dirSyncer
 
 	// resMu guards the reserve (reserve.go): its size and whether it is
 	// released.
@@ -218,19 +228,16 @@ func (s *Store) put(ctx context.Context, key string, r io.Reader) (n int64, err 
 	if err != nil {
 		return n, err
 	}
-	if err := f.Sync(); err != nil {
-		return n, fmt.Errorf("disk: put %s: %w", key, err)
-	}
-	err = f.Close()
-	f = nil
-	if err != nil {
-		return n, fmt.Errorf("disk: put %s: %w", key, err)
-	}
 	// Last chance to honour a cancellation: after the link the blob exists.
 	if err := ctx.Err(); err != nil {
 		return n, err
 	}
 
+	// The file is linked under its final name first, then the file and
+	// the directory are fsynced at once: both are done before Put returns,
+	// each after every change it must make durable, and the two flushes
+	// overlap (on a journaling file system they usually share one journal
+	// commit) instead of following each other.
 	final := s.path(key)
 	parent := filepath.Dir(final)
 	if err := s.link(tmp, final, parent); err != nil {
@@ -239,7 +246,17 @@ func (s *Store) put(ctx context.Context, key string, r io.Reader) (n int64, err 
 		}
 		return n, fmt.Errorf("disk: put %s: %w", key, err)
 	}
-	if err := syncDir(parent); err != nil {
+	dirSynced := make(chan error, 1)
+	go func() { dirSynced <- s.dirs.syncDir(parent) }()
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	f = nil
+	if derr := <-dirSynced; err == nil {
+		err = derr
+	}
+	if err != nil {
 		// The blob is in place but not known durable: take it back rather
 		// than leave a blob the caller believes was never stored.
 		os.Remove(final)
