@@ -84,6 +84,7 @@ type Service struct {
 	UploadIdleTimeout time.Duration
 
 	policies   policyCache
+	intentPool intentPool // blob keys with durable intents (intentpool.go)
 	integrity  integrityStats
 	lastExpiry atomic.Int64 // service-clock ns of the last idle-upload look
 }

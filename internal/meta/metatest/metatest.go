@@ -65,6 +65,7 @@ func Run(t *testing.T, open func(t *testing.T) glacier.MetaStore) {
 		{"PurgeClosedUploads", testPurgeClosedUploads},
 		{"BlobReferenced", testBlobReferenced},
 		{"BlobIntents", testBlobIntents},
+		{"BlobIntentBatch", testBlobIntentBatch},
 		{"SpaceUsage", testSpaceUsage},
 		{"ArchivePage", testArchivePage},
 		{"ResetData", testResetData},
