@@ -30,7 +30,9 @@
 // only the data stamp moved, the vault's record alone is read again (one
 // statement) and joined to its policies, still current. On PostgreSQL the
 // stamp is the per-account row, one round trip per use, and moves with
-// everything (counters included).
+// everything (counters included); concurrent requests of one account share
+// those round trips, each getting a read that started after it asked
+// (stampflight.go).
 //
 // Not found is never cached. Cached values are shared between requests:
 // callers must not modify the maps, slices or pointers they get.
@@ -69,6 +71,9 @@ type Store struct {
 	glacier.MetaStore
 	stamps Stamper
 	data   DataStamper // nil: AuthStamp covers the counters too
+	shared bool        // stamps read from the store: concurrent reads shared (stampflight.go)
+
+	flights stampFlights
 
 	mu     sync.RWMutex
 	keys   map[string]entry[glacier.AccessKey]
@@ -96,10 +101,12 @@ func Wrap(m glacier.MetaStore) glacier.MetaStore {
 		return m
 	}
 	ds, _ := m.(DataStamper)
+	ms, _ := m.(memoryStamper)
 	return &Store{
 		MetaStore: m,
 		stamps:    st,
 		data:      ds,
+		shared:    ms == nil || !ms.StampsInMemory(),
 		keys:      make(map[string]entry[glacier.AccessKey]),
 		users:     make(map[[2]string]entry[glacier.User]),
 		vaults:    make(map[[2]string]entry[glacier.VaultPolicies]),
@@ -122,10 +129,20 @@ func put[K comparable, T any](s *Store, m map[K]entry[T], k K, stamp, data int64
 	s.mu.Unlock()
 }
 
+// authStamp reads the account's authorization stamp: a read that starts
+// after the call, shared with concurrent callers when it costs a round
+// trip.
+func (s *Store) authStamp(ctx context.Context, accountID string) (int64, error) {
+	if s.shared {
+		return s.flights.read(ctx, s.stamps, accountID)
+	}
+	return s.stamps.AuthStamp(ctx, accountID)
+}
+
 // stampsOf returns the account's authorization and data stamps, read in
 // that order (one read when the store has one stamp for both).
 func (s *Store) stampsOf(ctx context.Context, accountID string) (auth, data int64, err error) {
-	auth, err = s.stamps.AuthStamp(ctx, accountID)
+	auth, err = s.authStamp(ctx, accountID)
 	if err != nil || s.data == nil {
 		return auth, auth, err
 	}
@@ -140,7 +157,7 @@ func (s *Store) GetAccessKey(ctx context.Context, id string) (glacier.AccessKey,
 	e, ok := s.keys[id]
 	s.mu.RUnlock()
 	if ok {
-		now, err := s.stamps.AuthStamp(ctx, e.val.AccountID)
+		now, err := s.authStamp(ctx, e.val.AccountID)
 		if err != nil {
 			return glacier.AccessKey{}, err
 		}
@@ -154,7 +171,7 @@ func (s *Store) GetAccessKey(ctx context.Context, id string) (glacier.AccessKey,
 	}
 	// The key's account is known only now: read the stamp, then the key
 	// again, so that the copy kept is one read after that stamp.
-	stamp, err := s.stamps.AuthStamp(ctx, k.AccountID)
+	stamp, err := s.authStamp(ctx, k.AccountID)
 	if err != nil {
 		return k, nil
 	}
@@ -171,7 +188,7 @@ func (s *Store) GetAccessKey(ctx context.Context, id string) (glacier.AccessKey,
 // GetUser is the store's GetUser, from memory while the account's stamp
 // holds.
 func (s *Store) GetUser(ctx context.Context, accountID, name string) (glacier.User, error) {
-	stamp, err := s.stamps.AuthStamp(ctx, accountID)
+	stamp, err := s.authStamp(ctx, accountID)
 	if err != nil {
 		return glacier.User{}, err
 	}

@@ -54,3 +54,7 @@ func (db *DB) tableStamp(ctx context.Context, accountID string) (int64, error) {
 	}
 	return v, nil
 }
+
+// StampsInMemory reports whether the stamps are the mapped counters (two
+// memory reads each) rather than statements.
+func (db *DB) StampsInMemory() bool { return db.stamp != nil }
