@@ -118,6 +118,38 @@ func authCacheExact(t *testing.T, a, b *testServer) {
 	if out := mustDescribe("after delete", cb); out.NumberOfArchives != 0 {
 		t.Errorf("after a delete through A, B describes %d archives, want 0", out.NumberOfArchives)
 	}
+	// Vault lists show the counters too (uploads do not move the embedded
+	// store's authorization stamp, only its data stamp).
+	listed := func(what string) int64 {
+		t.Helper()
+		var n int64 = -1
+		for range 3 {
+			out, err := cb.ListVaults(ctx, &glacier.ListVaultsInput{})
+			if err != nil {
+				t.Fatalf("%s: ListVaults: %v", what, err)
+			}
+			for _, v := range out.VaultList {
+				if aws.ToString(v.VaultName) == *vault {
+					n = v.NumberOfArchives
+				}
+			}
+		}
+		return n
+	}
+	listed("before upload")
+	up, err = ca.UploadArchive(ctx, &glacier.UploadArchiveInput{VaultName: vault, Body: bytes.NewReader(data)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := listed("after upload"); n != 1 {
+		t.Errorf("after an upload through A, B lists %d archives, want 1", n)
+	}
+	if _, err := ca.DeleteArchive(ctx, &glacier.DeleteArchiveInput{VaultName: vault, ArchiveId: up.ArchiveId}); err != nil {
+		t.Fatal(err)
+	}
+	if n := listed("after delete"); n != 0 {
+		t.Errorf("after a delete through A, B lists %d archives, want 0", n)
+	}
 
 	// Access policy: set through A, binding on B's next request; removed,
 	// lifted on B's next request.
@@ -126,10 +158,26 @@ func authCacheExact(t *testing.T, a, b *testServer) {
 		t.Fatal(err)
 	}
 	mustDeny("access policy set", cb, "AccessDeniedException", 403)
+	// An upload in between (its counters refreshed under the cached
+	// policy) neither lifts the policy nor keeps it once deleted.
+	up, err = ca.UploadArchive(ctx, &glacier.UploadArchiveInput{VaultName: vault, Body: bytes.NewReader(data)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustDeny("access policy set, after an upload", cb, "AccessDeniedException", 403)
+	mustDeny("access policy set, after an upload, again", cb, "AccessDeniedException", 403)
 	if _, err := ca.DeleteVaultAccessPolicy(ctx, &glacier.DeleteVaultAccessPolicyInput{VaultName: vault}); err != nil {
 		t.Fatal(err)
 	}
-	mustDescribe("access policy deleted", cb)
+	if out := mustDescribe("access policy deleted", cb); out.NumberOfArchives != 1 {
+		t.Errorf("after the policy's deletion, B describes %d archives, want 1", out.NumberOfArchives)
+	}
+	if _, err := ca.DeleteArchive(ctx, &glacier.DeleteArchiveInput{VaultName: vault, ArchiveId: up.ArchiveId}); err != nil {
+		t.Fatal(err)
+	}
+	if out := mustDescribe("archive deleted", cb); out.NumberOfArchives != 0 {
+		t.Errorf("after a delete through A, B describes %d archives, want 0", out.NumberOfArchives)
+	}
 
 	// Lock: an in-progress lock's policy binds on B at once; aborting it
 	// through A lifts it on B at once.

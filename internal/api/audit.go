@@ -29,10 +29,34 @@ var mutating = map[string]bool{
 // auditStart makes the request's audit record (nil without an audit log)
 // and, for a state-changing operation, puts it in the request's context so
 // that the store appends it in the transaction of the change.
+//
+// A read-only operation gets no record here: its record is kept only when
+// the request is refused, so it is made at the end, and only then
+// (auditLate) — most metadata requests allocate none.
 func (s *Server) auditStart(r *http.Request, name string) (*http.Request, *audit.Record) {
-	if s.Audit == nil {
+	if s.Audit == nil || !mutating[name] {
 		return r, nil
 	}
+	return s.newAuditRecord(r, name, time.Now())
+}
+
+// auditLate returns the record to finish a request with: rec, or for a
+// read-only operation that failed (a refusal is kept), its record made
+// now, as auditStart would have made it at started, with the caller once
+// authenticated and its account resolved.
+func (s *Server) auditLate(r *http.Request, name string, started time.Time, rec *audit.Record, c *call, err error) *audit.Record {
+	if rec != nil || err == nil || s.Audit == nil || mutating[name] {
+		return rec
+	}
+	_, rec = s.newAuditRecord(r, name, started)
+	if c != nil && c.account != "" { // authenticated, account resolved: as handle identifies it
+		auditIdentify(rec, c.caller, c.account)
+	}
+	return rec
+}
+
+// newAuditRecord makes the request's record, as of start.
+func (s *Server) newAuditRecord(r *http.Request, name string, start time.Time) (*http.Request, *audit.Record) {
 	params := map[string]string{}
 	for _, p := range []struct{ wire, key string }{
 		{"account", "accountId"}, {"vault", "vaultName"}, {"archive", "archiveId"},
@@ -50,7 +74,7 @@ func (s *Server) auditStart(r *http.Request, name string) (*http.Request, *audit
 		ip = h
 	}
 	rec := audit.NewRecord(audit.Event{
-		EventTime:         time.Now().UTC(),
+		EventTime:         start.UTC(),
 		EventName:         name,
 		AWSRegion:         s.Region,
 		SourceIPAddress:   ip,

@@ -190,13 +190,14 @@ func (s *Server) handle(mux *http.ServeMux, pattern string, o op) {
 		if info != nil {
 			info.op = o.name
 		}
+		started := time.Now()
 		r, rec := s.auditStart(r, o.name)
 		// A session token is refused before anything else: this server
 		// issues no temporary credentials, so no key, vault or policy is
 		// looked at.
 		if securityToken(r) {
 			err := errInvalidSecurityToken()
-			s.auditFinish(r.Context(), rec, err)
+			s.auditFinish(r.Context(), s.auditLate(r, o.name, started, rec, nil, err), err)
 			s.writeError(w, r, err)
 			return
 		}
@@ -215,7 +216,7 @@ func (s *Server) handle(mux *http.ServeMux, pattern string, o op) {
 				err = o.handle(w, r, c)
 			}
 		}
-		s.auditFinish(r.Context(), rec, err)
+		s.auditFinish(r.Context(), s.auditLate(r, o.name, started, rec, c, err), err)
 		if err != nil {
 			s.writeError(w, r, err)
 		}

@@ -96,8 +96,12 @@ func (v *verifier) finish() error {
 // holding the verified hashes. On any failure nothing is stored.
 func (s *Service) storeBody(ctx context.Context, b Body) (string, *treehash.Hasher, error) {
 	v := newVerifier(b)
-	key := newBlobKey()
-	if _, err := s.putBlob(ctx, key, v); err != nil {
+	key := s.recordedBlobKey(ctx) // its intent already durable (intentpool.go)
+	recorded := key != ""
+	if !recorded {
+		key = newBlobKey()
+	}
+	if _, err := s.putBlobAs(ctx, key, v, recorded); err != nil {
 		return "", nil, err
 	}
 	if v.err != io.EOF {
@@ -113,17 +117,36 @@ func (s *Service) storeBody(ctx context.Context, b Body) (string, *treehash.Hash
 // commit: a Put that took longer than MaxUploadDuration from its first
 // byte is undone and refused, because a sweep may already take the blob
 // for abandoned (see SweepGrace). The commit must follow at once. An
-// intent for the key is recorded first, so a crash before the commit
-// leaves a record for housekeeping (ProcessIntents) instead of a blob only
-// a full listing would find.
+// intent for the key is made durable before the blob can be, so a crash
+// before the commit leaves a record for housekeeping (ProcessIntents)
+// instead of a blob only a full listing would find. The intent's commit
+// runs while the bytes are read and written: a store makes nothing
+// visible under key before it has read r to its end (BlobStore.Put: a read
+// error leaves nothing), and the end of r waits for the intent.
 func (s *Service) putBlob(ctx context.Context, key string, r io.Reader) (int64, error) {
+	return s.putBlobAs(ctx, key, r, false)
+}
+
+// putBlobAs is putBlob; recorded says the key's intent is already durable
+// (a key from the intent pool).
+func (s *Service) putBlobAs(ctx context.Context, key string, r io.Reader, recorded bool) (int64, error) {
 	start := time.Now()
-	if err := s.recordIntent(ctx, key); err != nil {
-		return 0, err
+	var intent *afterIntent
+	if !recorded && s.Intents != nil {
+		done := make(chan error, 1)
+		go func() { done <- s.recordIntent(ctx, key) }()
+		intent = &afterIntent{r: r, done: done}
+		r = intent
 	}
 	n, err := s.Blobs.Put(ctx, key, r)
 	if err != nil {
 		return n, err
+	}
+	if intent != nil {
+		if err := intent.wait(); err != nil { // a store that stopped reading before the end
+			s.deleteBlobs(ctx, []string{key})
+			return n, err
+		}
 	}
 	if s.AfterBlobPut != nil {
 		s.AfterBlobPut(key)
@@ -133,4 +156,31 @@ func (s *Service) putBlob(ctx context.Context, key string, r io.Reader) (int64, 
 		return n, Errorf(KindRequestTimeout, "The upload took longer than %v from its first byte; send it again", MaxUploadDuration)
 	}
 	return n, nil
+}
+
+// afterIntent reads r and holds back its end until the blob's intent is
+// durable; an intent that failed ends r with that error instead.
+type afterIntent struct {
+	r      io.Reader
+	done   <-chan error
+	waited bool
+	err    error
+}
+
+func (a *afterIntent) Read(p []byte) (int, error) {
+	n, err := a.r.Read(p)
+	if err == io.EOF {
+		if ierr := a.wait(); ierr != nil {
+			return n, ierr
+		}
+	}
+	return n, err
+}
+
+// wait returns the intent's outcome, waiting for it the first time.
+func (a *afterIntent) wait() error {
+	if !a.waited {
+		a.err, a.waited = <-a.done, true
+	}
+	return a.err
 }

@@ -99,6 +99,9 @@ func Wrap(kind Kind, err error, message string) *Error {
 // KindOf reports the kind of err: the kind of the first *Error in its chain,
 // or KindInternal.
 func KindOf(err error) Kind {
+	if err == nil { // before e, which escapes: no allocation on the hot path
+		return KindInternal
+	}
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Kind

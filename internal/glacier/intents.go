@@ -15,6 +15,8 @@ import (
 // leaves a row, and housekeeping examines only the rows, never the whole
 // blob store.
 type IntentStore interface {
+	// AddBlobIntents: see BlobIntentBatcher (intentpool.go).
+	BlobIntentBatcher
 	// AddBlobIntent records key at time at (keeping an existing, older
 	// record).
 	AddBlobIntent(ctx context.Context, key string, at time.Time) error

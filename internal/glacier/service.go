@@ -87,9 +87,10 @@ type Service struct {
 	// activity before it is discarded; DefaultUploadIdleTimeout when 0.
 	UploadIdleTimeout time.Duration
 
-	policies  policyCache
-	integrity integrityStats
-	finishing sync.Map // jobs this process is producing now (jobfinishing.go)
+	policies   policyCache
+	intentPool intentPool // blob keys with durable intents (intentpool.go)
+	integrity  integrityStats
+	finishing  sync.Map // jobs this process is producing now (jobfinishing.go)
 }
 
 func (s *Service) maxVaults() int {

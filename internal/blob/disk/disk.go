@@ -11,25 +11,37 @@
 //
 // Durability. Put returns nil only once the blob survives a power loss:
 //
-//  1. the bytes are streamed into a fresh temporary file in tmp through a
-//     pooled 1 MiB buffer (constant memory, large writes), and the file is
-//     fsynced and closed;
+//  1. the bytes are streamed into a fresh temporary file through a pooled
+//     1 MiB buffer (constant memory, large writes): an unnamed file in the
+//     blob's directory where the file system offers them (unnamed.go),
+//     else a named one in tmp;
 //  2. every directory on the way to the blob is created if missing, and the
 //     parent of each is fsynced so its entry is durable. Which directories
 //     are known durable is remembered in memory (forgotten at restart, so
 //     directories left by an earlier process are fsynced again once);
-//  3. the temporary file is hard-linked under the final name and the
-//     blob's directory is fsynced;
-//  4. the temporary name is removed (not fsynced: a crash leaves at worst a
-//     second name in tmp, which the next Open removes).
+//  3. the temporary file is hard-linked under the final name, then the file
+//     and the blob's directory are fsynced, at once (two flushes that
+//     overlap; the directory's fsync is shared by the Puts that linked into
+//     it meanwhile, dirsync.go), and the file closed; Put returns only
+//     after both;
+//  4. a temporary name in tmp is removed (not fsynced: a crash leaves at
+//     worst a second name in tmp, which the next Open removes).
+//
+// A Put that fails removes the directories it made when they are left
+// empty.
 //
 // Step 3 uses link(2) rather than rename(2) because link refuses to replace
 // an existing name, atomically: Put never overwrites a blob, even when two
-// Puts race for one key (one wins, the other gets KindConflict). Whatever
-// happens before step 3 leaves nothing under the final name; the only
-// partial state a crash can leave is in tmp, and Open clears tmp. This is
-// litestream's write, fsync, rename, fsync-the-directory (its file replica
-// client), with link for rename and with the directories fsynced too.
+// Puts race for one key (one wins, the other gets KindConflict). A read
+// error or cancellation happens before step 3 and leaves nothing under the
+// final name. A crash during step 3 can leave a linked blob whose bytes are
+// not all durable, under a key no metadata references: the service records
+// an intent for every key before the blob can exist (glacier.IntentStore),
+// and housekeeping removes such blobs; a failed fsync removes the name at
+// once. Otherwise the only partial state a crash can leave is in tmp, and
+// Open clears tmp. This is litestream's write, fsync, rename,
+// fsync-the-directory (its file replica client), with link for rename, the
+// two fsyncs overlapped, and the directories fsynced too.
 //
 // Delete unlinks the blob, fsyncs its directory (a deleted archive stays
 // deleted after a crash), then removes the directories the removal left
@@ -61,6 +73,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -100,6 +113,11 @@ type Store struct {
 	// are durable.
 	mu    sync.Mutex
 	known map[string]struct{}
+
+	// dirs groups the directory fsyncs of concurrent Puts (dirsync.go).
+	dirs dirSyncer
+	// noUnnamed: the file system offers no unnamed files (unnamed.go).
+	noUnnamed atomic.Bool
 
 	// resMu guards the reserve (reserve.go): its size and whether it is
 	// released.
@@ -201,45 +219,78 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) (n int64, err 
 }
 
 func (s *Store) put(ctx context.Context, key string, r io.Reader) (n int64, err error) {
-	f, direct, err := createTemp(s.tmp) // O_DIRECT where the file system takes it (direct.go)
+	final := s.path(key)
+	parent := filepath.Dir(final)
+
+	// An unnamed file in the blob's directory where the file system offers
+	// one (unnamed.go), else a named temporary file in tmp; O_DIRECT where
+	// the file system takes it (direct.go).
+	var f *os.File
+	var direct, unnamed bool
+	s.mu.Lock()
+	err = s.ensureDirLocked(parent)
+	s.mu.Unlock()
 	if err != nil {
 		return 0, fmt.Errorf("disk: put %s: %w", key, err)
 	}
-	tmp := f.Name()
+	f, direct, unnamed = s.openUnnamed(parent)
+	tmp := ""
+	if !unnamed {
+		if f, direct, err = createTemp(s.tmp); err != nil {
+			return 0, fmt.Errorf("disk: put %s: %w", key, err)
+		}
+		tmp = f.Name()
+	}
+	linked := false
 	defer func() {
 		// The temporary name goes, whether or not it was linked.
 		if f != nil {
 			f.Close()
 		}
-		os.Remove(tmp)
+		if tmp != "" {
+			os.Remove(tmp)
+		}
+		if !linked {
+			// A failed Put leaves nothing: not even the directories made
+			// for it, when they are empty.
+			s.mu.Lock()
+			s.pruneLocked(parent)
+			s.mu.Unlock()
+		}
 	}()
 
 	n, err = copyFile(ctx, f, r, key, direct)
 	if err != nil {
 		return n, err
 	}
-	if err := f.Sync(); err != nil {
-		return n, fmt.Errorf("disk: put %s: %w", key, err)
-	}
-	err = f.Close()
-	f = nil
-	if err != nil {
-		return n, fmt.Errorf("disk: put %s: %w", key, err)
-	}
 	// Last chance to honour a cancellation: after the link the blob exists.
 	if err := ctx.Err(); err != nil {
 		return n, err
 	}
 
-	final := s.path(key)
-	parent := filepath.Dir(final)
-	if err := s.link(tmp, final, parent); err != nil {
+	// The file is linked under its final name first, then the file and
+	// the directory are fsynced at once: both are done before Put returns,
+	// each after every change it must make durable, and the two flushes
+	// overlap (on a journaling file system they usually share one journal
+	// commit) instead of following each other.
+	if err := s.link(f, tmp, final, parent); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			return n, &glacier.Error{Kind: glacier.KindConflict, Message: "blob " + key + " already exists", Err: err}
 		}
 		return n, fmt.Errorf("disk: put %s: %w", key, err)
 	}
-	if err := syncDir(parent); err != nil {
+	linked = true
+	dirSynced := make(chan error, 1)
+	go func() { dirSynced <- s.dirs.syncDir(parent) }()
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	f = nil
+	if derr := <-dirSynced; err == nil {
+		err = derr
+	}
+	if err != nil {
 		// The blob is in place but not known durable: take it back rather
 		// than leave a blob the caller believes was never stored.
 		os.Remove(final)
@@ -314,13 +365,17 @@ func copyFile(ctx context.Context, f *os.File, r io.Reader, key string, direct b
 	}
 }
 
-// link makes sure parent exists durably and links tmp to final in it,
+// link makes sure parent exists durably and links the temporary file —
+// named tmp, or f itself when tmp is "" (unnamed.go) — to final in it,
 // under s.mu so that no Delete removes parent in between.
-func (s *Store) link(tmp, final, parent string) error {
+func (s *Store) link(f *os.File, tmp, final, parent string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.ensureDirLocked(parent); err != nil {
 		return err
+	}
+	if tmp == "" {
+		return linkUnnamed(f, final)
 	}
 	return os.Link(tmp, final)
 }
@@ -453,14 +508,20 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for d := parent; d != s.blobs; d = filepath.Dir(d) {
+	s.pruneLocked(parent)
+	return nil
+}
+
+// pruneLocked removes dir and its ancestors below blobs while they are
+// empty. s.mu is held.
+func (s *Store) pruneLocked(dir string) {
+	for d := dir; d != s.blobs && strings.HasPrefix(d, s.blobs); d = filepath.Dir(d) {
 		// Fails, and stops the climb, on the first non-empty directory.
 		if err := os.Remove(d); err != nil {
 			break
 		}
 		delete(s.known, d)
 	}
-	return nil
 }
 
 // List calls fn for every blob under blobs with its key and modification

@@ -20,13 +20,21 @@
 // never used. What is saved is the rest: the transactions of several
 // statements, the parsing of their rows, and the allocation.
 //
-// On SQLite the stamp is not read from the database at all: the store
-// keeps a change counter in a file beside it, mapped by every process that
-// opens it (the server and the operator commands), raised around every
-// write transaction (internal/meta/sqlite/sharedstamp.go). Checking it is
-// two atomic loads; it moves with every write, so any write invalidates
-// everything, which is exact and, for a metadata-heavy load, cheap. On
-// PostgreSQL the stamp is the per-account row, one round trip per use.
+// On SQLite the stamps are not read from the database at all: the store
+// keeps two change counters in a file beside it, mapped by every process
+// that opens it (the server and the operator commands), raised around
+// write transactions (internal/meta/sqlite/sharedstamp.go). Checking one
+// is two atomic loads. The authorization stamp moves with every write but
+// archive creations and deletions and blob intents; the data stamp
+// (DataStamper) with every write. Keys, users and a vault's policies, lock
+// and tags are checked against the first, so uploads leave them cached; a
+// vault's record (its counters) and vault lists against the second: when
+// only the data stamp moved, the vault's record alone is read again (one
+// statement) and joined to its policies, still current. On PostgreSQL the
+// stamp is the per-account row, one round trip per use, and moves with
+// everything (counters included); concurrent requests of one account share
+// those round trips, each getting a read that started after it asked
+// (stampflight.go).
 //
 // Not found is never cached. Cached values are shared between requests:
 // callers must not modify the maps, slices or pointers they get.
@@ -45,6 +53,14 @@ type Stamper interface {
 	AuthStamp(ctx context.Context, accountID string) (int64, error)
 }
 
+// DataStamper is a store whose AuthStamp leaves out changes that
+// authorization never reads (an archive created or deleted, moving its
+// vault's counters): DataStamp moves with those too, and with everything
+// AuthStamp moves with. A store without it has one stamp for both.
+type DataStamper interface {
+	DataStamp(ctx context.Context, accountID string) (int64, error)
+}
+
 // maxEntries bounds each map; a full map is cleared (cheap and rare).
 const maxEntries = 8192
 
@@ -55,6 +71,10 @@ const maxListLimit = 1001
 // a map per cached read.
 type Cache struct {
 	stamps Stamper
+	data   DataStamper // nil: AuthStamp covers the counters too
+	shared bool        // stamps read from the store: concurrent reads shared (stampflight.go)
+
+	flights stampFlights
 
 	mu     sync.RWMutex
 	keys   map[string]entry[glacier.AccessKey]
@@ -64,7 +84,8 @@ type Cache struct {
 }
 
 type entry[T any] struct {
-	stamp int64
+	stamp int64 // the authorization stamp read before val
+	data  int64 // the data stamp read before val (vault records and lists)
 	val   T
 }
 
@@ -73,10 +94,15 @@ type listKey struct {
 	limit         int
 }
 
-// newCache returns an empty cache checked against stamps.
+// newCache returns an empty cache checked against stamps, with the data
+// stamp and in-memory reads when the stamp source offers them.
 func newCache(stamps Stamper) *Cache {
+	ds, _ := stamps.(DataStamper)
+	ms, _ := stamps.(memoryStamper)
 	return &Cache{
 		stamps: stamps,
+		data:   ds,
+		shared: ms == nil || !ms.StampsInMemory(),
 		keys:   make(map[string]entry[glacier.AccessKey]),
 		users:  make(map[[2]string]entry[glacier.User]),
 		vaults: make(map[[2]string]entry[glacier.VaultPolicies]),
@@ -88,15 +114,16 @@ func newCache(stamps Stamper) *Cache {
 // its Identity (GetAccessKey, GetUser), Vaults (ListVaults) and Policies
 // (VaultPolicies) roles; the other roles are returned as they are. Without
 // stamps (nil) there is nothing to keep the cache exact, and st is
-// returned unchanged.
+// returned unchanged. stamps is usually the store itself; when it is also
+// a DataStamper, uploads leave policies cached (see the package comment).
 func Wrap(st glacier.Stores, stamps Stamper) glacier.Stores {
 	if stamps == nil {
 		return st
 	}
 	c := newCache(stamps)
+	st.Policies = &Policies{st.Policies, st.Vaults, c}
 	st.Identity = &Identity{st.Identity, c}
 	st.Vaults = &Vaults{st.Vaults, c}
-	st.Policies = &Policies{st.Policies, c}
 	return st
 }
 
@@ -115,22 +142,45 @@ type Vaults struct {
 }
 
 // Policies is a glacier.PolicyStore whose VaultPolicies is cached; its
-// other methods are the store's.
+// other methods are the store's. It reads a vault's record alone from
+// vaults (uncached) when only the data stamp moved.
 type Policies struct {
 	glacier.PolicyStore
-	c *Cache
+	vaults glacier.VaultStore
+	c      *Cache
 }
 
-func put[K comparable, T any](s *Cache, m map[K]entry[T], k K, stamp int64, v T) {
-	if stamp < 0 { // a write was in flight: the value may be older than the stamp says
+func put[K comparable, T any](s *Cache, m map[K]entry[T], k K, stamp, data int64, v T) {
+	if stamp < 0 || data < 0 { // a write was in flight: the value may be older than the stamp says
 		return
 	}
 	s.mu.Lock()
 	if len(m) >= maxEntries {
 		clear(m)
 	}
-	m[k] = entry[T]{stamp, v}
+	m[k] = entry[T]{stamp, data, v}
 	s.mu.Unlock()
+}
+
+// authStamp reads the account's authorization stamp: a read that starts
+// after the call, shared with concurrent callers when it costs a round
+// trip.
+func (s *Cache) authStamp(ctx context.Context, accountID string) (int64, error) {
+	if s.shared {
+		return s.flights.read(ctx, s.stamps, accountID)
+	}
+	return s.stamps.AuthStamp(ctx, accountID)
+}
+
+// stampsOf returns the account's authorization and data stamps, read in
+// that order (one read when the store has one stamp for both).
+func (s *Cache) stampsOf(ctx context.Context, accountID string) (auth, data int64, err error) {
+	auth, err = s.authStamp(ctx, accountID)
+	if err != nil || s.data == nil {
+		return auth, auth, err
+	}
+	data, err = s.data.DataStamp(ctx, accountID)
+	return auth, data, err
 }
 
 // GetAccessKey returns the key from memory when its account's stamp has
@@ -141,7 +191,7 @@ func (w *Identity) GetAccessKey(ctx context.Context, id string) (glacier.AccessK
 	e, ok := s.keys[id]
 	s.mu.RUnlock()
 	if ok {
-		now, err := s.stamps.AuthStamp(ctx, e.val.AccountID)
+		now, err := s.authStamp(ctx, e.val.AccountID)
 		if err != nil {
 			return glacier.AccessKey{}, err
 		}
@@ -155,7 +205,7 @@ func (w *Identity) GetAccessKey(ctx context.Context, id string) (glacier.AccessK
 	}
 	// The key's account is known only now: read the stamp, then the key
 	// again, so that the copy kept is one read after that stamp.
-	stamp, err := s.stamps.AuthStamp(ctx, k.AccountID)
+	stamp, err := s.authStamp(ctx, k.AccountID)
 	if err != nil {
 		return k, nil
 	}
@@ -164,7 +214,7 @@ func (w *Identity) GetAccessKey(ctx context.Context, id string) (glacier.AccessK
 		return again, err
 	}
 	if again.AccountID == k.AccountID {
-		put(s, s.keys, id, stamp, again)
+		put(s, s.keys, id, stamp, 0, again)
 	}
 	return again, nil
 }
@@ -173,7 +223,7 @@ func (w *Identity) GetAccessKey(ctx context.Context, id string) (glacier.AccessK
 // holds.
 func (w *Identity) GetUser(ctx context.Context, accountID, name string) (glacier.User, error) {
 	s := w.c
-	stamp, err := s.stamps.AuthStamp(ctx, accountID)
+	stamp, err := s.authStamp(ctx, accountID)
 	if err != nil {
 		return glacier.User{}, err
 	}
@@ -188,15 +238,17 @@ func (w *Identity) GetUser(ctx context.Context, accountID, name string) (glacier
 	if err != nil {
 		return u, err
 	}
-	put(s, s.users, k, stamp, u)
+	put(s, s.users, k, stamp, 0, u)
 	return u, nil
 }
 
 // VaultPolicies is the store's VaultPolicies, from memory while the
-// account's stamp holds.
+// account's stamps hold. When only the data stamp moved (archives were
+// written), the policies, lock and tags are still current: the vault's
+// record alone is read again, after both stamps, and the pair kept.
 func (w *Policies) VaultPolicies(ctx context.Context, accountID, vault string) (glacier.VaultPolicies, error) {
 	s := w.c
-	stamp, err := s.stamps.AuthStamp(ctx, accountID)
+	stamp, data, err := s.stampsOf(ctx, accountID)
 	if err != nil {
 		return glacier.VaultPolicies{}, err
 	}
@@ -205,24 +257,36 @@ func (w *Policies) VaultPolicies(ctx context.Context, accountID, vault string) (
 	e, ok := s.vaults[k]
 	s.mu.RUnlock()
 	if ok && stamp >= 0 && e.stamp == stamp {
-		return e.val, nil
+		if data >= 0 && e.data == data {
+			return e.val, nil
+		}
+		if s.data != nil {
+			v, err := w.vaults.GetVault(ctx, accountID, vault)
+			if err != nil {
+				return glacier.VaultPolicies{}, err
+			}
+			vp := e.val
+			vp.Vault = v
+			put(s, s.vaults, k, stamp, data, vp)
+			return vp, nil
+		}
 	}
 	vp, err := w.PolicyStore.VaultPolicies(ctx, accountID, vault)
 	if err != nil {
 		return vp, err
 	}
-	put(s, s.vaults, k, stamp, vp)
+	put(s, s.vaults, k, stamp, data, vp)
 	return vp, nil
 }
 
 // ListVaults is the store's ListVaults, from memory while the account's
-// stamp holds.
+// stamps hold (the data stamp: lists show counters).
 func (w *Vaults) ListVaults(ctx context.Context, accountID, from string, limit int) ([]glacier.Vault, error) {
 	s := w.c
 	if limit > maxListLimit {
 		return w.VaultStore.ListVaults(ctx, accountID, from, limit)
 	}
-	stamp, err := s.stamps.AuthStamp(ctx, accountID)
+	stamp, data, err := s.stampsOf(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
@@ -230,13 +294,13 @@ func (w *Vaults) ListVaults(ctx context.Context, accountID, from string, limit i
 	s.mu.RLock()
 	e, ok := s.lists[k]
 	s.mu.RUnlock()
-	if ok && stamp >= 0 && e.stamp == stamp {
+	if ok && stamp >= 0 && data >= 0 && e.stamp == stamp && e.data == data {
 		return append([]glacier.Vault(nil), e.val...), nil
 	}
 	vs, err := w.VaultStore.ListVaults(ctx, accountID, from, limit)
 	if err != nil {
 		return vs, err
 	}
-	put(s, s.lists, k, stamp, append([]glacier.Vault(nil), vs...))
+	put(s, s.lists, k, stamp, data, append([]glacier.Vault(nil), vs...))
 	return vs, nil
 }

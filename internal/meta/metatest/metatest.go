@@ -116,6 +116,7 @@ var sections = []struct {
 	}},
 	{"IntentStore", []test{ // intents.go
 		{"BlobIntents", testBlobIntents},
+		{"BlobIntentBatch", testBlobIntentBatch},
 		{"SpaceUsage", testSpaceUsage},
 	}},
 	{"SettingStore", []test{ // settings.go

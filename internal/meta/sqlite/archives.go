@@ -26,8 +26,7 @@ func (db *DB) CreateArchive(ctx context.Context, a glacier.Archive) error {
 			return err
 		}
 		for i, s := range a.Segments {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO archive_segments
-				(archive_id, seq, blob_key, size, tree_hash, leaves) VALUES (?, ?, ?, ?, ?, ?)`,
+			if _, err := tx.ExecContext(ctx, qInsertSegment,
 				a.ID, i, s.BlobKey, s.Size, s.TreeHash[:], encodeLeaves(s.Leaves)); err != nil {
 				return err
 			}
@@ -38,8 +37,7 @@ func (db *DB) CreateArchive(ctx context.Context, a glacier.Archive) error {
 
 // insertArchive inserts the archive row, without segments.
 func insertArchive(ctx context.Context, tx *txn, vaultID int64, a glacier.Archive) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO archives (id, vault_id, created_at, size, tree_hash, description)
-		VALUES (?, ?, ?, ?, ?, ?)`,
+	_, err := tx.ExecContext(ctx, qInsertArchive,
 		a.ID, vaultID, millis(a.CreatedAt), a.Size, a.TreeHash[:], a.Description)
 	return err
 }
@@ -47,11 +45,7 @@ func insertArchive(ctx context.Context, tx *txn, vaultID int64, a glacier.Archiv
 // countWrite adds n archives of size bytes in total (both negative for a
 // deletion) to the vault's counters and records the write at time at.
 func countWrite(ctx context.Context, tx *txn, vaultID int64, n, size int64, at time.Time) error {
-	_, err := tx.ExecContext(ctx, `UPDATE vaults SET
-		number_of_archives = number_of_archives + ?,
-		size_in_bytes = size_in_bytes + ?,
-		last_write_at = ?
-		WHERE id = ?`, n, size, millis(at), vaultID)
+	_, err := tx.ExecContext(ctx, qCountWrite, n, size, millis(at), vaultID)
 	return err
 }
 
@@ -61,9 +55,7 @@ func countWrite(ctx context.Context, tx *txn, vaultID int64, n, size int64, at t
 func findArchive(ctx context.Context, tx *txn, id string, vaultID int64) (glacier.Archive, int64, error) {
 	var a glacier.Archive
 	var vid int64
-	err := tx.QueryRowContext(ctx, `SELECT a.id, v.id, v.account_id, v.name, a.created_at, a.size, a.tree_hash, a.description
-		FROM archives a JOIN vaults v ON v.id = a.vault_id
-		WHERE a.id = ?1 AND (?2 = 0 OR a.vault_id = ?2)`, id, vaultID).
+	err := tx.QueryRowContext(ctx, qFindArchive, id, vaultID).
 		Scan(&a.ID, &vid, &a.AccountID, &a.VaultName, timeCol{&a.CreatedAt}, &a.Size, hashCol{&a.TreeHash}, &a.Description)
 	if errors.Is(err, sql.ErrNoRows) {
 		return glacier.Archive{}, 0, glacier.Errorf(glacier.KindNotFound, "archive %s not found", id)
@@ -72,8 +64,7 @@ func findArchive(ctx context.Context, tx *txn, id string, vaultID int64) (glacie
 		return glacier.Archive{}, 0, err
 	}
 
-	rows, err := tx.QueryContext(ctx, `SELECT blob_key, size, tree_hash FROM archive_segments
-		WHERE archive_id = ? ORDER BY seq`, id)
+	rows, err := tx.QueryContext(ctx, qArchiveSegments, id)
 	if err != nil {
 		return glacier.Archive{}, 0, err
 	}
@@ -138,7 +129,7 @@ func (db *DB) DeleteArchive(ctx context.Context, accountID, vault, id string, no
 			return err
 		}
 		// The segments go by ON DELETE CASCADE.
-		if _, err := tx.ExecContext(ctx, `DELETE FROM archives WHERE id = ?`, id); err != nil {
+		if _, err := tx.ExecContext(ctx, qDeleteArchive, id); err != nil {
 			return err
 		}
 		return countWrite(ctx, tx, vaultID, -1, -a.Size, now)

@@ -16,17 +16,17 @@ var _ audit.Log = (*DB)(nil)
 func appendAudit(ctx context.Context, tx *txn, rec *audit.Record) error {
 	var seq int64
 	var prev string
-	if err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&seq, &prev); err != nil {
+	if err := tx.QueryRowContext(ctx, qAuditHead).Scan(&seq, &prev); err != nil {
 		return fmt.Errorf("audit head: %w", err)
 	}
 	seq++
 	body := rec.Body(seq)
 	hash := audit.Hash(prev, body)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (seq, event_time, account_id, vault, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+	if _, err := tx.ExecContext(ctx, qAuditAppend,
 		seq, rec.Event.EventTime.UnixMilli(), rec.Account(), rec.Vault(), string(body), prev, hash); err != nil {
 		return fmt.Errorf("audit append: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`, seq, hash); err != nil {
+	if _, err := tx.ExecContext(ctx, qAuditHeadSet, seq, hash); err != nil {
 		return fmt.Errorf("audit head: %w", err)
 	}
 	return nil

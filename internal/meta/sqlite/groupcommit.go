@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"github.com/permafrost/permafrost/internal/audit"
-	"strconv"
 	"sync"
 )
 
@@ -19,6 +18,10 @@ import (
 // commit that holds their write is durable; a failed commit fails every
 // write in it. While the leader commits, the next batch queues: under load
 // each fsync carries many writes, alone a write costs what it did.
+//
+// Only writes that change nothing authorization reads may go through
+// group: archives, their vault's counters and last write, blob intents.
+// Their transaction leaves the authorization stamp alone (sharedstamp.go).
 type groupWrite struct {
 	ctx  context.Context
 	op   string
@@ -72,14 +75,17 @@ func (db *DB) commitGroup(batch []*groupWrite) {
 	ok := 0
 	// The transaction outlives any one caller: a caller that went away is
 	// answered with its context's error, and its write is skipped.
-	err := db.update(context.Background(), "group commit", func(tx *txn) error {
+	// Group writes change archives, vault counters and blob intents only:
+	// the authorization stamp stays (sharedstamp.go).
+	err := db.write(context.Background(), "group commit", false, func(tx *txn) error {
 		for i, w := range batch {
 			if err := w.ctx.Err(); err != nil {
 				errs[i] = err
 				continue
 			}
-			sp := "g" + strconv.Itoa(i)
-			if _, err := tx.ExecContext(w.ctx, "SAVEPOINT "+sp); err != nil {
+			// One savepoint name, reused: the savepoints follow each
+			// other, never nest, and their statements stay prepared.
+			if _, err := tx.ExecContext(w.ctx, qSavepoint); err != nil {
 				return err
 			}
 			err := w.fn(tx)
@@ -96,13 +102,13 @@ func (db *DB) commitGroup(batch []*groupWrite) {
 			}
 			if err != nil {
 				errs[i] = classify(w.op, err)
-				if _, err := tx.ExecContext(context.Background(), "ROLLBACK TO "+sp); err != nil {
+				if _, err := tx.ExecContext(context.Background(), qRollbackTo); err != nil {
 					return err
 				}
 			} else {
 				ok++
 			}
-			if _, err := tx.ExecContext(context.Background(), "RELEASE "+sp); err != nil {
+			if _, err := tx.ExecContext(context.Background(), qRelease); err != nil {
 				return err
 			}
 		}

@@ -83,7 +83,8 @@ type DB struct {
 	w *sql.DB // one connection; every write transaction
 	r *sql.DB // read-only connections
 
-	hot map[string]*sql.Stmt // hot reads, prepared on r (stmts.go)
+	hot  map[string]*sql.Stmt // hot reads, prepared on r (stmts.go)
+	whot map[string]*sql.Stmt // hot writes, prepared on w (stmts.go)
 
 	stamp *sharedStamp // the change counter shared with other processes (sharedstamp.go)
 
@@ -151,19 +152,31 @@ func Open(path string) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	hot, err := prepareHot(ctx, r)
+	hot, err := prepareHot(ctx, r, hotQueries)
 	if err != nil {
 		r.Close()
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	return &DB{w: w, r: r, hot: hot, stamp: openSharedStamp(path)}, nil
+	whot, err := prepareHot(ctx, w, hotWrites)
+	if err != nil {
+		for _, st := range hot {
+			st.Close()
+		}
+		r.Close()
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	return &DB{w: w, r: r, hot: hot, whot: whot, stamp: openSharedStamp(path)}, nil
 }
 
 // Close closes both pools. The readers close first so that the writer is
 // the last connection, the one that checkpoints the WAL.
 func (db *DB) Close() error {
 	for _, st := range db.hot {
+		st.Close()
+	}
+	for _, st := range db.whot {
 		st.Close()
 	}
 	db.stamp.close()
@@ -242,14 +255,22 @@ func migrateFile(ctx context.Context, w *sql.DB, version int, name string) error
 }
 
 // update runs fn in a write transaction and commits it. op names the
-// operation in error messages.
+// operation in error messages. It moves both shared stamps
+// (sharedstamp.go): what it changes may be anything authorization reads.
 func (db *DB) update(ctx context.Context, op string, fn func(tx *txn) error) error {
-	defer db.stamp.begin()()
+	return db.write(ctx, op, true, fn)
+}
+
+// write is update; auth = false for a transaction that changes nothing
+// authorization reads (only archives, their vault's counters and last
+// write, and blob intents), which leaves the authorization stamp alone.
+func (db *DB) write(ctx context.Context, op string, auth bool, fn func(tx *txn) error) error {
+	defer db.stamp.begin(auth)()
 	t, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return classify(op, err)
 	}
-	tx := &txn{Tx: t}
+	tx := &txn{Tx: t, stmts: db.whot}
 	defer tx.Rollback()
 	if err := fn(tx); err != nil {
 		return classify(op, err)

@@ -36,7 +36,7 @@ func findVault(ctx context.Context, tx *txn, accountID, name string) (int64, gla
 // findVaultID is findVault for callers that only need the row id.
 func findVaultID(ctx context.Context, tx *txn, accountID, name string) (int64, error) {
 	var id int64
-	err := tx.QueryRowContext(ctx, `SELECT id FROM vaults WHERE account_id = ? AND name = ?`, accountID, name).Scan(&id)
+	err := tx.QueryRowContext(ctx, qFindVaultID, accountID, name).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, glacier.Errorf(glacier.KindNotFound, "vault %s not found in account %s", name, accountID)
 	}
@@ -83,12 +83,19 @@ func (db *DB) CreateVault(ctx context.Context, v glacier.Vault, limit int) (got 
 
 // GetVault returns a vault; KindNotFound if it does not exist.
 func (db *DB) GetVault(ctx context.Context, accountID, name string) (glacier.Vault, error) {
+	// One statement, prepared, outside a transaction: it reads one
+	// snapshot by itself (the authorization cache refreshes a vault's
+	// counters with it after every upload).
+	var id int64
 	var v glacier.Vault
-	err := db.view(ctx, "get vault", func(tx *txn) (err error) {
-		_, v, err = findVault(ctx, tx, accountID, name)
-		return err
-	})
-	return v, err
+	err := scanVault(db.hot[qFindVault].QueryRowContext(ctx, accountID, name), &id, &v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return glacier.Vault{}, glacier.Errorf(glacier.KindNotFound, "vault %s not found in account %s", name, accountID)
+	}
+	if err != nil {
+		return glacier.Vault{}, classify("get vault", err)
+	}
+	return v, nil
 }
 
 // ListVaults returns at most limit vaults of the account whose names are >=
