@@ -41,12 +41,14 @@ func TestImportKilledAfterBlobWriteLeavesAnIntent(t *testing.T) {
 	}
 
 	future := time.Now().Add(time.Second)
-	keys, err := is.BlobIntents(ctx, future, 100)
+	keys, err := is.BlobIntents(ctx, future, 100000)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if int64(len(keys)) != before+1 {
-		t.Fatalf("blob intents after the killed import: %d, want %d", len(keys), before+1)
+	// At least the killed write's (a process may also record intents
+	// ahead of time for keys it never used: the intent pool).
+	if int64(len(keys)) < before+1 {
+		t.Fatalf("blob intents after the killed import: %d, want at least %d", len(keys), before+1)
 	}
 	var orphans []string
 	for _, k := range keys {
