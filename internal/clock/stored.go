@@ -45,6 +45,10 @@ type Stored struct {
 
 	mu     sync.Mutex
 	wakers []Waker
+
+	// saving orders Advance's move and its save, so that of two
+	// concurrent advances the later offset is the one stored.
+	saving sync.Mutex
 }
 
 // OpenStored returns the test clock at the offset kept in settings (0 when
@@ -89,11 +93,13 @@ func (c *Stored) Read(ctx context.Context) (time.Time, time.Duration) {
 // the error says the move may not survive a restart.
 func (c *Stored) Advance(ctx context.Context, d time.Duration) (time.Time, time.Duration, error) {
 	c.sync(ctx)
+	c.saving.Lock()
 	now, off := c.t.Advance(d)
 	var err error
 	if c.settings != nil {
 		err = c.settings.PutSetting(ctx, OffsetSetting, strconv.FormatInt(int64(off), 10))
 	}
+	c.saving.Unlock()
 	c.mu.Lock()
 	wakers := c.wakers
 	c.mu.Unlock()

@@ -45,11 +45,10 @@ func (s *Service) finishDueJobs(ctx context.Context) (int, error) {
 		if err != nil {
 			return done, err
 		}
-		busy := 0
+		before := done
 		for _, j := range jobs {
 			if err := s.finishJob(ctx, j); errors.Is(err, errJobBeingFinished) {
-				busy++ // InitiateJob is producing it inline
-				continue
+				continue // InitiateJob is producing it inline
 			} else if err != nil {
 				// Left in progress: the next pass tries again.
 				s.logger().Warn("job completion failed; will retry", "job_id", j.ID, "err", err)
@@ -57,7 +56,9 @@ func (s *Service) finishDueJobs(ctx context.Context) (int, error) {
 			}
 			done++
 		}
-		if len(jobs) < 100 || busy == len(jobs) || ctx.Err() != nil {
+		// A full page where nothing finished (all busy or failing) would
+		// come back unchanged: the next pass tries again.
+		if len(jobs) < 100 || done == before || ctx.Err() != nil {
 			return done, nil
 		}
 	}
