@@ -111,13 +111,6 @@ func (s *Server) budgets() (unverified, small *byteBudget) {
 	return s.unverified, s.smallBodies
 }
 
-// UnverifiedUploadBytes returns the bytes of deferred-signature upload
-// bodies currently reserved (for tests and diagnostics).
-func (s *Server) UnverifiedUploadBytes() int64 {
-	u, _ := s.budgets()
-	return u.inUse()
-}
-
 // reserveUnverified reserves room for a deferred-signature upload body of
 // size bytes, or refuses the upload with a retriable error when the
 // server already holds as many unverified bytes as it allows. The returned

@@ -20,8 +20,7 @@ const FileName = "LOCK"
 
 // Lock is a held directory lock.
 type Lock struct {
-	f   *os.File
-	dir string
+	f *os.File
 }
 
 // HeldError is returned when another process (or another Lock in this
@@ -64,11 +63,8 @@ func Acquire(dir string) (*Lock, error) {
 	if err := f.Truncate(0); err == nil {
 		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
-	return &Lock{f: f, dir: abs}, nil
+	return &Lock{f: f}, nil
 }
-
-// Dir returns the locked directory.
-func (l *Lock) Dir() string { return l.dir }
 
 // Release gives the directory up.
 func (l *Lock) Release() error {

@@ -124,15 +124,6 @@ func (s *Service) vaultNotFound(accountID, name string) error {
 	return Errorf(KindNotFound, "Vault not found for ARN: %s", s.VaultARN(accountID, name))
 }
 
-// getVault loads a vault, turning a store miss into AWS's message.
-func (s *Service) getVault(ctx context.Context, accountID, name string) (Vault, error) {
-	v, err := s.Vaults.GetVault(ctx, accountID, name)
-	if IsNotFound(err) {
-		return Vault{}, s.vaultNotFound(accountID, name)
-	}
-	return v, err
-}
-
 // deleteBlobs removes blobs whose metadata is already gone. Failures are
 // only logged: an unreferenced blob is harmless and the start-up sweep
 // removes it.

@@ -88,18 +88,6 @@ func (q *Query) Eval(fields []string, now time.Time, out []string) (res []string
 	return out, true, nil
 }
 
-// Columns are the output column names (nil for SELECT *).
-func (q *Query) Columns() []string {
-	if q.star {
-		return nil
-	}
-	names := make([]string, len(q.items))
-	for i, it := range q.items {
-		names[i] = it.name
-	}
-	return names
-}
-
 type logicOp struct {
 	or   bool
 	l, r expr
