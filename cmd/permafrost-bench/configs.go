@@ -152,6 +152,9 @@ func (b *bench) pgS3(ctx context.Context, name string) (err error) {
 		return err
 	}
 	defer gw.stop()
+	if b.wantServerWorkloads() {
+		b.s3Ceilings(ctx, gw)
+	}
 
 	opts := func(node string, profiled bool) permafrostOpts {
 		o := b.permafrostOpts(filepath.Join(dir, node), filepath.Join(logs, name+"-"+node+".log"), profiled)

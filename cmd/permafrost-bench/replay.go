@@ -206,6 +206,9 @@ func (b *bench) replay(ctx context.Context) error {
 	}
 	for _, r := range rows {
 		row := Row{ID: r.id, Section: section, Unit: "req/s", Higher: true, Name: r.name + ", 16 connections", Ceil: []string{r.ceil}}
+		if r.id == "replay-upload4k/16" && b.s3CeilingIDs("") != nil {
+			row.Ceil = append(row.Ceil, "s3-put/small16")
+		}
 		b.both(ctx, row, func(ctx context.Context, s *server) (float64, error) {
 			var urls []string
 			for _, p := range s.procs {

@@ -89,6 +89,7 @@ func versitygwModVersion(bin string) string {
 type gateway struct {
 	proc      *proc
 	root      string
+	endpoint  string // http://127.0.0.1:PORT
 	bucketURL string // for --blobs
 }
 
@@ -129,7 +130,7 @@ func startGateway(ctx context.Context, bin, dir, logPath string) (*gateway, erro
 		return nil, fmt.Errorf("creating bucket %s on versitygw: %w", benchBucket, err)
 	}
 	q := url.Values{"endpoint": {endpoint}, "path-style": {"true"}, "region": {s3Region}}
-	return &gateway{proc: p, root: dir, bucketURL: "s3://" + benchBucket + "/pf?" + q.Encode()}, nil
+	return &gateway{proc: p, root: dir, endpoint: endpoint, bucketURL: "s3://" + benchBucket + "/pf?" + q.Encode()}, nil
 }
 
 // stop stops versitygw and removes its files.

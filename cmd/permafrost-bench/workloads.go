@@ -159,7 +159,7 @@ func (b *bench) uploads(ctx context.Context) {
 		id := b.sizeID(size)
 		row := Row{ID: "upload/" + id, Section: "Uploads", Unit: "MB/s", Higher: true,
 			Name: fmt.Sprintf("UploadArchive %s, single stream", sizeLabel(size)),
-			Ceil: []string{"write/" + id, "hash1/" + id}}
+			Ceil: append([]string{"write/" + id, "hash1/" + id}, b.s3CeilingIDs(id)...)}
 		if n := perRun(size); n > 1 {
 			row.Note = fmt.Sprintf("%d uploads per run", n)
 		}
