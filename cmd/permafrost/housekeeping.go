@@ -38,7 +38,8 @@ type housekeepingState struct {
 //   - at start and every --sweep-interval (1h when 0) the retention
 //     floors an interrupted process left half applied;
 //   - every --scrub-interval a scrub pass (its last start kept in the
-//     settings, so a restart does not start one early).
+//     settings, so a restart does not start one early, and claimed by a
+//     compare-and-swap of it, so one node of several starts each pass).
 //
 // The server listens at once whatever it stores: all of it runs in the
 // background. Blob ages (intents, modification times) stay on real time,

@@ -2,14 +2,20 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/permafrost/permafrost/internal/glacier"
 )
 
-// damagedShown is how many damaged archives the health output names; the
-// count is always complete.
+// damagedShown is how many damaged archives the health output names, the
+// first recorded first; the count is always complete, and the output says
+// when the list is cut and how to see every one. However many archives are
+// damaged, the health answer stays small.
 const damagedShown = 10
+
+// damagedSeeAll is the health output's pointer to the complete list.
+const damagedSeeAll = "only the first %d are listed; `permafrost scrub` (with the server's --data-dir, or --meta and --blobs) re-checks every archive and prints each damaged or missing one"
 
 // damagedArchivesInfo is the health output's "damaged_archives": the
 // installation's record of damaged or missing archives, so an operator sees
@@ -19,21 +25,38 @@ func (m *Main) damagedArchivesInfo(ctx context.Context) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	type shown struct {
-		Account string    `json:"account_id"`
-		Vault   string    `json:"vault"`
-		Archive string    `json:"archive_id"`
-		Problem string    `json:"problem"`
-		Found   time.Time `json:"found_at"`
-	}
-	out := struct {
-		Count    int     `json:"count"`
-		Archives []shown `json:"archives,omitempty"`
-	}{Count: len(recs)}
+	return damagedArchivesReport(recs), nil
+}
+
+// damagedReport is the health output's "damaged_archives". Fields are
+// only ever added: monitoring reads count and archives.
+type damagedReport struct {
+	Count    int              `json:"count"`
+	Archives []damagedArchive `json:"archives,omitempty"`
+	// Truncated and SeeAll are set when more are damaged than named.
+	Truncated bool   `json:"truncated,omitempty"`
+	SeeAll    string `json:"see_all,omitempty"`
+}
+
+type damagedArchive struct {
+	Account string    `json:"account_id"`
+	Vault   string    `json:"vault"`
+	Archive string    `json:"archive_id"`
+	Problem string    `json:"problem"`
+	Found   time.Time `json:"found_at"`
+}
+
+// damagedArchivesReport names the first damagedShown of recs and counts
+// them all.
+func damagedArchivesReport(recs []glacier.DamageRecord) damagedReport {
+	out := damagedReport{Count: len(recs)}
 	for _, r := range recs[:min(len(recs), damagedShown)] {
-		out.Archives = append(out.Archives, shown{r.AccountID, r.VaultName, r.ArchiveID, r.Problem, r.FoundAt})
+		out.Archives = append(out.Archives, damagedArchive{r.AccountID, r.VaultName, r.ArchiveID, r.Problem, r.FoundAt})
 	}
-	return out, nil
+	if len(recs) > damagedShown {
+		out.Truncated, out.SeeAll = true, fmt.Sprintf(damagedSeeAll, damagedShown)
+	}
+	return out
 }
 
 // damagedArchiveCount is the metrics' scrape-time source of

@@ -21,6 +21,10 @@ type Settings interface {
 	GetSetting(ctx context.Context, key string) (string, error)
 	// PutSetting stores value under key, replacing any earlier value.
 	PutSetting(ctx context.Context, key, value string) error
+	// SwapSetting stores value under key only if the key holds old (""
+	// also matching an unset key), atomically also across nodes sharing
+	// the store, and reports whether it did.
+	SwapSetting(ctx context.Context, key, old, value string) (bool, error)
 }
 
 // Waker is told that the clock jumped forward, so that whatever became
@@ -32,8 +36,10 @@ type Waker interface {
 // Stored is the server's test clock: a Test clock whose offset is saved
 // in Settings whenever it advances, so that a restarted server resumes
 // where the clock was. Nodes that share one database (shared) share one
-// test clock through it: every reading first catches up with the offset
-// whichever node stored last, so all nodes agree on the time.
+// test clock through it: every reading first catches up with the stored
+// offset, so all nodes agree on the time, and an advance is a
+// compare-and-swap on the stored offset, so that advances made at the same
+// time on several nodes all count.
 //
 // It implements the service's Clock, and the operations behind the
 // test-clock endpoint (Read, Advance).
@@ -45,10 +51,6 @@ type Stored struct {
 
 	mu     sync.Mutex
 	wakers []Waker
-
-	// saving orders Advance's move and its save, so that of two
-	// concurrent advances the later offset is the one stored.
-	saving sync.Mutex
 }
 
 // OpenStored returns the test clock at the offset kept in settings (0 when
@@ -89,24 +91,63 @@ func (c *Stored) Read(ctx context.Context) (time.Time, time.Duration) {
 }
 
 // Advance moves the clock forward by d (as Test.Advance), saves the new
-// offset and tells the wakers. The clock has moved even when saving fails;
-// the error says the move may not survive a restart.
+// offset and tells the wakers. The saved offset is the stored one (or this
+// node's, if ahead) plus d, swapped in only if no other advance stored one
+// meanwhile, else computed again: of advances made at the same time, on
+// this node or others sharing the store, none is lost. The clock has moved
+// even when saving fails; the error says the move may not survive a
+// restart (nor reach the other nodes).
 func (c *Stored) Advance(ctx context.Context, d time.Duration) (time.Time, time.Duration, error) {
-	c.sync(ctx)
-	c.saving.Lock()
-	now, off := c.t.Advance(d)
-	var err error
-	if c.settings != nil {
-		err = c.settings.PutSetting(ctx, OffsetSetting, strconv.FormatInt(int64(off), 10))
-	}
-	c.saving.Unlock()
+	err := c.advance(ctx, d)
 	c.mu.Lock()
 	wakers := c.wakers
 	c.mu.Unlock()
 	for _, w := range wakers {
 		w.Wake() // whatever became due completes now
 	}
-	return now, off, err
+	return c.t.Now(), c.t.Offset(), err
+}
+
+// advance moves the clock and saves the offset (see Advance).
+func (c *Stored) advance(ctx context.Context, d time.Duration) error {
+	if c.settings == nil {
+		c.t.Advance(d)
+		return nil
+	}
+	for {
+		v, err := c.settings.GetSetting(ctx, OffsetSetting)
+		if err != nil {
+			c.t.Advance(d)
+			return err
+		}
+		// A malformed stored offset is replaced by this node's.
+		stored, _ := parseOffset(v)
+		next := addOffset(max(stored, c.t.Offset()), d)
+		swapped, err := c.settings.SwapSetting(ctx, OffsetSetting, v, strconv.FormatInt(int64(next), 10))
+		if err != nil {
+			c.t.AtLeast(next)
+			return err
+		}
+		if swapped {
+			c.t.AtLeast(next)
+			return nil
+		}
+		// Another advance stored its offset first: add d to that one.
+		if err := ctx.Err(); err != nil {
+			c.t.Advance(d)
+			return err
+		}
+	}
+}
+
+// addOffset is off plus d, as Test.Advance adds them (negative d adds
+// nothing; the sum stops at MaxOffset).
+func addOffset(off, d time.Duration) time.Duration {
+	off = clampOffset(off)
+	if d > 0 {
+		off += min(d, MaxOffset-off)
+	}
+	return off
 }
 
 // sync catches a shared clock up with the stored offset.
@@ -126,8 +167,16 @@ func (c *Stored) sync(ctx context.Context) {
 // does not move back.
 func loadOffset(ctx context.Context, s Settings) (time.Duration, error) {
 	v, err := s.GetSetting(ctx, OffsetSetting)
-	if err != nil || v == "" {
+	if err != nil {
 		return 0, err
+	}
+	return parseOffset(v)
+}
+
+// parseOffset reads a stored offset ("" is none: 0).
+func parseOffset(v string) (time.Duration, error) {
+	if v == "" {
+		return 0, nil
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil {

@@ -100,3 +100,16 @@ func TestStoredWithoutSettings(t *testing.T) {
 		t.Fatalf("Advance: %v %v", off, err)
 	}
 }
+
+func (s *memSettings) SwapSetting(_ context.Context, k, old, v string) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m[k] != old {
+		return false, nil
+	}
+	if s.m == nil {
+		s.m = map[string]string{}
+	}
+	s.m[k] = v
+	return true, nil
+}

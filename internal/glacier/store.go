@@ -345,6 +345,8 @@ type SettingStore interface {
 	PutSetting(ctx context.Context, key, value string) error
 	// CreateSetting: see SettingCreator (region.go).
 	SettingCreator
+	// SwapSetting: see SettingSwapper (settingswap.go).
+	SettingSwapper
 }
 
 // VaultPolicies is what authorization reads about a vault.

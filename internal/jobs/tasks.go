@@ -20,7 +20,15 @@ type Settings interface {
 	GetSetting(ctx context.Context, key string) (string, error)
 	// PutSetting stores value under key, replacing any earlier value.
 	PutSetting(ctx context.Context, key, value string) error
+	// SwapSetting stores value under key only if the key holds old (""
+	// also matching an unset key), atomically also across nodes sharing
+	// the store, and reports whether it did.
+	SwapSetting(ctx context.Context, key, old, value string) (bool, error)
 }
+
+// claimRetry is how soon (service clock) a task whose claim could not be
+// recorded, the store failing, is tried again.
+const claimRetry = time.Minute
 
 // Task is housekeeping the scheduler runs periodically on the service
 // clock: the blob sweep, the reconciliation, upload expiry, the scrubber.
@@ -42,7 +50,10 @@ type Task struct {
 	Retry time.Duration
 	// StateKey, if set, is the setting the task's last start is kept
 	// under (RFC 3339, service clock), so that a restart does not run it
-	// early; it needs the scheduler's Settings.
+	// early; it needs the scheduler's Settings. A run starts only once its
+	// start is recorded by a compare-and-swap of the kept last start (a
+	// claim): of nodes sharing the settings that find the task due at the
+	// same time, exactly one runs it.
 	StateKey string
 	// Run does one run; its error is logged by the scheduler.
 	Run func(ctx context.Context) error
@@ -75,17 +86,40 @@ func (s *Scheduler) runTasks(ctx context.Context, wg *sync.WaitGroup) {
 		if t.running || now.Before(t.next) {
 			continue
 		}
-		if kept := s.keptNext(ctx, t); now.Before(kept) {
+		kept, raw, err := s.kept(ctx, t)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.Logger.Warn("reading a housekeeping task's last start failed; will retry", "task", t.Name, "err", err)
+			}
+			t.next = now.Add(min(claimRetry, t.Every))
+			continue
+		}
+		if now.Before(kept) {
 			t.next = kept // another node sharing the settings ran it meanwhile
 			continue
 		}
-		t.running = true
-		t.next = now.Add(t.Every)
 		if t.StateKey != "" && s.Settings != nil {
-			if err := s.Settings.PutSetting(ctx, t.StateKey, now.UTC().Format(time.RFC3339Nano)); err != nil && ctx.Err() == nil {
-				s.Logger.Warn("recording a housekeeping task's start failed", "task", t.Name, "err", err)
+			// Claim the run: record its start only if the kept one is
+			// still the one read, so that of nodes finding it due at once
+			// exactly one runs it.
+			won, err := s.Settings.SwapSetting(ctx, t.StateKey, raw, now.UTC().Format(time.RFC3339Nano))
+			if err != nil {
+				if ctx.Err() == nil {
+					s.Logger.Warn("claiming a housekeeping task's run failed; will retry", "task", t.Name, "err", err)
+				}
+				t.next = now.Add(min(claimRetry, t.Every))
+				continue
+			}
+			if !won {
+				// Another node claimed it meanwhile: its start is kept.
+				if t.next, _, _ = s.kept(ctx, t); !now.Before(t.next) {
+					t.next = now.Add(min(claimRetry, t.Every))
+				}
+				continue
 			}
 		}
+		t.running = true
+		t.next = now.Add(t.Every)
 		wg.Add(1)
 		go func(t *task) {
 			defer wg.Done()
@@ -105,24 +139,29 @@ func (s *Scheduler) runTasks(ctx context.Context, wg *sync.WaitGroup) {
 	}
 }
 
-// keptNext is Every after the task's kept last start, or the zero time
-// when none is kept. Nodes sharing the settings share the schedule: each
-// looks again before it runs the task.
-func (s *Scheduler) keptNext(ctx context.Context, t *task) time.Time {
-	if t.StateKey != "" && s.Settings != nil {
-		if v, err := s.Settings.GetSetting(ctx, t.StateKey); err == nil && v != "" {
-			if last, err := time.Parse(time.RFC3339Nano, v); err == nil {
-				return last.Add(t.Every)
-			}
-		}
+// kept is Every after the task's kept last start, or the zero time when
+// none is kept, and the kept value as read (for the claim). Nodes sharing
+// the settings share the schedule: each looks again before it runs the
+// task.
+func (s *Scheduler) kept(ctx context.Context, t *task) (time.Time, string, error) {
+	if t.StateKey == "" || s.Settings == nil {
+		return time.Time{}, "", nil
 	}
-	return time.Time{}
+	v, err := s.Settings.GetSetting(ctx, t.StateKey)
+	if err != nil || v == "" {
+		return time.Time{}, "", err
+	}
+	last, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return time.Time{}, v, nil // unreadable: the next claim replaces it
+	}
+	return last.Add(t.Every), v, nil
 }
 
 // firstRun places a task's first run: Every after its kept last start,
 // else at once (AtStart) or Every from now.
 func (s *Scheduler) firstRun(ctx context.Context, t *task, now time.Time) time.Time {
-	if kept := s.keptNext(ctx, t); !kept.IsZero() {
+	if kept, _, _ := s.kept(ctx, t); !kept.IsZero() {
 		return kept
 	}
 	if t.AtStart {

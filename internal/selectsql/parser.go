@@ -15,9 +15,11 @@ type Query struct {
 	cols  []*colRef // every column reference, resolved by Bind
 }
 
+// selectItem is one expression of the SELECT list. Its alias, if any, is
+// parsed and dropped: the CSV output has no header row, so an item's name
+// is never written.
 type selectItem struct {
-	e    expr
-	name string // alias or derived name
+	e expr
 }
 
 type parser struct {
@@ -226,29 +228,19 @@ func sameName(a, b string, exact bool) bool {
 }
 
 func (p *parser) selectItem() (selectItem, error) {
-	start := p.peek()
 	e, err := p.expr()
 	if err != nil {
 		return selectItem{}, err
 	}
-	it := selectItem{e: e}
-	if c, ok := e.(*colRef); ok {
-		it.name = c.name
-	} else {
-		it.name = "_" + strconv.Itoa(len(p.q.items)+1)
-	}
+	// An alias (AS name, or a bare name) is checked and dropped.
 	if p.accept("AS") {
-		a := p.next()
-		if a.kind != tIdent && a.kind != tQuotedIdent {
+		if a := p.next(); a.kind != tIdent && a.kind != tQuotedIdent {
 			return selectItem{}, p.unexpected(a, "an alias")
 		}
-		it.name = a.text
 	} else if a := p.peek(); a.kind == tQuotedIdent || a.kind == tIdent && !isReserved(a) {
 		p.next()
-		it.name = a.text
 	}
-	_ = start
-	return it, nil
+	return selectItem{e: e}, nil
 }
 
 // Expression grammar, loosest first:

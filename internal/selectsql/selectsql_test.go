@@ -85,6 +85,9 @@ func TestQueries(t *testing.T) {
 		{"quoted newline", "SELECT _2 FROM ARCHIVE", CSVInput{}, CSVOutput{}, "1,\"two\nlines\"\n2,\"say \"\"hi\"\"\"\n", "\"two\nlines\"\n\"say \"\"hi\"\"\"\n"},
 		{"output quote always custom", "SELECT _1, _2 FROM ARCHIVE", CSVInput{}, CSVOutput{QuoteFields: "ALWAYS", QuoteCharacter: "'", QuoteEscapeCharacter: `\`}, "it's,b\n", `'it\'s','b'` + "\n"},
 		{"alias star", "SELECT s.* FROM ARCHIVE s WHERE s._1 = 'b'", CSVInput{}, CSVOutput{}, "a,1\nb,2\n", "b,2\n"},
+		// Column aliases are accepted and change nothing: the CSV output has
+		// no header row, so an item's name is never written.
+		{"column aliases", `SELECT _2 AS "Second", UPPER(_1) first, _1 FROM ARCHIVE`, CSVInput{}, CSVOutput{}, "a,1\nb,2\n", "1,A,a\n2,B,b\n"},
 		{"cast types", "SELECT CAST('1.9' AS INT), CAST(_1 AS FLOAT), CAST('true' AS BOOL), CAST(3 AS STRING) || 'x', CAST('2020-01-02T' AS TIMESTAMP) FROM ARCHIVE", CSVInput{}, CSVOutput{}, "2\n",
 			"1,2.0,true,3x,2020-01-02T00:00:00Z\n"},
 		{"string compare", "SELECT _1 FROM ARCHIVE WHERE _1 >= 'b'", CSVInput{}, CSVOutput{}, "a\nb\nc\n", "b\nc\n"},
@@ -122,6 +125,7 @@ func TestSyntaxErrors(t *testing.T) {
 		{"SELECT _1 FROM ARCHIVE WHERE", "unexpected end of expression", 1, 29},
 		{"SELECT _1 FROM ARCHIVE WHERE _1 = 'x", "unterminated string", 1, 35},
 		{"SELECT FOO(_1) FROM ARCHIVE", "unknown function FOO", 1, 8},
+		{"SELECT _1 AS 5 FROM ARCHIVE", "an alias", 1, 14},
 		{"SELECT *\nFROM ARCHIVE\nWHERE _1 ==", "unexpected =", 3, 11},
 		{"SELECT t._1 FROM ARCHIVE s", "unknown table alias t", 1, 8},
 		{"SELECT CAST(_1 AS BLOB) FROM ARCHIVE", "expected a type", 1, 19},

@@ -3,6 +3,9 @@ package authcache
 import (
 	"context"
 	"sync"
+	"time"
+
+	"github.com/permafrost/permafrost/internal/glacier"
 )
 
 // Shared stamp reads. On PostgreSQL each use of a cached value reads the
@@ -13,8 +16,20 @@ import (
 // that read's answer. A read sees every change committed before it
 // starts, so each request still sees every change committed before it
 // asked: exactness is kept, and under load one round trip serves many
-// requests. The first caller runs the read itself; a following round runs
-// on its own goroutine, so that no request keeps serving others.
+// requests. Each read runs on a goroutine of its own, so no request
+// keeps serving others.
+//
+// A read cannot hold its account's requests forever: a caller stops
+// waiting when its own context ends, and a read that takes longer than
+// the bound (stampReadTimeout) fails its callers with KindUnavailable;
+// the callers queued behind it get a new read (started after they asked,
+// so still exact), and so does the next request. A hung read's late
+// answer is dropped.
+
+// stampReadTimeout bounds one shared stamp read: a read still going after
+// it fails (the store's round trip is milliseconds; this is a dead
+// connection or a stuck database).
+const stampReadTimeout = 10 * time.Second
 
 // memoryStamper is a store whose stamps are read from memory (the
 // embedded store's mapped counters): nothing to share.
@@ -23,14 +38,21 @@ type memoryStamper interface {
 }
 
 type stampFlights struct {
+	timeout time.Duration // 0: stampReadTimeout
+
 	mu sync.Mutex
-	m  map[string]*stampRound
+	m  map[string]*stampRound // the account's read in flight
 }
 
-// stampRound is an account's read in flight and the callers of its next
-// round.
+// stampRound is one read in flight: its callers, and those of the next
+// round (who asked while it was in flight).
 type stampRound struct {
-	next []chan stampResult
+	base    context.Context // values only: never canceled
+	st      Stamper
+	account string
+	waiters []chan stampResult
+	next    []chan stampResult
+	done    bool // answered (or timed out); guarded by stampFlights.mu
 }
 
 type stampResult struct {
@@ -39,21 +61,16 @@ type stampResult struct {
 }
 
 // read returns the account's stamp from a read that started after the
-// call.
+// call, or ctx's error when ctx ends first.
 func (f *stampFlights) read(ctx context.Context, st Stamper, accountID string) (int64, error) {
 	done := make(chan stampResult, 1)
 	f.mu.Lock()
-	if f.m == nil {
-		f.m = make(map[string]*stampRound)
-	}
 	if r, ok := f.m[accountID]; ok {
 		r.next = append(r.next, done)
-		f.mu.Unlock()
 	} else {
-		f.m[accountID] = &stampRound{}
-		f.mu.Unlock()
-		f.run(context.WithoutCancel(ctx), st, accountID, []chan stampResult{done})
+		f.startLocked(context.WithoutCancel(ctx), st, accountID, []chan stampResult{done})
 	}
+	f.mu.Unlock()
 	select {
 	case res := <-done:
 		return res.v, res.err
@@ -62,22 +79,53 @@ func (f *stampFlights) read(ctx context.Context, st Stamper, accountID string) (
 	}
 }
 
-// run reads the stamp for waiters, then starts the next round if callers
-// queued meanwhile.
-func (f *stampFlights) run(ctx context.Context, st Stamper, accountID string, waiters []chan stampResult) {
-	v, err := st.AuthStamp(ctx, accountID)
-	for _, w := range waiters {
-		w <- stampResult{v, err}
+// startLocked starts a read for waiters; f.mu is held. base, never
+// canceled, only lends its values (the first caller's; later rounds reuse
+// it, so contexts do not nest round after round): the read is bounded by
+// the timeout, not by any one caller.
+func (f *stampFlights) startLocked(base context.Context, st Stamper, accountID string, waiters []chan stampResult) {
+	if f.m == nil {
+		f.m = make(map[string]*stampRound)
 	}
+	r := &stampRound{base: base, st: st, account: accountID, waiters: waiters}
+	f.m[accountID] = r
+	timeout := f.timeout
+	if timeout <= 0 {
+		timeout = stampReadTimeout
+	}
+	rctx, cancel := context.WithTimeout(base, timeout)
+	// The timer answers even if the store ignores the context.
+	timer := time.AfterFunc(timeout, func() {
+		f.finish(r, stampResult{err: glacier.Errorf(glacier.KindUnavailable,
+			"reading the account's authorization stamp from the metadata store took longer than %v", timeout)})
+	})
+	go func() {
+		defer cancel()
+		v, err := st.AuthStamp(rctx, accountID)
+		timer.Stop()
+		f.finish(r, stampResult{v, err})
+	}()
+}
+
+// finish answers r's callers with res, unless r was answered already (a
+// timeout, or a late answer after one), and starts the next round for
+// the callers that queued meanwhile.
+func (f *stampFlights) finish(r *stampRound, res stampResult) {
 	f.mu.Lock()
-	r := f.m[accountID]
-	next := r.next
-	r.next = nil
-	if len(next) == 0 {
-		delete(f.m, accountID)
+	if r.done {
 		f.mu.Unlock()
 		return
 	}
+	r.done = true
+	waiters, next := r.waiters, r.next
+	r.waiters, r.next = nil, nil
+	if len(next) > 0 {
+		f.startLocked(r.base, r.st, r.account, next)
+	} else if f.m[r.account] == r {
+		delete(f.m, r.account)
+	}
 	f.mu.Unlock()
-	go f.run(ctx, st, accountID, next)
+	for _, w := range waiters {
+		w <- res // buffered: a caller that left does not block this
+	}
 }

@@ -125,6 +125,7 @@ var sections = []struct {
 	}},
 	{"Others", []test{
 		{"CreateSetting", testCreateSetting}, // settings.go
+		{"SwapSetting", testSwapSetting},     // settingswap.go
 		{"ImportProgress", testImportProgress},
 	}},
 }
