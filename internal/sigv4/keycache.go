@@ -10,16 +10,38 @@ import "sync"
 // cleared.
 var keyCache struct {
 	mu sync.RWMutex
-	m  map[keyCacheKey][]byte
+	m  map[keyCacheKey]*signingKeyEntry
 }
 
 type keyCacheKey struct{ secret, date, region, service string }
 
-const keyCacheSize = 1024
+// signingKeyEntry is a derived key with its HMAC pads: the key XOR 0x36
+// and XOR 0x5c, zero-padded to SHA-256's block, the first block of HMAC's
+// inner and outer hash (RFC 2104).
+type signingKeyEntry struct {
+	key        []byte
+	ipad, opad [sha256Block]byte
+}
 
-// cachedSigningKey is signingKey through the cache. The returned slice is
+const (
+	keyCacheSize = 1024
+	sha256Block  = 64
+)
+
+func newSigningKeyEntry(key []byte) *signingKeyEntry {
+	e := &signingKeyEntry{key: key}
+	copy(e.ipad[:], key) // a derived key is 32 bytes, shorter than a block
+	copy(e.opad[:], key)
+	for i := range e.ipad {
+		e.ipad[i] ^= 0x36
+		e.opad[i] ^= 0x5c
+	}
+	return e
+}
+
+// cachedSigningKey is signingKey through the cache. The returned entry is
 // shared: callers must not modify it.
-func cachedSigningKey(secret, date, region, service string) []byte {
+func cachedSigningKey(secret, date, region, service string) *signingKeyEntry {
 	k := keyCacheKey{secret, date, region, service}
 	keyCache.mu.RLock()
 	v, ok := keyCache.m[k]
@@ -27,10 +49,10 @@ func cachedSigningKey(secret, date, region, service string) []byte {
 	if ok {
 		return v
 	}
-	v = signingKey(secret, date, region, service)
+	v = newSigningKeyEntry(signingKey(secret, date, region, service))
 	keyCache.mu.Lock()
 	if keyCache.m == nil || len(keyCache.m) >= keyCacheSize {
-		keyCache.m = make(map[keyCacheKey][]byte)
+		keyCache.m = make(map[keyCacheKey]*signingKeyEntry)
 	}
 	keyCache.m[k] = v
 	keyCache.mu.Unlock()

@@ -51,6 +51,8 @@ type Auth struct {
 	// SecurityToken is X-Amz-Security-Token, from the header or (presigned) the query. Both SDKs sign it;
 	// checking that it belongs to AccessKeyID is the caller's job.
 	SecurityToken string
+
+	signedBuf [8]string // backing array of SignedHeaders for up to 8 names
 }
 
 // Options are the server's facts Verify checks the credential scope and the request time against.
@@ -108,7 +110,23 @@ func parseHeader(r Request, header string) (*Auth, error) {
 		return nil, incompleteHeader(header, false, false, false, haveDate)
 	}
 	var cred, signed, sig string
-	for _, piece := range strings.FieldsFunc(rest, func(c rune) bool { return c == ',' || c == ' ' || c == '\t' }) {
+	for rest != "" {
+		// The pieces are what strings.FieldsFunc would give at ',', ' ' and '\t' (all ASCII, so a byte scan
+		// splits exactly where a rune scan does), without the slice.
+		i := 0
+		for i < len(rest) && isParamSep(rest[i]) {
+			i++
+		}
+		rest = rest[i:]
+		if rest == "" {
+			break
+		}
+		j := 0
+		for j < len(rest) && !isParamSep(rest[j]) {
+			j++
+		}
+		piece := rest[:j]
+		rest = rest[j:]
 		k, v, ok := strings.Cut(piece, "=")
 		if !ok {
 			return nil, errorf(Incomplete, "'%s' not a valid key=value pair (missing equal-sign) in Authorization header: '%s'.", piece, header)
@@ -221,10 +239,20 @@ func parsePresigned(r Request, pairs []queryPair) (*Auth, error) {
 
 // setCredential splits "AKID/20130524/us-east-1/glacier/aws4_request" into the scope fields.
 func (a *Auth) setCredential(cred string) error {
-	parts := strings.Split(cred, "/")
-	if len(parts) != 5 || parts[0] == "" || parts[1] == "" || parts[2] == "" || parts[3] == "" {
+	// Five slash-delimited elements, as strings.Split would give them, without the slice.
+	var parts [5]string
+	n, rest := 0, cred
+	for n < 4 {
+		p, r, ok := strings.Cut(rest, "/")
+		if !ok {
+			break
+		}
+		parts[n], rest, n = p, r, n+1
+	}
+	if n != 4 || strings.IndexByte(rest, '/') >= 0 || parts[0] == "" || parts[1] == "" || parts[2] == "" || parts[3] == "" {
 		return errorf(Incomplete, "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '%s'", cred)
 	}
+	parts[4] = rest
 	if parts[4] != "aws4_request" {
 		return errorf(Incomplete, "Credential should be scoped with a valid terminator: 'aws4_request', not '%s'. ", parts[4])
 	}
@@ -234,13 +262,22 @@ func (a *Auth) setCredential(cred string) error {
 
 // setSignedHeaders splits "host;x-amz-date" and insists on host, as AWS does.
 func (a *Auth) setSignedHeaders(s string) error {
-	names := strings.Split(s, ";")
+	n := strings.Count(s, ";") + 1
+	var names []string
+	if n <= len(a.signedBuf) {
+		names = a.signedBuf[:n:n] // no allocation of its own for the usual handful of names
+	} else {
+		names = make([]string, n)
+	}
 	host := false
-	for i, n := range names {
+	rest := s
+	for i := range names {
+		n, r, _ := strings.Cut(rest, ";")
+		rest = r
 		if n == "" {
 			return errorf(Incomplete, "SignedHeaders must be a ';'-separated list of header names, got '%s'", s)
 		}
-		names[i] = strings.ToLower(n)
+		names[i] = strings.ToLower(n) // returns n itself when it has no upper case
 		host = host || names[i] == "host"
 	}
 	if !host {
@@ -249,6 +286,9 @@ func (a *Auth) setSignedHeaders(s string) error {
 	a.SignedHeaders = names
 	return nil
 }
+
+// isParamSep reports whether c separates the parameters of an Authorization header.
+func isParamSep(c byte) bool { return c == ',' || c == ' ' || c == '\t' }
 
 func firstHeader(r Request, lower string) string {
 	if v := headerValues(r.Header, lower); len(v) > 0 {
