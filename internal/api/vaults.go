@@ -24,7 +24,8 @@ func (s *Server) handleDescribeVault(w http.ResponseWriter, r *http.Request, c *
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.vaultOutput(v))
+	out := s.vaultOutput(v)
+	writeVaultJSON(w, &out)
 	return nil
 }
 
@@ -36,7 +37,7 @@ func (s *Server) handleListVaults(w http.ResponseWriter, r *http.Request, c *cal
 		return err
 	}
 	from := ""
-	if m := r.URL.Query().Get("marker"); m != "" {
+	if m := queryGet(r, "marker"); m != "" {
 		prefix := s.Service.VaultARN(c.account, "")
 		name, ok := strings.CutPrefix(m, prefix)
 		if !ok || name == "" {
@@ -55,7 +56,7 @@ func (s *Server) handleListVaults(w http.ResponseWriter, r *http.Request, c *cal
 	if next != "" {
 		out.Marker = optString(s.Service.VaultARN(c.account, next))
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeVaultListJSON(w, &out)
 	return nil
 }
 

@@ -270,12 +270,12 @@ func refParse(authz string) *Auth {
 // TestParseErrorMessages: the allocation-free parser keeps the messages AWS clients see.
 func TestParseErrorMessages(t *testing.T) {
 	for authz, want := range map[string]string{
-		"AWS4-HMAC-SHA256 Credential=a/b/c/d/aws4_request, Foo, SignedHeaders=host, Signature=00": "'Foo' not a valid key=value pair (missing equal-sign) in Authorization header: 'AWS4-HMAC-SHA256 Credential=a/b/c/d/aws4_request, Foo, SignedHeaders=host, Signature=00'.",
+		"AWS4-HMAC-SHA256 Credential=a/b/c/d/aws4_request, Foo, SignedHeaders=host, Signature=00":          "'Foo' not a valid key=value pair (missing equal-sign) in Authorization header: 'AWS4-HMAC-SHA256 Credential=a/b/c/d/aws4_request, Foo, SignedHeaders=host, Signature=00'.",
 		"AWS4-HMAC-SHA256 Credential=a/b/c/d/aws4_request, Credential=x, SignedHeaders=host, Signature=00": "Authorization header has more than one 'Credential' parameter. Authorization=AWS4-HMAC-SHA256 Credential=a/b/c/d/aws4_request, Credential=x, SignedHeaders=host, Signature=00",
-		"AWS4-HMAC-SHA256 Credential=a/b/c, SignedHeaders=host, Signature=00":                               "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got 'a/b/c'",
-		"AWS4-HMAC-SHA256 Credential=a/b/c/d/e/f, SignedHeaders=host, Signature=00":                         "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got 'a/b/c/d/e/f'",
-		"AWS4-HMAC-SHA256 Credential=a/b/c/d/x, SignedHeaders=host, Signature=00":                           "Credential should be scoped with a valid terminator: 'aws4_request', not 'x'. ",
-		"AWS4-HMAC-SHA256 Credential=a/b/c/d/aws4_request, SignedHeaders=host;;x, Signature=00":             "SignedHeaders must be a ';'-separated list of header names, got 'host;;x'",
+		"AWS4-HMAC-SHA256 Credential=a/b/c, SignedHeaders=host, Signature=00":                              "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got 'a/b/c'",
+		"AWS4-HMAC-SHA256 Credential=a/b/c/d/e/f, SignedHeaders=host, Signature=00":                        "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got 'a/b/c/d/e/f'",
+		"AWS4-HMAC-SHA256 Credential=a/b/c/d/x, SignedHeaders=host, Signature=00":                          "Credential should be scoped with a valid terminator: 'aws4_request', not 'x'. ",
+		"AWS4-HMAC-SHA256 Credential=a/b/c/d/aws4_request, SignedHeaders=host;;x, Signature=00":            "SignedHeaders must be a ';'-separated list of header names, got 'host;;x'",
 	} {
 		r := Request{Method: "GET", RawPath: "/", Host: "h", Header: map[string][]string{"Authorization": {authz}, "X-Amz-Date": {"20130524T000000Z"}}}
 		_, err := Parse(r)
