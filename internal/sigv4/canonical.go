@@ -206,7 +206,11 @@ func canonicalQuery(pairs []queryPair, presigned bool) string {
 // how the map was built. Values of differently spelled keys are concatenated in key order.
 func headerValues(h map[string][]string, lower string) []string {
 	var buf [64]byte
-	if len(lower) <= len(buf) {
+	if k := knownCanonicalKey(lower); k != "" {
+		if v, ok := h[k]; ok {
+			return v
+		}
+	} else if len(lower) <= len(buf) {
 		// The canonical key built on the stack: a map index with string(bytes) does not allocate.
 		if v, ok := h[string(appendCanonicalKey(buf[:0], lower))]; ok {
 			return v
@@ -232,6 +236,28 @@ func headerValues(h map[string][]string, lower string) []string {
 		all = append(all, h[k]...)
 	}
 	return all
+}
+
+// knownCanonicalKey is canonicalKey for the names looked up on every
+// request, "" for others.
+func knownCanonicalKey(lower string) string {
+	switch lower {
+	case "authorization":
+		return "Authorization"
+	case "x-amz-date":
+		return "X-Amz-Date"
+	case "date":
+		return "Date"
+	case "x-amz-security-token":
+		return "X-Amz-Security-Token"
+	case "x-amz-content-sha256":
+		return "X-Amz-Content-Sha256"
+	case "x-amz-glacier-version":
+		return "X-Amz-Glacier-Version"
+	case "host":
+		return "Host"
+	}
+	return ""
 }
 
 // canonicalKey is textproto.CanonicalMIMEHeaderKey for an ASCII name: upper case at the start and after each

@@ -1,6 +1,9 @@
 package sigv4
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // Derived signing keys are kept per (secret, date, region, service): a
 // client signs every request of a day with the same key, and deriving it
@@ -19,6 +22,7 @@ type keyCacheKey struct{ secret, date, region, service string }
 // and XOR 0x5c, zero-padded to SHA-256's block, the first block of HMAC's
 // inner and outer hash (RFC 2104).
 type signingKeyEntry struct {
+	of         keyCacheKey
 	key        []byte
 	ipad, opad [sha256Block]byte
 }
@@ -27,6 +31,10 @@ const (
 	keyCacheSize = 1024
 	sha256Block  = 64
 )
+
+// lastSigningKey is the entry used last: most requests reuse it, and
+// comparing four short strings costs less than hashing them.
+var lastSigningKey atomic.Pointer[signingKeyEntry]
 
 func newSigningKeyEntry(key []byte) *signingKeyEntry {
 	e := &signingKeyEntry{key: key}
@@ -43,18 +51,24 @@ func newSigningKeyEntry(key []byte) *signingKeyEntry {
 // shared: callers must not modify it.
 func cachedSigningKey(secret, date, region, service string) *signingKeyEntry {
 	k := keyCacheKey{secret, date, region, service}
+	if e := lastSigningKey.Load(); e != nil && e.of == k {
+		return e
+	}
 	keyCache.mu.RLock()
 	v, ok := keyCache.m[k]
 	keyCache.mu.RUnlock()
 	if ok {
+		lastSigningKey.Store(v)
 		return v
 	}
 	v = newSigningKeyEntry(signingKey(secret, date, region, service))
+	v.of = k
 	keyCache.mu.Lock()
 	if keyCache.m == nil || len(keyCache.m) >= keyCacheSize {
 		keyCache.m = make(map[keyCacheKey]*signingKeyEntry)
 	}
 	keyCache.m[k] = v
 	keyCache.mu.Unlock()
+	lastSigningKey.Store(v)
 	return v
 }

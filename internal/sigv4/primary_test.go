@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 )
@@ -282,6 +283,33 @@ func TestParseErrorMessages(t *testing.T) {
 		var e *Error
 		if !errors.As(err, &e) || e.Kind != Incomplete || e.Message != want {
 			t.Errorf("Parse(%q): %v, want Incomplete %q", authz, err, want)
+		}
+	}
+}
+
+// TestParseBasicISOMatchesTimeParse: the hand-written basic-ISO parser and formatter agree with time.Parse and
+// time.Format on valid, out-of-range and malformed stamps.
+func TestParseBasicISOMatchesTimeParse(t *testing.T) {
+	stamps := []string{"20130524T000000Z", "20240229T235959Z", "20230229T000000Z", "20231231T240000Z", "20231231T236000Z",
+		"20231231T235960Z", "20230431T000000Z", "20230001T000000Z", "20231300T000000Z", "20230100T000000Z", "00000101T000000Z",
+		"99991231T235959Z", "2013052T4000000Z", "20130524T00000Z", "20130524 000000Z", "20130524T000000z", "+0130524T000000Z"}
+	rng := rand.New(rand.NewPCG(9, 10))
+	for range 20000 {
+		stamps = append(stamps, fmt.Sprintf("%04d%02d%02dT%02d%02d%02dZ", rng.IntN(10000), rng.IntN(14), rng.IntN(33), rng.IntN(26), rng.IntN(62), rng.IntN(62)))
+	}
+	for _, s := range stamps {
+		got, ok := parseBasicISO(s)
+		want, err := time.Parse(basicISO, s)
+		if ok != (err == nil) || ok && !got.Equal(want) {
+			t.Fatalf("parseBasicISO(%q) = %v, %v; time.Parse: %v, %v", s, got, ok, want, err)
+		}
+		if ok {
+			if f := string(appendBasicISO(nil, got, false)); f != want.Format(basicISO) {
+				t.Fatalf("appendBasicISO(%v) = %q, want %q", got, f, want.Format(basicISO))
+			}
+			if f := string(appendBasicISO(nil, got, true)); f != want.Format("20060102") {
+				t.Fatalf("appendBasicISO(%v, date) = %q", got, f)
+			}
 		}
 	}
 }

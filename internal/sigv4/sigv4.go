@@ -312,8 +312,45 @@ func parseBasicISO(s string) (time.Time, bool) {
 	if len(s) != len(basicISO) || s[8] != 'T' || s[15] != 'Z' || !isDigits(s[:8]) || !isDigits(s[9:15]) {
 		return time.Time{}, false
 	}
-	t, err := time.Parse(basicISO, s)
-	return t, err == nil
+	// The ranges time.Parse checks, without its layout interpretation.
+	num := func(i, n int) int {
+		v := 0
+		for _, c := range []byte(s[i : i+n]) {
+			v = v*10 + int(c-'0')
+		}
+		return v
+	}
+	year, month, day := num(0, 4), num(4, 2), num(6, 2)
+	hour, minute, sec := num(9, 2), num(11, 2), num(13, 2)
+	if month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	t := time.Date(year, time.Month(month), day, hour, minute, sec, 0, time.UTC)
+	if t.Day() != day { // past the month's last day
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+// appendBasicISO appends t (UTC) as YYYYMMDD'T'HHMMSS'Z', or only
+// YYYYMMDD when dateOnly: t.AppendFormat(basicISO) without the layout
+// interpretation.
+func appendBasicISO(b []byte, t time.Time, dateOnly bool) []byte {
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		if dateOnly {
+			return t.AppendFormat(b, "20060102")
+		}
+		return t.AppendFormat(b, basicISO)
+	}
+	b = append(b, byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10),
+		byte('0'+int(month)/10), byte('0'+int(month)%10), byte('0'+day/10), byte('0'+day%10))
+	if dateOnly {
+		return b
+	}
+	hour, minute, sec := t.Clock()
+	return append(b, 'T', byte('0'+hour/10), byte('0'+hour%10), byte('0'+minute/10), byte('0'+minute%10),
+		byte('0'+sec/10), byte('0'+sec%10), 'Z')
 }
 
 // dateLayouts are the HTTP date forms a Date header may take (RFC 7231 §7.1.1.1, plus RFC 1123 with a numeric

@@ -34,7 +34,7 @@ func (a *Auth) Verify(r Request, secret, payloadHash string, now time.Time, opts
 		return err
 	}
 	var sb [len(basicISO)]byte
-	stamp := a.Time.UTC().AppendFormat(sb[:0], basicISO)
+	stamp := appendBasicISO(sb[:0], a.Time.UTC(), false)
 	if a.primarySignatureMatches(&r, secret, payloadHash, stamp) {
 		return nil
 	}
@@ -65,7 +65,7 @@ func (a *Auth) CheckScope(now time.Time, opts Options) error {
 	}
 	t := a.Time.UTC()
 	var db [8]byte
-	if day := t.AppendFormat(db[:0], "20060102"); a.Date != string(day) {
+	if day := appendBasicISO(db[:0], t, true); a.Date != string(day) {
 		return errorf(WrongDate, "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s', from '%s'.", a.Date, string(day), t.Format(basicISO))
 	}
 
