@@ -5,12 +5,15 @@ import (
 	"strconv"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/permafrost/permafrost/internal/glacier"
 )
 
 // The answers of the two hottest metadata reads, DescribeVault and
 // ListVaults, are appended by hand into a pooled buffer: the very bytes
 // encoding/json writes for DescribeVaultOutput and ListVaultsOutput
-// (TestVaultJSONMatchesEncodingJSON), without reflection or allocation.
+// (TestVaultJSONMatchesEncodingJSON, TestVaultJSONFromDomain), without
+// reflection or allocation.
 
 var jsonBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
@@ -28,22 +31,6 @@ func writeJSONBytes(w http.ResponseWriter, status int, b []byte) {
 	w.Write(b)
 }
 
-// writeVaultJSON writes a DescribeVault answer.
-func writeVaultJSON(w http.ResponseWriter, v *DescribeVaultOutput) {
-	bp := jsonBufs.Get().(*[]byte)
-	b := appendVaultJSON((*bp)[:0], v)
-	writeJSONBytes(w, http.StatusOK, b)
-	putJSONBuf(bp, b)
-}
-
-// writeVaultListJSON writes a ListVaults answer.
-func writeVaultListJSON(w http.ResponseWriter, out *ListVaultsOutput) {
-	bp := jsonBufs.Get().(*[]byte)
-	b := appendVaultListJSON((*bp)[:0], out)
-	writeJSONBytes(w, http.StatusOK, b)
-	putJSONBuf(bp, b)
-}
-
 func putJSONBuf(bp *[]byte, b []byte) {
 	if cap(b) <= maxPooledJSON {
 		*bp = b[:0]
@@ -51,56 +38,11 @@ func putJSONBuf(bp *[]byte, b []byte) {
 	}
 }
 
-// appendVaultJSON appends json.Marshal(v).
-func appendVaultJSON(b []byte, v *DescribeVaultOutput) []byte {
-	b = append(b, `{"VaultARN":`...)
-	b = appendJSONString(b, v.VaultARN)
-	b = append(b, `,"VaultName":`...)
-	b = appendJSONString(b, v.VaultName)
-	b = append(b, `,"CreationDate":`...)
-	b = appendJSONString(b, v.CreationDate)
-	b = append(b, `,"LastInventoryDate":`...)
-	if v.LastInventoryDate == nil {
-		b = append(b, "null"...)
-	} else {
-		b = appendJSONString(b, *v.LastInventoryDate)
-	}
-	b = append(b, `,"NumberOfArchives":`...)
-	b = strconv.AppendInt(b, v.NumberOfArchives, 10)
-	b = append(b, `,"SizeInBytes":`...)
-	b = strconv.AppendInt(b, v.SizeInBytes, 10)
-	return append(b, '}')
-}
-
-// appendVaultListJSON appends json.Marshal(out).
-func appendVaultListJSON(b []byte, out *ListVaultsOutput) []byte {
-	b = append(b, `{"VaultList":`...)
-	if out.VaultList == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i := range out.VaultList {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendVaultJSON(b, &out.VaultList[i])
-		}
-		b = append(b, ']')
-	}
-	b = append(b, `,"Marker":`...)
-	if out.Marker == nil {
-		b = append(b, "null"...)
-	} else {
-		b = appendJSONString(b, *out.Marker)
-	}
-	return append(b, '}')
-}
-
 // appendJSONString appends s as encoding/json writes a string (with its
 // default HTML escaping): '"' and '\\' escaped, \b \f \n \r \t by name,
 // other control characters and < > & as \u00XX, invalid UTF-8 as \ufffd,
 // U+2028 and U+2029 as \u2028 and \u2029.
-func appendJSONString(b []byte, s string) []byte {
+func appendJSONString[T string | []byte](b []byte, s T) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
 	start := 0
@@ -131,7 +73,9 @@ func appendJSONString(b []byte, s string) []byte {
 			start = i
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
+		// At most 4 bytes converted: the copy stays on the stack.
+		n := min(len(s)-i, utf8.UTFMax)
+		r, size := utf8.DecodeRuneInString(string(s[i : i+n]))
 		if r == utf8.RuneError && size == 1 {
 			b = append(b, s[start:i]...)
 			b = append(b, `\ufffd`...)
@@ -150,4 +94,64 @@ func appendJSONString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// appendVault appends json.Marshal(s.vaultOutput(*v)) straight from the
+// vault: the ARN and dates formatted into a scratch buffer, not strings.
+func (s *Server) appendVault(b []byte, v *glacier.Vault) []byte {
+	var scratch [128]byte
+	b = append(b, `{"VaultARN":`...)
+	b = appendJSONString(b, glacier.AppendVaultARN(scratch[:0], s.Service.Region, v.AccountID, v.Name))
+	b = append(b, `,"VaultName":`...)
+	b = appendJSONString(b, v.Name)
+	b = append(b, `,"CreationDate":`...)
+	b = appendJSONString(b, v.CreatedAt.UTC().AppendFormat(scratch[:0], timeFormat))
+	b = append(b, `,"LastInventoryDate":`...)
+	if v.LastInventoryAt.IsZero() {
+		b = append(b, "null"...)
+	} else {
+		b = appendJSONString(b, v.LastInventoryAt.UTC().AppendFormat(scratch[:0], timeFormat))
+	}
+	b = append(b, `,"NumberOfArchives":`...)
+	b = strconv.AppendInt(b, v.NumberOfArchives, 10)
+	b = append(b, `,"SizeInBytes":`...)
+	b = strconv.AppendInt(b, v.SizeInBytes+v.NumberOfArchives*glacier.PerArchiveOverhead, 10)
+	return append(b, '}')
+}
+
+// writeVault writes a DescribeVault answer for v.
+func (s *Server) writeVault(w http.ResponseWriter, v *glacier.Vault) {
+	bp := jsonBufs.Get().(*[]byte)
+	b := s.appendVault((*bp)[:0], v)
+	writeJSONBytes(w, http.StatusOK, b)
+	putJSONBuf(bp, b)
+}
+
+// appendVaultList appends the ListVaults answer for vs and the account's
+// next vault ("" at the end): json.Marshal of the ListVaultsOutput
+// handleListVaults used to build.
+func (s *Server) appendVaultList(b []byte, vs []glacier.Vault, account, next string) []byte {
+	b = append(b, `{"VaultList":[`...)
+	for i := range vs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = s.appendVault(b, &vs[i])
+	}
+	b = append(b, `],"Marker":`...)
+	if next == "" {
+		b = append(b, "null"...)
+	} else {
+		var scratch [128]byte
+		b = appendJSONString(b, glacier.AppendVaultARN(scratch[:0], s.Service.Region, account, next))
+	}
+	return append(b, '}')
+}
+
+// writeVaultList writes a ListVaults answer.
+func (s *Server) writeVaultList(w http.ResponseWriter, vs []glacier.Vault, account, next string) {
+	bp := jsonBufs.Get().(*[]byte)
+	b := s.appendVaultList((*bp)[:0], vs, account, next)
+	writeJSONBytes(w, http.StatusOK, b)
+	putJSONBuf(bp, b)
 }

@@ -24,8 +24,7 @@ func (s *Server) handleDescribeVault(w http.ResponseWriter, r *http.Request, c *
 	if err != nil {
 		return err
 	}
-	out := s.vaultOutput(v)
-	writeVaultJSON(w, &out)
+	s.writeVault(w, &v)
 	return nil
 }
 
@@ -49,14 +48,7 @@ func (s *Server) handleListVaults(w http.ResponseWriter, r *http.Request, c *cal
 	if err != nil {
 		return err
 	}
-	out := ListVaultsOutput{VaultList: make([]DescribeVaultOutput, len(vs))}
-	for i, v := range vs {
-		out.VaultList[i] = s.vaultOutput(v)
-	}
-	if next != "" {
-		out.Marker = optString(s.Service.VaultARN(c.account, next))
-	}
-	writeVaultListJSON(w, &out)
+	s.writeVaultList(w, vs, c.account, next)
 	return nil
 }
 

@@ -101,6 +101,8 @@ func optString(s string) *string {
 	return &s
 }
 
+// vaultOutput is a vault as DescribeVault and ListVaults answer it;
+// appendVault writes its JSON without building it (TestVaultJSONFromDomain).
 func (s *Server) vaultOutput(v glacier.Vault) DescribeVaultOutput {
 	return DescribeVaultOutput{
 		VaultARN:          s.Service.VaultARN(v.AccountID, v.Name),
