@@ -1,6 +1,8 @@
 package sigv4
 
 import (
+	"crypto/sha256"
+	"encoding"
 	"sync"
 	"sync/atomic"
 )
@@ -25,6 +27,10 @@ type signingKeyEntry struct {
 	of         keyCacheKey
 	key        []byte
 	ipad, opad [sha256Block]byte
+	// inner and outer are SHA-256 states (encoding.BinaryMarshaler) after
+	// the ipad and the opad block: restoring one skips hashing the pad.
+	// Nil if the hash cannot marshal its state.
+	inner, outer []byte
 }
 
 const (
@@ -43,6 +49,17 @@ func newSigningKeyEntry(key []byte) *signingKeyEntry {
 	for i := range e.ipad {
 		e.ipad[i] ^= 0x36
 		e.opad[i] ^= 0x5c
+	}
+	h := sha256.New()
+	if m, ok := h.(encoding.BinaryMarshaler); ok {
+		h.Write(e.ipad[:])
+		inner, err1 := m.MarshalBinary()
+		h.Reset()
+		h.Write(e.opad[:])
+		outer, err2 := m.MarshalBinary()
+		if err1 == nil && err2 == nil {
+			e.inner, e.outer = inner, outer
+		}
 	}
 	return e
 }

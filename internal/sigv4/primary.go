@@ -3,6 +3,7 @@ package sigv4
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding"
 	"encoding/hex"
 	"hash"
 	"sync"
@@ -57,17 +58,27 @@ func (v *verifier) check(a *Auth, r *Request, secret, payloadHash string, stamp 
 	crSum := sha256.Sum256(b)
 	b = appendStringToSign(b[:0], stamp, a, crSum[:])
 	key := cachedSigningKey(secret, a.Date, a.Region, a.Service)
-	h := v.h
-	h.Reset()
-	h.Write(key.ipad[:])
-	h.Write(b)
-	inner := h.Sum(v.inner[:0])
-	h.Reset()
-	h.Write(key.opad[:])
-	h.Write(inner)
-	mac := h.Sum(v.mac[:0])
 	v.buf = b
-	return hmac.Equal(mac, v.want[:])
+	return hmac.Equal(v.hmac(key, b), v.want[:])
+}
+
+// hmac is HMAC-SHA256(key, msg) on v's hash: from the states after the
+// pads when the key has them, else hashing the pads.
+func (v *verifier) hmac(key *signingKeyEntry, msg []byte) []byte {
+	h := v.h
+	u, ok := h.(encoding.BinaryUnmarshaler)
+	if !ok || key.inner == nil || u.UnmarshalBinary(key.inner) != nil {
+		h.Reset()
+		h.Write(key.ipad[:])
+	}
+	h.Write(msg)
+	inner := h.Sum(v.inner[:0])
+	if !ok || key.outer == nil || u.UnmarshalBinary(key.outer) != nil {
+		h.Reset()
+		h.Write(key.opad[:])
+	}
+	h.Write(inner)
+	return h.Sum(v.mac[:0])
 }
 
 // appendCanonicalRequest appends the canonical request in aws-sdk-go-v2's

@@ -85,6 +85,17 @@ func TestPrimaryHMAC(t *testing.T) {
 		secret := strconv.Itoa(rng.Int())
 		e := newSigningKeyEntry(signingKey(secret, "20130524", "us-east-1", "glacier"))
 		msg := strings.Repeat("x", i*7)
+		v := verifiers.Get().(*verifier)
+		got := v.hmac(e, []byte(msg))
+		if want := hmacSHA256(e.key, msg); !hmac.Equal(got, want) || e.inner == nil {
+			t.Fatalf("message of %d bytes: %x, want %x (saved states: %v)", len(msg), got, want, e.inner != nil)
+		}
+		noStates := *e
+		noStates.inner, noStates.outer = nil, nil
+		if got, want := v.hmac(&noStates, []byte(msg)), hmacSHA256(e.key, msg); !hmac.Equal(got, want) {
+			t.Fatalf("message of %d bytes, from the pads: %x, want %x", len(msg), got, want)
+		}
+		verifiers.Put(v)
 		h := sha256.New()
 		h.Write(e.ipad[:])
 		h.Write([]byte(msg))

@@ -102,7 +102,10 @@ func Parse(r Request) (*Auth, error) {
 // '=' (AWS's IncompleteSignatureException wording).
 func parseHeader(r Request, header string) (*Auth, error) {
 	amzDate := firstHeader(r, "x-amz-date")
-	date := firstHeader(r, "date")
+	date := ""
+	if amzDate == "" { // the Date header counts only without X-Amz-Date
+		date = firstHeader(r, "date")
+	}
 	haveDate := amzDate != "" || date != ""
 
 	algo, rest, _ := strings.Cut(header, " ")
