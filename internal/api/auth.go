@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/permafrost/permafrost/internal/glacier"
@@ -104,7 +105,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, o op) (*ca
 	}
 	host, _, _ := net.SplitHostPort(r.RemoteAddr)
 	c.callerValue = glacier.Caller{
-		Principal:       glacier.KeyPrincipal(key),
+		Principal:       keyPrincipal(key),
 		SourceIP:        host,
 		SecureTransport: r.TLS != nil,
 		UserAgent:       headerValue(r.Header, "User-Agent"),
@@ -113,6 +114,27 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, o op) (*ca
 	}
 	c.caller = &c.callerValue
 	return c, nil
+}
+
+// lastPrincipal is the principal keyPrincipal made last: a pure function
+// of the key's account, id and user name, reused while they are the same
+// (most requests come from the same key as the one before).
+var lastPrincipal atomic.Pointer[principalOf]
+
+type principalOf struct {
+	account, id, user string
+	p                 glacier.Principal
+}
+
+// keyPrincipal is glacier.KeyPrincipal(k), without building the ARN again
+// for the key of the previous request.
+func keyPrincipal(k glacier.AccessKey) glacier.Principal {
+	if l := lastPrincipal.Load(); l != nil && l.account == k.AccountID && l.id == k.ID && l.user == k.UserName {
+		return l.p
+	}
+	p := glacier.KeyPrincipal(k)
+	lastPrincipal.Store(&principalOf{account: k.AccountID, id: k.ID, user: k.UserName, p: p})
+	return p
 }
 
 // deferredVerify is the signature check of an upload whose payload hash is

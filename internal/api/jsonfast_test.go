@@ -114,3 +114,20 @@ func TestVaultJSONFromDomain(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyPrincipalReuse: the principal reused for the previous key is
+// glacier.KeyPrincipal's for every key, root or user, in any order.
+func TestKeyPrincipalReuse(t *testing.T) {
+	keys := []glacier.AccessKey{
+		{ID: "AKIA1", AccountID: "111111111111"}, {ID: "AKIA1", AccountID: "111111111111", UserName: "alice"},
+		{ID: "AKIA2", AccountID: "111111111111", UserName: "alice"}, {ID: "AKIA2", AccountID: "222222222222", UserName: "alice"},
+		{ID: "AKIA2", AccountID: "222222222222"}, {ID: "AKIA2", AccountID: "222222222222", UserName: "bob"},
+	}
+	rng := rand.New(rand.NewPCG(11, 12))
+	for range 1000 {
+		k := keys[rng.IntN(len(keys))]
+		if got, want := keyPrincipal(k), glacier.KeyPrincipal(k); got != want {
+			t.Fatalf("keyPrincipal(%+v) = %+v, want %+v", k, got, want)
+		}
+	}
+}
