@@ -177,12 +177,7 @@ func (h *fastTextHandler) Handle(ctx context.Context, r slog.Record) error {
 // Handle writes for l.Record(), without the record.
 func (h *fastTextHandler) HandleRequest(_ context.Context, l api.RequestLine) error {
 	var buf [12]slog.Attr
-	attrs := l.AppendAttrs(buf[:0])
-	for _, a := range attrs {
-		if a.Key == "" || textNeedsQuoting(a.Key) {
-			return h.Handle(context.Background(), l.Record()) // not a key of the request line; kept for safety
-		}
-	}
+	attrs := l.AppendAttrs(buf[:0]) // plain keys (TestFastRequestLine)
 	bp := fastBufs.Get().(*[]byte)
 	b := appendLineStart((*bp)[:0], l.Time, l.Level)
 	for _, a := range attrs {
@@ -258,6 +253,30 @@ func (h *fastTextHandler) WithGroup(name string) slog.Handler {
 // appendRFC3339Millis is slog's time format: RFC 3339 with exactly three
 // digits of milliseconds.
 func appendRFC3339Millis(b []byte, t time.Time) []byte {
+	year, month, day := t.Date()
+	_, off := t.Zone()
+	if year < 1 || year > 9999 || off%60 != 0 {
+		return appendRFC3339MillisSlow(b, t)
+	}
+	hour, minute, sec := t.Clock()
+	ms := t.Nanosecond() / 1e6
+	b = append(b, byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-',
+		byte('0'+int(month)/10), byte('0'+int(month)%10), '-', byte('0'+day/10), byte('0'+day%10), 'T',
+		byte('0'+hour/10), byte('0'+hour%10), ':', byte('0'+minute/10), byte('0'+minute%10), ':',
+		byte('0'+sec/10), byte('0'+sec%10), '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
+	if off == 0 {
+		return append(b, 'Z')
+	}
+	sign := byte('+')
+	if off < 0 {
+		sign, off = '-', -off
+	}
+	oh, om := off/3600, off/60%60
+	return append(b, sign, byte('0'+oh/10), byte('0'+oh%10), ':', byte('0'+om/10), byte('0'+om%10))
+}
+
+// appendRFC3339MillisSlow is appendRFC3339Millis through time's layout.
+func appendRFC3339MillisSlow(b []byte, t time.Time) []byte {
 	const prefixLen = len("2006-01-02T15:04:05.000")
 	n := len(b)
 	t = t.Truncate(time.Millisecond).Add(time.Millisecond / 10)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
@@ -148,5 +149,30 @@ func TestLogWriterInterval(t *testing.T) {
 	time.Sleep(logFlushInterval + 200*time.Millisecond)
 	if out.String() != "one\ntwo\n" {
 		t.Errorf("got %q", out.String())
+	}
+}
+
+// TestRFC3339Millis: the hand-written time of the request line is slog's,
+// in UTC, the local zone and odd offsets.
+func TestRFC3339Millis(t *testing.T) {
+	zones := []*time.Location{time.UTC, time.Local, time.FixedZone("a", 5*3600+30*60), time.FixedZone("b", -9*3600-15*60),
+		time.FixedZone("c", 17), time.FixedZone("d", -14*3600)}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 20000 {
+		var at time.Time
+		switch i % 4 {
+		case 0:
+			at = time.Unix(rng.Int64N(1<<34), rng.Int64N(1e9))
+		case 1:
+			at = time.Date(rng.IntN(10000), time.Month(1+rng.IntN(12)), 1+rng.IntN(31), rng.IntN(24), rng.IntN(60), rng.IntN(60), rng.IntN(1e9), time.UTC)
+		case 2:
+			at = time.Date(1-rng.IntN(100), time.Month(1+rng.IntN(12)), 1, 0, 0, 0, rng.IntN(1e9), time.UTC)
+		default:
+			at = time.Now().Add(time.Duration(rng.Int64N(1 << 50)))
+		}
+		at = at.In(zones[rng.IntN(len(zones))])
+		if got, want := string(appendRFC3339Millis([]byte("x"), at)), "x"+string(appendRFC3339MillisSlow(nil, at)); got != want {
+			t.Fatalf("%v: %q, want %q", at, got, want)
+		}
 	}
 }
