@@ -50,8 +50,9 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, o op) (*ca
 	if v != "" && v != apiVersion {
 		return nil, glacier.Errorf(glacier.KindInvalidParameter, "Invalid API version: %s. The supported version is %s", v, apiVersion)
 	}
-	auth, err := sigv4.Parse(req)
-	if err != nil {
+	c := &call{}
+	auth := &c.auth
+	if err := sigv4.ParseInto(auth, req); err != nil {
 		return nil, err
 	}
 	key, err := s.Keys.GetAccessKey(r.Context(), auth.AccessKeyID)
@@ -76,7 +77,6 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, o op) (*ca
 	if err := auth.CheckScope(start, opts); err != nil {
 		return nil, err
 	}
-	c := &call{}
 	declared := headerValue(r.Header, "X-Amz-Content-Sha256")
 	switch {
 	case o.streams && declared == "":

@@ -130,6 +130,21 @@ func TestVerifyAllocations(t *testing.T) {
 	if n > 1 {
 		t.Errorf("Parse+Verify: %v allocations, want at most 1 (the Auth)", n)
 	}
+	var a Auth
+	n = testing.AllocsPerRun(200, func() {
+		if err := ParseInto(&a, r); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Verify(r, testSecret, EmptySHA256, signTime, opts); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if n > 0 {
+		t.Errorf("ParseInto+Verify: %v allocations, want none", n)
+	}
+	if b, err := Parse(r); err != nil || !reflect.DeepEqual(*b, a) {
+		t.Errorf("Parse = %+v, %v; ParseInto gave %+v", b, err, a)
+	}
 }
 
 // refParseParams is the Authorization parameter split as it was written before the allocation-free scan:

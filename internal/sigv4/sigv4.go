@@ -70,6 +70,22 @@ type Options struct {
 // X-Amz-Signature, X-Amz-Algorithm or X-Amz-Credential, from the presigned query parameters. It checks only
 // the syntax (a Kind of MissingAuth or Incomplete); Verify checks the rest. Its errors are *Error.
 func Parse(r Request) (*Auth, error) {
+	a := new(Auth)
+	if err := ParseInto(a, r); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// ParseInto is Parse filling *a (a caller's own Auth, e.g. inside a larger
+// per-request value: no allocation of its own). On error *a is
+// unspecified.
+func ParseInto(a *Auth, r Request) error {
+	_, err := parseInto(a, r)
+	return err
+}
+
+func parseInto(into *Auth, r Request) (*Auth, error) {
 	var authz []string
 	for _, v := range headerValues(r.Header, "authorization") {
 		if strings.TrimSpace(v) != "" {
@@ -90,9 +106,9 @@ func Parse(r Request) (*Auth, error) {
 	case len(authz) > 1:
 		return nil, errorf(Incomplete, "Authorization header must be sent only once")
 	case len(authz) == 1:
-		return parseHeader(r, strings.TrimSpace(authz[0]))
+		return parseHeader(r, strings.TrimSpace(authz[0]), into)
 	case presigned:
-		return parsePresigned(r, pairs)
+		return parsePresigned(r, pairs, into)
 	}
 	return nil, errorf(MissingAuth, "%s", msgMissingAuth)
 }
@@ -100,7 +116,7 @@ func Parse(r Request) (*Auth, error) {
 // parseHeader parses "AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…". Like AWS it splits the
 // parameters at commas and at whitespace, so a stray space inside a value is reported as a parameter without
 // '=' (AWS's IncompleteSignatureException wording).
-func parseHeader(r Request, header string) (*Auth, error) {
+func parseHeader(r Request, header string, into *Auth) (*Auth, error) {
 	amzDate := firstHeader(r, "x-amz-date")
 	date := ""
 	if amzDate == "" { // the Date header counts only without X-Amz-Date
@@ -154,7 +170,8 @@ func parseHeader(r Request, header string) (*Auth, error) {
 		return nil, incompleteHeader(header, cred != "", signed != "", sig != "", haveDate)
 	}
 
-	a := &Auth{Signature: sig, SecurityToken: firstHeader(r, "x-amz-security-token")}
+	a := into
+	*a = Auth{Signature: sig, SecurityToken: firstHeader(r, "x-amz-security-token")}
 	if err := a.setCredential(cred); err != nil {
 		return nil, err
 	}
@@ -177,7 +194,7 @@ func parseHeader(r Request, header string) (*Auth, error) {
 }
 
 // parsePresigned reads the X-Amz-* query parameters of a presigned URL.
-func parsePresigned(r Request, pairs []queryPair) (*Auth, error) {
+func parsePresigned(r Request, pairs []queryPair, into *Auth) (*Auth, error) {
 	const (
 		pAlgo = iota
 		pCred
@@ -210,7 +227,8 @@ func parsePresigned(r Request, pairs []queryPair) (*Auth, error) {
 	if vals[pAlgo] != Algorithm {
 		return nil, errorf(Incomplete, "%s", msgQueryAlgo)
 	}
-	a := &Auth{Presigned: true, Signature: vals[pSig], SecurityToken: vals[pToken]}
+	a := into
+	*a = Auth{Presigned: true, Signature: vals[pSig], SecurityToken: vals[pToken]}
 	if err := a.setCredential(vals[pCred]); err != nil {
 		return nil, err
 	}
