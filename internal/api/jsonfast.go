@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/permafrost/permafrost/internal/glacier"
@@ -42,7 +43,7 @@ func putJSONBuf(bp *[]byte, b []byte) {
 // default HTML escaping): '"' and '\\' escaped, \b \f \n \r \t by name,
 // other control characters and < > & as \u00XX, invalid UTF-8 as \ufffd,
 // U+2028 and U+2029 as \u2028 and \u2029.
-func appendJSONString[T string | []byte](b []byte, s T) []byte {
+func appendJSONString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
 	start := 0
@@ -73,9 +74,7 @@ func appendJSONString[T string | []byte](b []byte, s T) []byte {
 			start = i
 			continue
 		}
-		// At most 4 bytes converted: the copy stays on the stack.
-		n := min(len(s)-i, utf8.UTFMax)
-		r, size := utf8.DecodeRuneInString(string(s[i : i+n]))
+		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
 			b = append(b, s[start:i]...)
 			b = append(b, `\ufffd`...)
@@ -101,22 +100,52 @@ func appendJSONString[T string | []byte](b []byte, s T) []byte {
 func (s *Server) appendVault(b []byte, v *glacier.Vault) []byte {
 	var scratch [128]byte
 	b = append(b, `{"VaultARN":`...)
-	b = appendJSONString(b, glacier.AppendVaultARN(scratch[:0], s.Service.Region, v.AccountID, v.Name))
+	b = appendJSONBytes(b, glacier.AppendVaultARN(scratch[:0], s.Service.Region, v.AccountID, v.Name))
 	b = append(b, `,"VaultName":`...)
 	b = appendJSONString(b, v.Name)
 	b = append(b, `,"CreationDate":`...)
-	b = appendJSONString(b, v.CreatedAt.UTC().AppendFormat(scratch[:0], timeFormat))
+	b = appendJSONTime(b, v.CreatedAt)
 	b = append(b, `,"LastInventoryDate":`...)
 	if v.LastInventoryAt.IsZero() {
 		b = append(b, "null"...)
 	} else {
-		b = appendJSONString(b, v.LastInventoryAt.UTC().AppendFormat(scratch[:0], timeFormat))
+		b = appendJSONTime(b, v.LastInventoryAt)
 	}
 	b = append(b, `,"NumberOfArchives":`...)
 	b = strconv.AppendInt(b, v.NumberOfArchives, 10)
 	b = append(b, `,"SizeInBytes":`...)
 	b = strconv.AppendInt(b, v.SizeInBytes+v.NumberOfArchives*glacier.PerArchiveOverhead, 10)
 	return append(b, '}')
+}
+
+// appendJSONBytes is appendJSONString for bytes: appended as they are
+// when nothing in them needs escaping (the usual case), else through
+// appendJSONString.
+func appendJSONBytes(b, s []byte) []byte {
+	for _, c := range s {
+		if c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return appendJSONString(b, string(s))
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// appendJSONTime appends the JSON string of formatTime(t).
+func appendJSONTime(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		var scratch [40]byte
+		return appendJSONBytes(b, t.AppendFormat(scratch[:0], timeFormat))
+	}
+	hour, minute, sec := t.Clock()
+	ms := t.Nanosecond() / 1e6
+	return append(b, '"', byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-',
+		byte('0'+int(month)/10), byte('0'+int(month)%10), '-', byte('0'+day/10), byte('0'+day%10), 'T',
+		byte('0'+hour/10), byte('0'+hour%10), ':', byte('0'+minute/10), byte('0'+minute%10), ':',
+		byte('0'+sec/10), byte('0'+sec%10), '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'Z', '"')
 }
 
 // writeVault writes a DescribeVault answer for v.
@@ -143,7 +172,7 @@ func (s *Server) appendVaultList(b []byte, vs []glacier.Vault, account, next str
 		b = append(b, "null"...)
 	} else {
 		var scratch [128]byte
-		b = appendJSONString(b, glacier.AppendVaultARN(scratch[:0], s.Service.Region, account, next))
+		b = appendJSONBytes(b, glacier.AppendVaultARN(scratch[:0], s.Service.Region, account, next))
 	}
 	return append(b, '}')
 }

@@ -40,7 +40,7 @@ func randTime(rng *rand.Rand) time.Time {
 	case 0:
 		return time.Time{}
 	case 1:
-		return time.Date(1+rng.IntN(9998), time.Month(1+rng.IntN(12)), 1+rng.IntN(28), rng.IntN(24), rng.IntN(60), rng.IntN(60), rng.IntN(1e9), time.UTC)
+		return time.Date(rng.IntN(10001), time.Month(1+rng.IntN(12)), 1+rng.IntN(28), rng.IntN(24), rng.IntN(60), rng.IntN(60), rng.IntN(1e9), time.UTC)
 	case 2:
 		return time.Date(-5, 1, 1, 0, 0, 0, 0, time.UTC) // outside 0000–9999: time's own formatting
 	case 3:
@@ -73,7 +73,7 @@ func TestVaultJSONFromDomain(t *testing.T) {
 		if got := appendJSONString(nil, s); string(got) != string(want) {
 			t.Errorf("string %q: %s, want %s", s, got, want)
 		}
-		if got := appendJSONString(nil, []byte(s)); string(got) != string(want) {
+		if got := appendJSONBytes(nil, []byte(s)); string(got) != string(want) {
 			t.Errorf("bytes %q: %s, want %s", s, got, want)
 		}
 	}
