@@ -152,8 +152,13 @@ func TestDevPreset(t *testing.T) {
 	if _, err := c.ListVaults(ctx, &glacier.ListVaultsInput{AccountId: aws.String("-")}); err == nil {
 		t.Fatal("ListVaults under a ThrottlingException rule succeeded")
 	}
-	if log := d.stderr.String(); !regexp.MustCompile(`op=ListVaults .*status=400 .*error=ThrottlingException .*fault="fault-1 error=ThrottlingException"`).MatchString(log) {
-		t.Errorf("the request log does not name the fault:\n%s", log)
+	// Request lines are written within the log's flush interval.
+	faultLine := regexp.MustCompile(`op=ListVaults .*status=400 .*error=ThrottlingException .*fault="fault-1 error=ThrottlingException"`)
+	for deadline := time.Now().Add(5 * time.Second); !faultLine.MatchString(d.stderr.String()); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Errorf("the request log does not name the fault:\n%s", d.stderr.String())
+			break
+		}
 	}
 
 	if err := d.stop(); err != nil {

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/permafrost/permafrost/internal/api"
 	"github.com/permafrost/permafrost/internal/glacier"
 )
 
@@ -14,18 +15,26 @@ import (
 // attribute (and the message) redacted of registered secrets, and
 // store-outage warnings rate-limited.
 func newLogger(c Config, w io.Writer) *slog.Logger {
+	l, _ := newServerLogger(c, w)
+	return l
+}
+
+// newServerLogger is newLogger that also returns the text format's
+// buffered output (nil for JSON), for the server to Close when it stops.
+func newServerLogger(c Config, w io.Writer) (*slog.Logger, *logWriter) {
 	var lvl slog.Level
 	lvl.UnmarshalText([]byte(c.LogLevel))
 	opts := &slog.HandlerOptions{Level: lvl, ReplaceAttr: redactAttr}
 	var h slog.Handler
+	var lw *logWriter
 	if c.LogFormat == "json" {
 		h = slog.NewJSONHandler(w, opts)
 	} else {
-		// One lock for every write, whichever path formats the line.
-		lw := &lockedWriter{w: w}
+		// One writer for every line, whichever path formats it.
+		lw = newLogWriter(w)
 		h = &fastTextHandler{Handler: slog.NewTextHandler(lw, opts), w: lw}
 	}
-	return slog.New(&throttleHandler{Handler: h, st: &throttleState{every: outageLogInterval, seen: map[string]*throttled{}}})
+	return slog.New(&throttleHandler{Handler: h, st: &throttleState{every: outageLogInterval, seen: map[string]*throttled{}}}), lw
 }
 
 // redactAttr removes registered secrets from an attribute's value.
@@ -95,6 +104,15 @@ func (h *throttleHandler) Handle(ctx context.Context, r slog.Record) error {
 		}
 	}
 	return h.Handler.Handle(ctx, r)
+}
+
+// HandleRequest passes a request line on (api.RequestLogHandler): it
+// carries no error, so it is never throttled.
+func (h *throttleHandler) HandleRequest(ctx context.Context, l api.RequestLine) error {
+	if rh, ok := h.Handler.(api.RequestLogHandler); ok {
+		return rh.HandleRequest(ctx, l)
+	}
+	return h.Handle(ctx, l.Record())
 }
 
 func (h *throttleHandler) WithAttrs(attrs []slog.Attr) slog.Handler {

@@ -269,6 +269,7 @@ type Main struct {
 	Stderr io.Writer // logs
 
 	logger   *slog.Logger
+	logOut   *logWriter // the text log's buffered output (nil for JSON); Close flushes it
 	stores   *stores
 	service  *glacier.Service
 	ln       net.Listener
@@ -310,7 +311,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if m.Stderr == nil {
 		m.Stderr = io.Discard
 	}
-	m.logger = newLogger(m.Config, m.Stderr)
+	m.logger, m.logOut = newServerLogger(m.Config, m.Stderr)
 	// The listeners are bound before anything is opened or created: a port
 	// in use fails the start before a first key is made (and lost).
 	ln, err := m.listen()
@@ -521,5 +522,7 @@ func (m *Main) Close() error {
 		err = errors.Join(err, m.stores.Close())
 	}
 	releaseLocks(m.owned)
+	// The request lines of the last moments, after every request finished.
+	m.logOut.Close()
 	return err
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/permafrost/permafrost/internal/glacier"
@@ -49,8 +50,9 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, o op) (*ca
 	if v != "" && v != apiVersion {
 		return nil, glacier.Errorf(glacier.KindInvalidParameter, "Invalid API version: %s. The supported version is %s", v, apiVersion)
 	}
-	auth, err := sigv4.Parse(req)
-	if err != nil {
+	c := &call{}
+	auth := &c.auth
+	if err := sigv4.ParseInto(auth, req); err != nil {
 		return nil, err
 	}
 	key, err := s.Keys.GetAccessKey(r.Context(), auth.AccessKeyID)
@@ -75,22 +77,18 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, o op) (*ca
 	if err := auth.CheckScope(start, opts); err != nil {
 		return nil, err
 	}
-	verify := func(payloadHash string) error {
-		return auth.Verify(req, key.Secret, payloadHash, start, opts)
-	}
-	c := &call{}
-	declared := r.Header.Get("x-amz-content-sha256")
+	declared := headerValue(r.Header, "X-Amz-Content-Sha256")
 	switch {
 	case o.streams && declared == "":
 		// The payload hash is the body's SHA-256, known only once the body
 		// has streamed through; the check runs then, before anything is
 		// stored or looked up (see uploadBody).
-		c.verifyPayload = verify
+		c.verifyPayload = deferredVerify(auth, req, key.Secret, start, opts)
 	case o.streams:
 		if _, err := parseHash(declared, "x-amz-content-sha256"); err != nil {
 			return nil, err
 		}
-		if err := verify(declared); err != nil {
+		if err := auth.Verify(req, key.Secret, declared, start, opts); err != nil {
 			return nil, err
 		}
 	default:
@@ -101,29 +99,71 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, o op) (*ca
 		if err != nil {
 			return nil, err
 		}
-		if err := verify(payloadHash); err != nil {
+		if err := auth.Verify(req, key.Secret, payloadHash, start, opts); err != nil {
 			return nil, err
 		}
 	}
-	p := glacier.KeyPrincipal(key)
 	host, _, _ := net.SplitHostPort(r.RemoteAddr)
-	c.caller = &glacier.Caller{
-		Principal:       p,
+	c.callerValue = glacier.Caller{
+		Principal:       keyPrincipal(key),
 		SourceIP:        host,
 		SecureTransport: r.TLS != nil,
-		UserAgent:       r.UserAgent(),
-		Referer:         r.Referer(),
+		UserAgent:       headerValue(r.Header, "User-Agent"),
+		Referer:         headerValue(r.Header, "Referer"),
 		Region:          auth.Region,
 	}
+	c.caller = &c.callerValue
 	return c, nil
+}
+
+// lastPrincipal is the principal keyPrincipal made last: a pure function
+// of the key's account, id and user name, reused while they are the same
+// (most requests come from the same key as the one before).
+var lastPrincipal atomic.Pointer[principalOf]
+
+type principalOf struct {
+	account, id, user string
+	p                 glacier.Principal
+}
+
+// keyPrincipal is glacier.KeyPrincipal(k), without building the ARN again
+// for the key of the previous request.
+func keyPrincipal(k glacier.AccessKey) glacier.Principal {
+	if l := lastPrincipal.Load(); l != nil && l.account == k.AccountID && l.id == k.ID && l.user == k.UserName {
+		return l.p
+	}
+	p := glacier.KeyPrincipal(k)
+	lastPrincipal.Store(&principalOf{account: k.AccountID, id: k.ID, user: k.UserName, p: p})
+	return p
+}
+
+// deferredVerify is the signature check of an upload whose payload hash is
+// known only at the end of its body. (A function of its own so that the
+// closure's copies, not authenticate's variables, are what escape.)
+func deferredVerify(auth *sigv4.Auth, req sigv4.Request, secret string, start time.Time, opts sigv4.Options) func(string) error {
+	return func(payloadHash string) error {
+		return auth.Verify(req, secret, payloadHash, start, opts)
+	}
+}
+
+// headerValue is h.Get(key) for a key already in canonical form (no
+// canonicalization, no allocation).
+func headerValue(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // securityToken reports whether the request carries X-Amz-Security-Token,
 // as a header or (presigned) in the query. This server issues no temporary
 // credentials, so every such request is refused before anything else.
 func securityToken(r *http.Request) bool {
-	if _, ok := r.Header[http.CanonicalHeaderKey("X-Amz-Security-Token")]; ok {
+	if _, ok := r.Header["X-Amz-Security-Token"]; ok {
 		return true
+	}
+	if r.URL.RawQuery == "" {
+		return false
 	}
 	for k := range r.URL.Query() {
 		if strings.EqualFold(k, "X-Amz-Security-Token") {
@@ -137,8 +177,11 @@ func securityToken(r *http.Request) bool {
 // presigned URL (where SDK presigners hoist x-amz-* headers into the
 // query), from the query string.
 func glacierVersion(r *http.Request) string {
-	if v := r.Header.Get("x-amz-glacier-version"); v != "" {
+	if v := headerValue(r.Header, "X-Amz-Glacier-Version"); v != "" {
 		return v
+	}
+	if r.URL.RawQuery == "" {
+		return ""
 	}
 	for k, vs := range r.URL.Query() {
 		if strings.EqualFold(k, "x-amz-glacier-version") && len(vs) > 0 {
@@ -150,6 +193,9 @@ func glacierVersion(r *http.Request) string {
 
 // presigned reports whether the request carries a query signature.
 func presigned(r *http.Request) bool {
+	if r.URL.RawQuery == "" {
+		return false
+	}
 	for k := range r.URL.Query() {
 		if strings.EqualFold(k, "X-Amz-Signature") {
 			return true
@@ -165,9 +211,16 @@ func (s *Server) payloadHash(w http.ResponseWriter, r *http.Request, declared st
 	if err != nil {
 		return "", err
 	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	sum := sha256.Sum256(body)
-	actual := hex.EncodeToString(sum[:])
+	var actual string
+	if len(body) == 0 {
+		// A GET or DELETE: nothing to hash or keep.
+		r.Body = http.NoBody
+		actual = sigv4.EmptySHA256
+	} else {
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		sum := sha256.Sum256(body)
+		actual = hex.EncodeToString(sum[:])
+	}
 	if declared != "" && !strings.EqualFold(declared, actual) {
 		return "", errPayloadHashMismatch(declared, actual)
 	}

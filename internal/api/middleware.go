@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	mrand "math/rand/v2"
 	"net/http"
 	"runtime/debug"
+	"sync"
 	"time"
 )
 
@@ -28,9 +30,26 @@ type requestInfo struct {
 	fault     string // the fault rule that fired (faults.go)
 }
 
+// requestState is everything the middleware keeps for one request, in one
+// allocation: the info the inner layers fill in, the response and body
+// wrappers of the log line, and the backing of the x-amzn-RequestId value.
+type requestState struct {
+	info  requestInfo
+	sw    statusWriter
+	body  countingBody
+	idHdr [1]string
+}
+
 func requestInfoFrom(ctx context.Context) *requestInfo {
-	info, _ := ctx.Value(infoKey).(*requestInfo)
-	return info
+	if st := requestStateFrom(ctx); st != nil {
+		return &st.info
+	}
+	return nil
+}
+
+func requestStateFrom(ctx context.Context) *requestState {
+	st, _ := ctx.Value(infoKey).(*requestState)
+	return st
 }
 
 func requestID(ctx context.Context) string {
@@ -40,19 +59,36 @@ func requestID(ctx context.Context) string {
 	return ""
 }
 
+// idSources are random generators for request ids: ChaCha8 (a
+// cryptographically strong generator), each seeded from crypto/rand, so
+// an id costs no system call.
+var idSources = sync.Pool{New: func() any {
+	var seed [32]byte
+	rand.Read(seed[:])
+	return mrand.NewChaCha8(seed)
+}}
+
 // newRequestID returns 47 URL-safe characters, the shape of AWS's ids.
 func newRequestID() string {
-	b := make([]byte, 36)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)[:47]
+	var b [36]byte
+	src := idSources.Get().(*mrand.ChaCha8)
+	src.Read(b[:])
+	idSources.Put(src)
+	var out [48]byte
+	base64.RawURLEncoding.Encode(out[:], b[:])
+	return string(out[:47])
 }
+
+// requestIDHeader is http.CanonicalHeaderKey("x-amzn-RequestId").
+const requestIDHeader = "X-Amzn-Requestid"
 
 // withRequestID gives every request an id, echoed in x-amzn-RequestId.
 func (s *Server) withRequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		info := &requestInfo{id: newRequestID(), op: "Unknown"}
-		w.Header().Set("x-amzn-RequestId", info.id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), infoKey, info)))
+		st := &requestState{info: requestInfo{id: newRequestID(), op: "Unknown"}}
+		st.idHdr[0] = st.info.id
+		w.Header()[requestIDHeader] = st.idHdr[:]
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), infoKey, st)))
 	})
 }
 
@@ -104,13 +140,20 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func (s *Server) withLogging(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
-		body := &countingBody{ReadCloser: r.Body}
+		st := requestStateFrom(r.Context())
+		if st == nil { // not behind withRequestID
+			st = &requestState{info: requestInfo{id: newRequestID(), op: "Unknown"}}
+			r = r.WithContext(context.WithValue(r.Context(), infoKey, st))
+		}
+		sw := &st.sw
+		sw.ResponseWriter = w
+		body := &st.body
+		body.ReadCloser = r.Body
 		if r.Body != nil && r.Body != http.NoBody {
 			r.Body = body
 		}
 		next.ServeHTTP(sw, r)
-		info := requestInfoFrom(r.Context())
+		info := &st.info
 		if s.Observe != nil {
 			s.Observe(RequestStats{Operation: info.op, Status: sw.status, Code: info.errCode, Err: info.err,
 				Duration: time.Since(start), BytesIn: body.n, BytesOut: sw.bytes})
@@ -123,29 +166,20 @@ func (s *Server) withLogging(next http.Handler) http.Handler {
 		if !lg.Enabled(r.Context(), level) {
 			return
 		}
-		// Typed attributes in a fixed array: no boxing, no slice growth.
+		now := time.Now()
+		line := RequestLine{
+			Time: now, Level: level,
+			RequestID: info.id, Op: info.op, Method: r.Method, Path: r.URL.Path,
+			Status: sw.status, LatencyMS: float64(now.Sub(start).Microseconds()) / 1000,
+			BytesIn: r.ContentLength, BytesOut: sw.bytes, Remote: r.RemoteAddr,
+			Principal: info.principal, Error: info.errCode, Fault: info.fault,
+		}
+		if h, ok := lg.Handler().(RequestLogHandler); ok {
+			h.HandleRequest(r.Context(), line)
+			return
+		}
 		var buf [12]slog.Attr
-		attrs := append(buf[:0],
-			slog.String("request_id", info.id),
-			slog.String("op", info.op),
-			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
-			slog.Int("status", sw.status),
-			slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000),
-			slog.Int64("bytes_in", r.ContentLength),
-			slog.Int64("bytes_out", sw.bytes),
-			slog.String("remote", r.RemoteAddr),
-		)
-		if info.principal != "" {
-			attrs = append(attrs, slog.String("principal", info.principal))
-		}
-		if info.errCode != "" {
-			attrs = append(attrs, slog.String("error", info.errCode))
-		}
-		if info.fault != "" {
-			attrs = append(attrs, slog.String("fault", info.fault))
-		}
-		lg.LogAttrs(r.Context(), level, "request", attrs...)
+		lg.LogAttrs(r.Context(), level, "request", line.AppendAttrs(buf[:0])...)
 	})
 }
 

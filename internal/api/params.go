@@ -31,7 +31,7 @@ func requiredHash(r *http.Request, header string) (treehash.Hash, error) {
 // parseLimit reads the limit query parameter (operations.md §3): an
 // integer ≥ 1, def when absent, clamped to max.
 func parseLimit(r *http.Request, def, max int) (int, error) {
-	v := r.URL.Query().Get("limit")
+	v := queryGet(r, "limit")
 	if v == "" {
 		return def, nil
 	}
@@ -40,6 +40,14 @@ func parseLimit(r *http.Request, def, max int) (int, error) {
 		return 0, glacier.Errorf(glacier.KindInvalidParameter, "Invalid limit: %q. The limit must be an integer of at least 1", v)
 	}
 	return min(n, max), nil
+}
+
+// queryGet is r.URL.Query().Get(key), without parsing an empty query.
+func queryGet(r *http.Request, key string) string {
+	if r.URL.RawQuery == "" {
+		return ""
+	}
+	return r.URL.Query().Get(key)
 }
 
 // contentLength returns the declared body length of an upload.

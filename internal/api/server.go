@@ -19,6 +19,7 @@ import (
 
 	"github.com/permafrost/permafrost/internal/audit"
 	"github.com/permafrost/permafrost/internal/glacier"
+	"github.com/permafrost/permafrost/internal/sigv4"
 )
 
 // Credentials finds the secret and owner of an access key. KindNotFound
@@ -173,8 +174,10 @@ func (s *Server) routes(mux *http.ServeMux) {
 // call is what a handler gets besides the request: the authenticated
 // caller and the account the path addresses.
 type call struct {
-	caller  *glacier.Caller
-	account string
+	caller      *glacier.Caller
+	callerValue glacier.Caller // what caller points to, in the same allocation
+	auth        sigv4.Auth     // the request's parsed signature
+	account     string
 	// verifyPayload, set for uploads sent without x-amz-content-sha256,
 	// checks the signature once the body's SHA-256 is known.
 	verifyPayload func(payloadHash string) error

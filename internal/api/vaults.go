@@ -24,7 +24,7 @@ func (s *Server) handleDescribeVault(w http.ResponseWriter, r *http.Request, c *
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.vaultOutput(v))
+	s.writeVault(w, &v)
 	return nil
 }
 
@@ -36,7 +36,7 @@ func (s *Server) handleListVaults(w http.ResponseWriter, r *http.Request, c *cal
 		return err
 	}
 	from := ""
-	if m := r.URL.Query().Get("marker"); m != "" {
+	if m := queryGet(r, "marker"); m != "" {
 		prefix := s.Service.VaultARN(c.account, "")
 		name, ok := strings.CutPrefix(m, prefix)
 		if !ok || name == "" {
@@ -48,14 +48,7 @@ func (s *Server) handleListVaults(w http.ResponseWriter, r *http.Request, c *cal
 	if err != nil {
 		return err
 	}
-	out := ListVaultsOutput{VaultList: make([]DescribeVaultOutput, len(vs))}
-	for i, v := range vs {
-		out.VaultList[i] = s.vaultOutput(v)
-	}
-	if next != "" {
-		out.Marker = optString(s.Service.VaultARN(c.account, next))
-	}
-	writeJSON(w, http.StatusOK, out)
+	s.writeVaultList(w, vs, c.account, next)
 	return nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/permafrost/permafrost/internal/glacier"
@@ -102,6 +101,8 @@ func optString(s string) *string {
 	return &s
 }
 
+// vaultOutput is a vault as DescribeVault and ListVaults answer it;
+// appendVault writes its JSON without building it (TestVaultJSONFromDomain).
 func (s *Server) vaultOutput(v glacier.Vault) DescribeVaultOutput {
 	return DescribeVaultOutput{
 		VaultARN:          s.Service.VaultARN(v.AccountID, v.Name),
@@ -119,15 +120,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	if err != nil {
 		panic(err) // wire structs always marshal
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	w.WriteHeader(status)
-	w.Write(b)
+	writeJSONBytes(w, status, b)
 }
 
 // writeEmpty answers with no body.
 func writeEmpty(w http.ResponseWriter, status int) {
-	w.Header().Set("Content-Length", "0")
+	w.Header()["Content-Length"] = []string{"0"}
 	w.WriteHeader(status)
 }
 

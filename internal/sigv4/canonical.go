@@ -33,6 +33,19 @@ func uriEncode(b *strings.Builder, s string, keepSlash bool) {
 	}
 }
 
+// appendURIEncode is uriEncode appending to b.
+func appendURIEncode(b []byte, s string, keepSlash bool) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if unreserved(c) || keepSlash && c == '/' {
+			b = append(b, c)
+			continue
+		}
+		b = append(b, '%', upperHex[c>>4], upperHex[c&15])
+	}
+	return b
+}
+
 func encodeString(s string, keepSlash bool) string {
 	var b strings.Builder
 	b.Grow(len(s) + len(s)/4)
@@ -47,6 +60,14 @@ func canonicalURI(rawPath string) string {
 		return "/"
 	}
 	return encodeString(rawPath, true)
+}
+
+// appendCanonicalURI appends canonicalURI(rawPath) to b.
+func appendCanonicalURI(b []byte, rawPath string) []byte {
+	if rawPath == "" {
+		return append(b, '/')
+	}
+	return appendURIEncode(b, rawPath, true)
 }
 
 // canonicalURIBotocore is botocore's SigV4Auth._normalize_url_path: RFC 3986 dot-segment removal and collapse of
@@ -184,7 +205,17 @@ func canonicalQuery(pairs []queryPair, presigned bool) string {
 // normally canonical MIME keys (net/http); any other spelling is found too, so the lookup never depends on
 // how the map was built. Values of differently spelled keys are concatenated in key order.
 func headerValues(h map[string][]string, lower string) []string {
-	if v, ok := h[canonicalKey(lower)]; ok {
+	var buf [64]byte
+	if k := knownCanonicalKey(lower); k != "" {
+		if v, ok := h[k]; ok {
+			return v
+		}
+	} else if len(lower) <= len(buf) {
+		// The canonical key built on the stack: a map index with string(bytes) does not allocate.
+		if v, ok := h[string(appendCanonicalKey(buf[:0], lower))]; ok {
+			return v
+		}
+	} else if v, ok := h[canonicalKey(lower)]; ok {
 		return v
 	}
 	var keys []string
@@ -207,20 +238,48 @@ func headerValues(h map[string][]string, lower string) []string {
 	return all
 }
 
+// knownCanonicalKey is canonicalKey for the names looked up on every
+// request, "" for others.
+func knownCanonicalKey(lower string) string {
+	switch lower {
+	case "authorization":
+		return "Authorization"
+	case "x-amz-date":
+		return "X-Amz-Date"
+	case "date":
+		return "Date"
+	case "x-amz-security-token":
+		return "X-Amz-Security-Token"
+	case "x-amz-content-sha256":
+		return "X-Amz-Content-Sha256"
+	case "x-amz-glacier-version":
+		return "X-Amz-Glacier-Version"
+	case "host":
+		return "Host"
+	}
+	return ""
+}
+
 // canonicalKey is textproto.CanonicalMIMEHeaderKey for an ASCII name: upper case at the start and after each
 // hyphen, lower case elsewhere. (net/textproto is not imported: this package stays off net/....)
 func canonicalKey(lower string) string {
-	b := []byte(lower)
+	return string(appendCanonicalKey(make([]byte, 0, len(lower)), lower))
+}
+
+// appendCanonicalKey appends canonicalKey(lower) to b.
+func appendCanonicalKey(b []byte, lower string) []byte {
 	up := true
-	for i, c := range b {
+	for i := 0; i < len(lower); i++ {
+		c := lower[i]
 		if up && 'a' <= c && c <= 'z' {
-			b[i] = c - ('a' - 'A')
+			c -= 'a' - 'A'
 		} else if !up && 'A' <= c && c <= 'Z' {
-			b[i] = c + ('a' - 'A')
+			c += 'a' - 'A'
 		}
-		up = c == '-'
+		b = append(b, c)
+		up = lower[i] == '-'
 	}
-	return string(b)
+	return b
 }
 
 // stripExcessSpaces is aws-sdk-go-v2's v4Internal.StripExcessSpaces: trim leading and trailing ' ' and
@@ -269,31 +328,47 @@ func trimAllPy(v string) string {
 // With botocore false the values follow aws-sdk-go-v2 (host: StripExcessSpaces; others: TrimSpace of
 // StripExcessSpaces); with botocore true they follow botocore (' '.join(v.split()) for every header).
 func canonicalHeaders(r *Request, signed []string, host string, botocore bool) string {
+	if !botocore {
+		return string(appendCanonicalHeaders(nil, r, signed, host))
+	}
 	var b strings.Builder
 	for _, name := range signed {
 		b.WriteString(name)
 		b.WriteByte(':')
 		if name == "host" {
-			if botocore {
-				b.WriteString(trimAllPy(host))
-			} else {
-				b.WriteString(stripExcessSpaces(host))
-			}
+			b.WriteString(trimAllPy(host))
 		} else {
 			for i, v := range headerValues(r.Header, name) {
 				if i > 0 {
 					b.WriteByte(',')
 				}
-				if botocore {
-					b.WriteString(trimAllPy(v))
-				} else {
-					b.WriteString(trimAllGo(v))
-				}
+				b.WriteString(trimAllPy(v))
 			}
 		}
 		b.WriteByte('\n')
 	}
 	return b.String()
+}
+
+// appendCanonicalHeaders appends the aws-sdk-go-v2 form of the canonical header block (canonicalHeaders with
+// botocore false) to b.
+func appendCanonicalHeaders(b []byte, r *Request, signed []string, host string) []byte {
+	for _, name := range signed {
+		b = append(b, name...)
+		b = append(b, ':')
+		if name == "host" {
+			b = append(b, stripExcessSpaces(host)...)
+		} else {
+			for i, v := range headerValues(r.Header, name) {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = append(b, trimAllGo(v)...)
+			}
+		}
+		b = append(b, '\n')
+	}
+	return b
 }
 
 // requestHost is r.Host, or the Host entry of the header map when r.Host is empty.

@@ -51,6 +51,8 @@ type Auth struct {
 	// SecurityToken is X-Amz-Security-Token, from the header or (presigned) the query. Both SDKs sign it;
 	// checking that it belongs to AccessKeyID is the caller's job.
 	SecurityToken string
+
+	signedBuf [8]string // backing array of SignedHeaders for up to 8 names
 }
 
 // Options are the server's facts Verify checks the credential scope and the request time against.
@@ -68,6 +70,22 @@ type Options struct {
 // X-Amz-Signature, X-Amz-Algorithm or X-Amz-Credential, from the presigned query parameters. It checks only
 // the syntax (a Kind of MissingAuth or Incomplete); Verify checks the rest. Its errors are *Error.
 func Parse(r Request) (*Auth, error) {
+	a := new(Auth)
+	if err := ParseInto(a, r); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// ParseInto is Parse filling *a (a caller's own Auth, e.g. inside a larger
+// per-request value: no allocation of its own). On error *a is
+// unspecified.
+func ParseInto(a *Auth, r Request) error {
+	_, err := parseInto(a, r)
+	return err
+}
+
+func parseInto(into *Auth, r Request) (*Auth, error) {
 	var authz []string
 	for _, v := range headerValues(r.Header, "authorization") {
 		if strings.TrimSpace(v) != "" {
@@ -88,9 +106,9 @@ func Parse(r Request) (*Auth, error) {
 	case len(authz) > 1:
 		return nil, errorf(Incomplete, "Authorization header must be sent only once")
 	case len(authz) == 1:
-		return parseHeader(r, strings.TrimSpace(authz[0]))
+		return parseHeader(r, strings.TrimSpace(authz[0]), into)
 	case presigned:
-		return parsePresigned(r, pairs)
+		return parsePresigned(r, pairs, into)
 	}
 	return nil, errorf(MissingAuth, "%s", msgMissingAuth)
 }
@@ -98,9 +116,12 @@ func Parse(r Request) (*Auth, error) {
 // parseHeader parses "AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…". Like AWS it splits the
 // parameters at commas and at whitespace, so a stray space inside a value is reported as a parameter without
 // '=' (AWS's IncompleteSignatureException wording).
-func parseHeader(r Request, header string) (*Auth, error) {
+func parseHeader(r Request, header string, into *Auth) (*Auth, error) {
 	amzDate := firstHeader(r, "x-amz-date")
-	date := firstHeader(r, "date")
+	date := ""
+	if amzDate == "" { // the Date header counts only without X-Amz-Date
+		date = firstHeader(r, "date")
+	}
 	haveDate := amzDate != "" || date != ""
 
 	algo, rest, _ := strings.Cut(header, " ")
@@ -108,7 +129,23 @@ func parseHeader(r Request, header string) (*Auth, error) {
 		return nil, incompleteHeader(header, false, false, false, haveDate)
 	}
 	var cred, signed, sig string
-	for _, piece := range strings.FieldsFunc(rest, func(c rune) bool { return c == ',' || c == ' ' || c == '\t' }) {
+	for rest != "" {
+		// The pieces are what strings.FieldsFunc would give at ',', ' ' and '\t' (all ASCII, so a byte scan
+		// splits exactly where a rune scan does), without the slice.
+		i := 0
+		for i < len(rest) && isParamSep(rest[i]) {
+			i++
+		}
+		rest = rest[i:]
+		if rest == "" {
+			break
+		}
+		j := 0
+		for j < len(rest) && !isParamSep(rest[j]) {
+			j++
+		}
+		piece := rest[:j]
+		rest = rest[j:]
 		k, v, ok := strings.Cut(piece, "=")
 		if !ok {
 			return nil, errorf(Incomplete, "'%s' not a valid key=value pair (missing equal-sign) in Authorization header: '%s'.", piece, header)
@@ -133,7 +170,8 @@ func parseHeader(r Request, header string) (*Auth, error) {
 		return nil, incompleteHeader(header, cred != "", signed != "", sig != "", haveDate)
 	}
 
-	a := &Auth{Signature: sig, SecurityToken: firstHeader(r, "x-amz-security-token")}
+	a := into
+	*a = Auth{Signature: sig, SecurityToken: firstHeader(r, "x-amz-security-token")}
 	if err := a.setCredential(cred); err != nil {
 		return nil, err
 	}
@@ -156,7 +194,7 @@ func parseHeader(r Request, header string) (*Auth, error) {
 }
 
 // parsePresigned reads the X-Amz-* query parameters of a presigned URL.
-func parsePresigned(r Request, pairs []queryPair) (*Auth, error) {
+func parsePresigned(r Request, pairs []queryPair, into *Auth) (*Auth, error) {
 	const (
 		pAlgo = iota
 		pCred
@@ -189,7 +227,8 @@ func parsePresigned(r Request, pairs []queryPair) (*Auth, error) {
 	if vals[pAlgo] != Algorithm {
 		return nil, errorf(Incomplete, "%s", msgQueryAlgo)
 	}
-	a := &Auth{Presigned: true, Signature: vals[pSig], SecurityToken: vals[pToken]}
+	a := into
+	*a = Auth{Presigned: true, Signature: vals[pSig], SecurityToken: vals[pToken]}
 	if err := a.setCredential(vals[pCred]); err != nil {
 		return nil, err
 	}
@@ -221,10 +260,20 @@ func parsePresigned(r Request, pairs []queryPair) (*Auth, error) {
 
 // setCredential splits "AKID/20130524/us-east-1/glacier/aws4_request" into the scope fields.
 func (a *Auth) setCredential(cred string) error {
-	parts := strings.Split(cred, "/")
-	if len(parts) != 5 || parts[0] == "" || parts[1] == "" || parts[2] == "" || parts[3] == "" {
+	// Five slash-delimited elements, as strings.Split would give them, without the slice.
+	var parts [5]string
+	n, rest := 0, cred
+	for n < 4 {
+		p, r, ok := strings.Cut(rest, "/")
+		if !ok {
+			break
+		}
+		parts[n], rest, n = p, r, n+1
+	}
+	if n != 4 || strings.IndexByte(rest, '/') >= 0 || parts[0] == "" || parts[1] == "" || parts[2] == "" || parts[3] == "" {
 		return errorf(Incomplete, "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '%s'", cred)
 	}
+	parts[4] = rest
 	if parts[4] != "aws4_request" {
 		return errorf(Incomplete, "Credential should be scoped with a valid terminator: 'aws4_request', not '%s'. ", parts[4])
 	}
@@ -234,13 +283,22 @@ func (a *Auth) setCredential(cred string) error {
 
 // setSignedHeaders splits "host;x-amz-date" and insists on host, as AWS does.
 func (a *Auth) setSignedHeaders(s string) error {
-	names := strings.Split(s, ";")
+	n := strings.Count(s, ";") + 1
+	var names []string
+	if n <= len(a.signedBuf) {
+		names = a.signedBuf[:n:n] // no allocation of its own for the usual handful of names
+	} else {
+		names = make([]string, n)
+	}
 	host := false
-	for i, n := range names {
+	rest := s
+	for i := range names {
+		n, r, _ := strings.Cut(rest, ";")
+		rest = r
 		if n == "" {
 			return errorf(Incomplete, "SignedHeaders must be a ';'-separated list of header names, got '%s'", s)
 		}
-		names[i] = strings.ToLower(n)
+		names[i] = strings.ToLower(n) // returns n itself when it has no upper case
 		host = host || names[i] == "host"
 	}
 	if !host {
@@ -249,6 +307,9 @@ func (a *Auth) setSignedHeaders(s string) error {
 	a.SignedHeaders = names
 	return nil
 }
+
+// isParamSep reports whether c separates the parameters of an Authorization header.
+func isParamSep(c byte) bool { return c == ',' || c == ' ' || c == '\t' }
 
 func firstHeader(r Request, lower string) string {
 	if v := headerValues(r.Header, lower); len(v) > 0 {
@@ -272,8 +333,45 @@ func parseBasicISO(s string) (time.Time, bool) {
 	if len(s) != len(basicISO) || s[8] != 'T' || s[15] != 'Z' || !isDigits(s[:8]) || !isDigits(s[9:15]) {
 		return time.Time{}, false
 	}
-	t, err := time.Parse(basicISO, s)
-	return t, err == nil
+	// The ranges time.Parse checks, without its layout interpretation.
+	num := func(i, n int) int {
+		v := 0
+		for _, c := range []byte(s[i : i+n]) {
+			v = v*10 + int(c-'0')
+		}
+		return v
+	}
+	year, month, day := num(0, 4), num(4, 2), num(6, 2)
+	hour, minute, sec := num(9, 2), num(11, 2), num(13, 2)
+	if month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	t := time.Date(year, time.Month(month), day, hour, minute, sec, 0, time.UTC)
+	if t.Day() != day { // past the month's last day
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+// appendBasicISO appends t (UTC) as YYYYMMDD'T'HHMMSS'Z', or only
+// YYYYMMDD when dateOnly: t.AppendFormat(basicISO) without the layout
+// interpretation.
+func appendBasicISO(b []byte, t time.Time, dateOnly bool) []byte {
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		if dateOnly {
+			return t.AppendFormat(b, "20060102")
+		}
+		return t.AppendFormat(b, basicISO)
+	}
+	b = append(b, byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10),
+		byte('0'+int(month)/10), byte('0'+int(month)%10), byte('0'+day/10), byte('0'+day%10))
+	if dateOnly {
+		return b
+	}
+	hour, minute, sec := t.Clock()
+	return append(b, 'T', byte('0'+hour/10), byte('0'+hour%10), byte('0'+minute/10), byte('0'+minute%10),
+		byte('0'+sec/10), byte('0'+sec%10), 'Z')
 }
 
 // dateLayouts are the HTTP date forms a Date header may take (RFC 7231 §7.1.1.1, plus RFC 1123 with a numeric

@@ -33,7 +33,12 @@ func (a *Auth) Verify(r Request, secret, payloadHash string, now time.Time, opts
 	if err := a.CheckScope(now, opts); err != nil {
 		return err
 	}
-	return a.checkSignature(&r, secret, payloadHash, a.Time.UTC().Format(basicISO))
+	var sb [len(basicISO)]byte
+	stamp := appendBasicISO(sb[:0], a.Time.UTC(), false)
+	if a.primarySignatureMatches(&r, secret, payloadHash, stamp) {
+		return nil
+	}
+	return a.checkSignature(&r, secret, payloadHash, string(stamp))
 }
 
 // CheckScope makes every check of Verify except the signature itself: the credential scope and the request
@@ -59,15 +64,15 @@ func (a *Auth) CheckScope(now time.Time, opts Options) error {
 		return errorf(WrongRegion, "Credential should be scoped to a valid region, not '%s'. ", a.Region)
 	}
 	t := a.Time.UTC()
-	stamp := t.Format(basicISO)
-	if day := t.Format("20060102"); a.Date != day {
-		return errorf(WrongDate, "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s', from '%s'.", a.Date, day, stamp)
+	var db [8]byte
+	if day := appendBasicISO(db[:0], t, true); a.Date != string(day) {
+		return errorf(WrongDate, "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s', from '%s'.", a.Date, string(day), t.Format(basicISO))
 	}
 
 	now = now.UTC()
 	if t.Sub(now) > skew {
 		return errorf(TimeSkewed, "Signature not yet current: %s is still later than %s (%s + %s)",
-			stamp, now.Add(skew).Format(basicISO), now.Format(basicISO), skewText(skew))
+			t.Format(basicISO), now.Add(skew).Format(basicISO), now.Format(basicISO), skewText(skew))
 	}
 	if a.Presigned && a.Expires > 0 {
 		if now.Sub(t) > a.Expires {
@@ -75,7 +80,7 @@ func (a *Auth) CheckScope(now time.Time, opts Options) error {
 		}
 	} else if now.Sub(t) > skew {
 		return errorf(TimeSkewed, "Signature expired: %s is now earlier than %s (%s - %s)",
-			stamp, now.Add(-skew).Format(basicISO), now.Format(basicISO), skewText(skew))
+			t.Format(basicISO), now.Add(-skew).Format(basicISO), now.Format(basicISO), skewText(skew))
 	}
 	return nil
 }
@@ -87,7 +92,7 @@ func (a *Auth) checkSignature(r *Request, secret, payloadHash, stamp string) err
 		want = nil // still computed below, so the error carries the canonical request
 	}
 	scope := a.Date + "/" + a.Region + "/" + a.Service + "/aws4_request"
-	key := cachedSigningKey(secret, a.Date, a.Region, a.Service)
+	key := cachedSigningKey(secret, a.Date, a.Region, a.Service).key
 	query := canonicalQuery(parseQuery(r.RawQuery), a.Presigned)
 	signedLine := strings.Join(a.SignedHeaders, ";")
 
