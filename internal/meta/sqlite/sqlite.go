@@ -333,6 +333,10 @@ func classify(op string, err error) error {
 			return glacier.Wrap(glacier.KindConflict, err, op+": already exists")
 		case code&0xff == sqlite3.SQLITE_BUSY || code&0xff == sqlite3.SQLITE_LOCKED:
 			return glacier.Wrap(glacier.KindUnavailable, err, op+": database is busy")
+		case code&0xff == sqlite3.SQLITE_FULL:
+			// Nothing of the transaction committed; deletes, which free
+			// space, still fit in the blob store's reserve.
+			return glacier.Wrap(glacier.KindUnavailable, err, "The server's metadata disk is full: uploads are refused until space is freed (deleting archives, aborting multipart uploads and deleting vaults still work)")
 		}
 	}
 	return glacier.Wrap(glacier.KindInternal, err, "sqlite: "+op)
