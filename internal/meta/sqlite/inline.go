@@ -87,7 +87,7 @@ func (db *DB) GetInlineBlob(ctx context.Context, key string) ([]byte, error) {
 
 // DeleteInlineBlob removes the blob; a missing blob is not an error.
 func (db *DB) DeleteInlineBlob(ctx context.Context, key string) error {
-	ctx = audit.Detach(ctx) // as PutInlineBlob
+	ctx = audit.Detach(ctx)                      // as PutInlineBlob
 	gctx, ctx := ctx, context.WithoutCancel(ctx) // see CreateArchive
 	return db.group(gctx, "delete inline blob", func(tx *txn) error {
 		_, err := tx.ExecContext(ctx, qDeleteInline, key)
