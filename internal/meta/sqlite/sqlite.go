@@ -108,7 +108,12 @@ func Open(path string) (*DB, error) {
 
 	params := "_busy_timeout=" + strconv.FormatInt(busyTimeout.Milliseconds(), 10) +
 		"&_foreign_keys=on&_synchronous=FULL"
-	w, err := sql.Open("sqlite", path+"?"+params+"&_journal_mode=WAL&_txlock=immediate")
+	// The writer keeps its statement journal in memory (temp_store): each
+	// write of a group commit runs in its own savepoint, whose journal of
+	// the pages it changes would otherwise spill to a temporary file once
+	// a batch of small inline archives passes 64 KiB (a write syscall per
+	// page). Only the writer: large sorts of reads stay on disk.
+	w, err := sql.Open("sqlite", path+"?"+params+"&_journal_mode=WAL&_txlock=immediate&_pragma=temp_store(memory)")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
