@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/glacier/types"
 
 	pf "github.com/permafrost/permafrost/internal/glacier"
+	"github.com/permafrost/permafrost/internal/testenv"
 )
 
 // TestInlineArchivesSurviveKill: small archives are kept in the metadata
@@ -198,5 +199,57 @@ func TestInlineArchiveMaxFlag(t *testing.T) {
 	a, err := ts.stores.meta.Roles().Archives.GetArchive(ctx, *out.ArchiveId)
 	if err != nil || len(a.Segments) != 1 || pf.IsInlineKey(a.Segments[0].BlobKey) {
 		t.Errorf("with --inline-archive-max 0 the archive is stored as %+v (%v); want a file blob", a.Segments, err)
+	}
+}
+
+// TestMigrateInlineArchives: `permafrost migrate` reads archives kept
+// inline in the source's database and writes them to the target's blob
+// store as ordinary objects; they come back byte-exact there.
+func TestMigrateInlineArchives(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	cfg := DefaultConfig()
+	cfg.Listen, cfg.DataDir, cfg.LogLevel, cfg.InventoryInterval = "127.0.0.1:0", dir, "warn", 0
+	src := &Main{Config: cfg, Stderr: testLogWriter{t}}
+	if err := src.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ts := &testServer{Main: src}
+	ts.AccountID, ts.KeyID, ts.Secret = ts.mustCreateAccount(t, "")
+	c := ts.client()
+	vault := aws.String("moving")
+	if _, err := c.CreateVault(ctx, &glacier.CreateVaultInput{VaultName: vault}); err != nil {
+		t.Fatal(err)
+	}
+	data := randomBytes(5000)
+	up, err := c.UploadArchive(ctx, &glacier.UploadArchiveInput{VaultName: vault, Body: bytes.NewReader(data)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, err := src.stores.meta.Roles().Archives.GetArchive(ctx, *up.ArchiveId); err != nil || !pf.IsInlineKey(a.Segments[0].BlobKey) {
+		t.Fatalf("the source archive is stored as %+v (%v); want inline", a.Segments, err)
+	}
+	src.Close()
+
+	dsn, blobs := testenv.PostgresDSN(t), testenv.S3URL(t)
+	var out, errOut bytes.Buffer
+	if err := run(ctx, []string{"migrate", "--from-data-dir", dir, "--meta", dsn, "--blobs", blobs}, &out, &errOut); err != nil {
+		t.Fatalf("migrate: %v\n%s", err, errOut.String())
+	}
+	cfg = DefaultConfig()
+	cfg.Listen, cfg.DataDir, cfg.LogLevel, cfg.InventoryInterval = "127.0.0.1:0", t.TempDir(), "warn", 0
+	cfg.Meta, cfg.Blobs, cfg.JobDelays = dsn, blobs, "none"
+	dst := &Main{Config: cfg, Stderr: testLogWriter{t}}
+	if err := dst.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	a, err := dst.stores.meta.Roles().Archives.GetArchive(ctx, *up.ArchiveId)
+	if err != nil || pf.IsInlineKey(a.Segments[0].BlobKey) {
+		t.Errorf("the migrated archive is stored as %+v (%v); want an object in the bucket", a.Segments, err)
+	}
+	c = (&testServer{Main: dst, KeyID: ts.KeyID, Secret: ts.Secret}).client()
+	if got := retrieveArchive(t, c, "moving", *up.ArchiveId); !bytes.Equal(got, data) {
+		t.Errorf("the migrated inline archive came back as %d bytes, want the %d uploaded", len(got), len(data))
 	}
 }
