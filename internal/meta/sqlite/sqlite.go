@@ -341,7 +341,7 @@ func classify(op string, err error) error {
 		case code&0xff == sqlite3.SQLITE_FULL:
 			// Nothing of the transaction committed; deletes, which free
 			// space, still fit in the blob store's reserve.
-			return glacier.Wrap(glacier.KindUnavailable, err, "The server's metadata disk is full: uploads are refused until space is freed (deleting archives, aborting multipart uploads and deleting vaults still work)")
+			return glacier.Wrap(glacier.KindUnavailable, err, "The server's metadata disk is full: nothing was changed; try again once space is freed")
 		}
 	}
 	return glacier.Wrap(glacier.KindInternal, err, "sqlite: "+op)
