@@ -3,6 +3,7 @@ package glacier
 import (
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"strings"
 	"time"
@@ -35,11 +36,16 @@ const (
 
 const inlineKeyPrefix = "inline/"
 
-// newInlineKey returns a fresh inline blob key.
+// newInlineKey returns a fresh inline blob key: the time in nanoseconds
+// and 64 random bits. Keys made one after another sort one after another,
+// so the indexes that hold them (the inline blobs' own, the segments' by
+// blob key) grow at their end, and a group commit of many small uploads
+// dirties a few index pages instead of one per upload.
 func newInlineKey() string {
-	b := make([]byte, 16)
-	rand.Read(b)
-	return inlineKeyPrefix + hex.EncodeToString(b)
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(time.Now().UnixNano()))
+	rand.Read(b[8:])
+	return inlineKeyPrefix + hex.EncodeToString(b[:])
 }
 
 // IsInlineKey reports whether key names an inline blob (one kept in the
