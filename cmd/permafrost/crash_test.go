@@ -745,10 +745,13 @@ func (m *crashModel) verify(t *testing.T, dataDir string, cycle int, apiVault *g
 		t.Fatalf("cycle %d: open metadata: %v", cycle, err)
 	}
 	defer meta.Close()
-	blobs, err := disk.Open(filepath.Join(dataDir, "archives"))
+	files, err := disk.Open(filepath.Join(dataDir, "archives"))
 	if err != nil {
 		t.Fatalf("cycle %d: open blobs: %v", cycle, err)
 	}
+	// Small archives are kept in the metadata database (inline): read,
+	// list and hash them as the server does.
+	blobs := pf.InlineBlobs(files, meta)
 	ctx := context.Background()
 	owned := map[string]bool{} // blob keys of the archives and parts the test knows
 	var wantCount, wantSize int64
@@ -837,7 +840,7 @@ func (m *crashModel) verify(t *testing.T, dataDir string, cycle int, apiVault *g
 			verifyCrashArchive(t, cycle, meta, blobs, id, got, a, owned)
 			a.rehashed = true
 		} else {
-			checkCrashArchive(t, cycle, filepath.Join(dataDir, "archives", "blobs"), id, got, a, owned)
+			checkCrashArchive(t, cycle, meta, filepath.Join(dataDir, "archives", "blobs"), id, got, a, owned)
 		}
 	}
 
@@ -910,7 +913,7 @@ func (m *crashModel) verify(t *testing.T, dataDir string, cycle int, apiVault *g
 }
 
 // verifyParts checks an open upload's stored parts against what was sent.
-func (m *crashModel) verifyParts(t *testing.T, cycle int, meta *sqlite.DB, blobs *disk.Store, uid string, u *crashUpload, owned map[string]bool) {
+func (m *crashModel) verifyParts(t *testing.T, cycle int, meta *sqlite.DB, blobs pf.BlobStore, uid string, u *crashUpload, owned map[string]bool) {
 	parts, err := meta.ListParts(context.Background(), uid, 0, 0)
 	if err != nil {
 		t.Errorf("cycle %d: ListParts %s: %v", cycle, uid, err)
@@ -938,7 +941,7 @@ func (m *crashModel) verifyParts(t *testing.T, cycle int, meta *sqlite.DB, blobs
 }
 
 // verifyCrashArchive re-reads an archive's blobs.
-func verifyCrashArchive(t *testing.T, cycle int, meta *sqlite.DB, blobs *disk.Store, id string, got pf.Archive, want *crashArchive, owned map[string]bool) {
+func verifyCrashArchive(t *testing.T, cycle int, meta *sqlite.DB, blobs pf.BlobStore, id string, got pf.Archive, want *crashArchive, owned map[string]bool) {
 	if got.Size != want.size || got.TreeHash != want.hash || got.AccountID != crashAccount || got.VaultName != crashVault {
 		t.Errorf("cycle %d: archive %s is %d bytes %s in %s/%s, want %d bytes %s", cycle, id, got.Size, got.TreeHash, got.AccountID, got.VaultName, want.size, want.hash)
 	}
@@ -968,13 +971,22 @@ func verifyCrashArchive(t *testing.T, cycle int, meta *sqlite.DB, blobs *disk.St
 
 // checkCrashArchive checks an archive re-read in an earlier cycle without
 // reading its bytes: its metadata and its blobs' sizes.
-func checkCrashArchive(t *testing.T, cycle int, blobDir, id string, got pf.Archive, want *crashArchive, owned map[string]bool) {
+func checkCrashArchive(t *testing.T, cycle int, meta *sqlite.DB, blobDir, id string, got pf.Archive, want *crashArchive, owned map[string]bool) {
 	if got.Size != want.size || got.TreeHash != want.hash || got.AccountID != crashAccount || got.VaultName != crashVault {
 		t.Errorf("cycle %d: archive %s is %d bytes %s in %s/%s, want %d bytes %s", cycle, id, got.Size, got.TreeHash, got.AccountID, got.VaultName, want.size, want.hash)
 	}
 	var total int64
 	for _, seg := range got.Segments {
 		owned[seg.BlobKey] = true
+		if pf.IsInlineKey(seg.BlobKey) {
+			data, err := meta.GetInlineBlob(context.Background(), seg.BlobKey)
+			if err != nil || int64(len(data)) != seg.Size {
+				t.Errorf("cycle %d: archive %s: inline blob %s: %d bytes, %v (want %d bytes)", cycle, id, seg.BlobKey, len(data), err, seg.Size)
+				continue
+			}
+			total += seg.Size
+			continue
+		}
 		fi, err := os.Stat(filepath.Join(blobDir, filepath.FromSlash(seg.BlobKey)))
 		if err != nil || fi.Size() != seg.Size {
 			t.Errorf("cycle %d: archive %s: blob %s: %v (want %d bytes)", cycle, id, seg.BlobKey, err, seg.Size)
@@ -987,7 +999,7 @@ func checkCrashArchive(t *testing.T, cycle int, blobDir, id string, got pf.Archi
 	}
 }
 
-func crashHashBlob(blobs *disk.Store, key string) (int64, treehash.Hash, error) {
+func crashHashBlob(blobs pf.BlobStore, key string) (int64, treehash.Hash, error) {
 	rc, err := blobs.Open(context.Background(), key, 0, -1)
 	if err != nil {
 		return 0, treehash.Hash{}, err

@@ -739,6 +739,13 @@ func TestFullDiskRecoverable(t *testing.T) {
 		t.Errorf("the upload's error does not say the disk is full: %v", err)
 	}
 	t.Logf("upload on a full disk: %v", err)
+	// A small one too, though its bytes would go to the metadata
+	// database (inline): the same refusal, nothing stored.
+	_, err = c.UploadArchive(ctx, &glacier.UploadArchiveInput{VaultName: aws.String("v"), Body: bytes.NewReader(randomBytes(4 << 10))})
+	wantAPIError(t, err, "ServiceUnavailableException", 500)
+	if !strings.Contains(err.Error(), "disk is full") {
+		t.Errorf("the small upload's error does not say the disk is full: %v", err)
+	}
 	// The operator frees space through the API.
 	if _, err := c.DeleteArchive(ctx, &glacier.DeleteArchiveInput{VaultName: aws.String("v"), ArchiveId: aws.String(ids[0])}); err != nil {
 		t.Fatalf("DeleteArchive on a full disk: %v", err)

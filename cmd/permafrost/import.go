@@ -221,7 +221,7 @@ func (imp *importer) run(ctx context.Context, sf storeFlags) error {
 		return fmt.Errorf("import: the metadata store cannot record an import's progress")
 	}
 	imp.dstRegion = glacier.RegionOr(ctx, st.meta, glacier.DefaultRegion)
-	imp.svc = &glacier.Service{Stores: st.serviceStores(false), Blobs: st.blobs, Clock: clock.Real{}, Region: imp.dstRegion,
+	imp.svc = &glacier.Service{Stores: st.serviceStores(false), Blobs: st.serviceBlobs(), Clock: clock.Real{}, Region: imp.dstRegion,
 		Logger: slog.New(slog.NewTextHandler(imp.errOut, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	imp.root = &glacier.Caller{Principal: glacier.RootPrincipal(o.toAccount, "")}
 	if os.Getenv(failpointEnv) == "kill-after-blob-write" {

@@ -64,7 +64,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		log.Warn("test failpoint set: migrate kills itself after its first blob write", "env", failpointEnv)
 		target.AfterBlobPut = func(string) { _ = syscall.Kill(os.Getpid(), syscall.SIGKILL) }
 	}
-	stats, err := migrate.Run(ctx, migrate.Stores{Meta: src.meta.Roles(), Blobs: src.blobs}, target, log)
+	stats, err := migrate.Run(ctx, migrate.Stores{Meta: src.meta.Roles(), Blobs: src.serviceBlobs()}, target, log)
 	fmt.Fprintf(stdout, "copied %d accounts, %d keys, %d users, %d vaults, %d archives (%d bytes, every tree hash verified), %d locks, %d access policies, %d inventories; %d archives were already there\n",
 		stats.Accounts, stats.Keys, stats.Users, stats.Vaults, stats.Archives, stats.Bytes, stats.Locks, stats.AccessPolicies, stats.Inventories, stats.ArchivesSkipped)
 	return err

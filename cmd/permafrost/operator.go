@@ -12,5 +12,5 @@ import (
 // runs its use cases on the stores it opened, on the real clock, logging
 // nowhere.
 func operatorService(st *stores) *glacier.Service {
-	return &glacier.Service{Stores: st.serviceStores(false), Blobs: st.blobs, Clock: clock.Real{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	return &glacier.Service{Stores: st.serviceStores(false), Blobs: st.serviceBlobs(), Clock: clock.Real{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 }

@@ -103,6 +103,10 @@ type Config struct {
 	// DiskReserve is the space kept free on a local blob directory for
 	// the writes that free space on a full disk (0: none).
 	DiskReserve int64
+	// InlineArchiveMax is --inline-archive-max: archives uploaded in one
+	// request of at most this many bytes are kept in the metadata
+	// database with their row (0: none; inline.go).
+	InlineArchiveMax int64
 }
 
 // DefaultConfig returns the defaults of every serve flag.
@@ -130,6 +134,7 @@ func DefaultConfig() Config {
 		ScrubInterval:       glacier.DefaultScrubInterval,
 		UploadIdleTimeout:   glacier.DefaultUploadIdleTimeout,
 		DiskReserve:         DefaultDiskReserve,
+		InlineArchiveMax:    glacier.DefaultInlineArchiveMax,
 	}
 }
 
@@ -172,6 +177,9 @@ func (c Config) Validate() error {
 		return usageError{fmt.Sprintf("--sweep-interval %v is below the minimum of %v (0 turns the periodic sweep off; the sweep's grace period is a fixed %v whatever the interval)", c.SweepInterval, glacier.MinSweepInterval, glacier.SweepGrace)}
 	}
 	if _, err := parseJobDelays(c.JobDelays); err != nil {
+		return err
+	}
+	if err := checkInlineArchiveMax(c.InlineArchiveMax); err != nil {
 		return err
 	}
 	if err := checkPublicURL(c.PublicURL); err != nil {
@@ -232,6 +240,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	durationFlag(fs, &cfg.ScrubInterval, "scrub-interval", cfg.ScrubInterval, "how often every archive is re-read in the background and checked against the hashes stored at upload; 0 turns the scrubber off")
 	int64Flag(fs, &cfg.ScrubRate, "scrub-rate", 0, "the scrubber's read rate in bytes per second; 0 spreads a pass over three quarters of --scrub-interval (at least 1 MiB/s)")
 	int64Flag(fs, &cfg.DiskReserve, "disk-reserve", cfg.DiskReserve, "bytes kept in reserve on the local archive disk and released when it fills, so deletes can still free space; 0 for none")
+	bindInlineFlag(fs, &cfg)
 	durationFlag(fs, &cfg.UploadIdleTimeout, "upload-idle-timeout", cfg.UploadIdleTimeout, "discard a multipart upload, parts and all, after this long without activity (server clock)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -380,7 +389,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	// Authorization reads (keys, users, vaults with their policies) are
 	// kept in memory, checked against the store's stamp on every use.
 	m.service = &glacier.Service{
-		Stores: st.serviceStores(true), Blobs: st.blobs, Clock: clk, Region: m.Config.Region, Logger: m.logger,
+		Stores: st.serviceStores(true), Blobs: st.serviceBlobs(), Clock: clk, Region: m.Config.Region, Logger: m.logger,
+		InlineArchiveMax:    m.Config.InlineArchiveMax,
 		JobDelays:           delays,
 		JobRetention:        m.Config.JobRetention,
 		InventoryInterval:   m.Config.InventoryInterval,

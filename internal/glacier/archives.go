@@ -30,6 +30,9 @@ func (s *Service) UploadArchive(ctx context.Context, c *Caller, accountID, vault
 			return Archive{}, err
 		}
 	}
+	if s.inlines(b.Size) {
+		return s.uploadInline(ctx, accountID, vault, description, b, authorize)
+	}
 	key, h, err := s.storeBody(ctx, b)
 	if err != nil {
 		return Archive{}, err

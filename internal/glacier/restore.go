@@ -167,8 +167,8 @@ func (s *Service) awaitRestores(ctx context.Context, j *Job) (bool, error) {
 	for _, seg := range a.Segments {
 		segFirst, segLast := base, base+seg.Size-1
 		base += seg.Size
-		if seg.Size == 0 || segLast < first || segFirst > last {
-			continue
+		if seg.Size == 0 || segLast < first || segFirst > last || IsInlineKey(seg.BlobKey) {
+			continue // an inline segment is a row of the metadata store: always readable
 		}
 		st, err := rs.Restore(ctx, seg.BlobKey, j.Tier, days)
 		if err != nil {

@@ -87,6 +87,12 @@ type Service struct {
 	// activity before it is discarded; DefaultUploadIdleTimeout when 0.
 	UploadIdleTimeout time.Duration
 
+	// InlineArchiveMax is the largest archive uploaded in one request
+	// whose bytes are kept in the metadata store, with its row (inline.go);
+	// 0 keeps every archive in the blob store. Blobs must then be
+	// InlineBlobs over the store's Inline role.
+	InlineArchiveMax int64
+
 	policies   policyCache
 	intentPool intentPool // blob keys with durable intents (intentpool.go)
 	integrity  integrityStats

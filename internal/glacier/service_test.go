@@ -80,7 +80,7 @@ func newService(t *testing.T, opts ...func(*glacier.Service)) *env {
 	e.db = db
 	e.svc = &glacier.Service{
 		Stores:       db.Roles(),
-		Blobs:        blobs,
+		Blobs:        glacier.InlineBlobs(blobs, db.Roles().Inline), // as cmd/permafrost assembles it
 		Clock:        e.clock,
 		Region:       region,
 		SelectOutput: e.sel,

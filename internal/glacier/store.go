@@ -53,6 +53,9 @@ type Stores struct {
 	// intents are recorded and ProcessIntents does nothing).
 	Intents  IntentStore
 	Settings SettingStore
+	// Inline keeps the bytes of small archives in the metadata store
+	// (inline.go); nil means the store keeps none (nothing is inlined).
+	Inline InlineStore
 }
 
 // IdentityStore keeps who may sign requests: accounts, their access keys
@@ -178,7 +181,10 @@ type PolicyStore interface {
 type ArchiveStore interface {
 	// CreateArchive inserts a with its segments (leaves included) and
 	// counts it in the vault's counters, with a.CreatedAt as the vault's
-	// last write. KindNotFound if the vault does not exist.
+	// last write. The Inline bytes of segments that carry them are stored
+	// as inline blobs (InlineStore) under their BlobKey, at the wall-clock
+	// time, in the same transaction. KindNotFound if the vault does not
+	// exist.
 	CreateArchive(ctx context.Context, a Archive) error
 	// GetArchive finds an archive by id in any vault; segments are
 	// returned in order without their leaves. KindNotFound if absent.

@@ -98,6 +98,13 @@ type Segment struct {
 	Size     int64
 	TreeHash treehash.Hash
 	Leaves   []treehash.Hash // per-MiB leaf hashes; may be nil when not loaded
+	// Inline, when not nil, is the segment's bytes, kept in the metadata
+	// store itself under BlobKey (an inline key, inline.go): CreateArchive
+	// stores them in the same transaction as the archive, so one commit
+	// makes both durable. Only a small archive uploaded in one request
+	// has them; stores never return them (reads go through the blob
+	// store, InlineBlobs).
+	Inline []byte
 }
 
 // UploadState is the life stage of a multipart upload.

@@ -39,6 +39,7 @@ type Store interface {
 	glacier.HousekeepingStore
 	glacier.IntentStore
 	glacier.SettingStore
+	glacier.InlineStore
 	notify.Outbox
 }
 
@@ -118,6 +119,10 @@ var sections = []struct {
 		{"BlobIntents", testBlobIntents},
 		{"BlobIntentBatch", testBlobIntentBatch},
 		{"SpaceUsage", testSpaceUsage},
+	}},
+	{"InlineStore", []test{ // inline.go
+		{"InlineBlobs", testInlineBlobs},
+		{"InlineArchive", testInlineArchive},
 	}},
 	{"SettingStore", []test{ // settings.go
 		{"Settings", testSettings},

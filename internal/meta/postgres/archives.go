@@ -37,6 +37,13 @@ func (db *DB) CreateArchive(ctx context.Context, a glacier.Archive) error {
 				return err
 			}
 		}
+		for _, s := range a.Segments {
+			if s.Inline != nil {
+				if err := insertInline(ctx, tx, s.BlobKey, s.Inline, time.Now()); err != nil {
+					return err
+				}
+			}
+		}
 		return countWrite(ctx, tx, vaultID, 1, a.Size, a.CreatedAt)
 	})
 }

@@ -28,5 +28,6 @@ func (db *DB) Roles() glacier.Stores {
 		Housekeeping: db,
 		Intents:      db,
 		Settings:     db,
+		Inline:       db,
 	}
 }

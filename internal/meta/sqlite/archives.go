@@ -30,6 +30,11 @@ func (db *DB) CreateArchive(ctx context.Context, a glacier.Archive) error {
 				a.ID, i, s.BlobKey, s.Size, s.TreeHash[:], encodeLeaves(s.Leaves)); err != nil {
 				return err
 			}
+			if s.Inline != nil {
+				if err := insertInline(ctx, tx, s.BlobKey, s.Inline, time.Now()); err != nil {
+					return err
+				}
+			}
 		}
 		return countWrite(ctx, tx, vaultID, 1, a.Size, a.CreatedAt)
 	})

@@ -108,7 +108,12 @@ func Open(path string) (*DB, error) {
 
 	params := "_busy_timeout=" + strconv.FormatInt(busyTimeout.Milliseconds(), 10) +
 		"&_foreign_keys=on&_synchronous=FULL"
-	w, err := sql.Open("sqlite", path+"?"+params+"&_journal_mode=WAL&_txlock=immediate")
+	// The writer keeps its statement journal in memory (temp_store): each
+	// write of a group commit runs in its own savepoint, whose journal of
+	// the pages it changes would otherwise spill to a temporary file once
+	// a batch of small inline archives passes 64 KiB (a write syscall per
+	// page). Only the writer: large sorts of reads stay on disk.
+	w, err := sql.Open("sqlite", path+"?"+params+"&_journal_mode=WAL&_txlock=immediate&_pragma=temp_store(memory)")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -333,6 +338,10 @@ func classify(op string, err error) error {
 			return glacier.Wrap(glacier.KindConflict, err, op+": already exists")
 		case code&0xff == sqlite3.SQLITE_BUSY || code&0xff == sqlite3.SQLITE_LOCKED:
 			return glacier.Wrap(glacier.KindUnavailable, err, op+": database is busy")
+		case code&0xff == sqlite3.SQLITE_FULL:
+			// Nothing of the transaction committed; deletes, which free
+			// space, still fit in the blob store's reserve.
+			return glacier.Wrap(glacier.KindUnavailable, err, "The server's metadata disk is full: nothing was changed; try again once space is freed")
 		}
 	}
 	return glacier.Wrap(glacier.KindInternal, err, "sqlite: "+op)
