@@ -37,13 +37,13 @@ type compliance struct {
 
 // startCompliance starts anchoring the audit log.
 func (m *Main) startCompliance(bg context.Context) {
-	if r, ok := m.stores.blobs.(glacier.Retainer); ok {
+	if r, ok := m.stores.baseBlobs().(glacier.Retainer); ok {
 		if on, mode := r.ObjectLock(); on {
 			m.logger.Info("the blob bucket has S3 Object Lock: archives of locked vaults with a retention floor are kept under retention", "mode", mode)
 		}
 	}
 	log, okLog := m.stores.meta.(audit.Log)
-	anchors, okAnchors := m.stores.blobs.(audit.AnchorStore)
+	anchors, okAnchors := m.stores.baseBlobs().(audit.AnchorStore)
 	if okLog && okAnchors {
 		m.compliance.anchorer = &audit.Anchorer{
 			Log: log, Store: anchors, Interval: m.Config.AuditAnchorInterval, Logger: m.logger,

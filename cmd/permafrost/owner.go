@@ -56,7 +56,7 @@ const DefaultDiskReserve = 64 << 20
 // that a full disk can always be recovered through the API (see
 // internal/blob/disk/reserve.go).
 func (m *Main) startDiskReserve(ctx context.Context) {
-	d, ok := m.stores.blobs.(*disk.Store)
+	d, ok := m.stores.baseBlobs().(*disk.Store)
 	if !ok || m.Config.DiskReserve <= 0 {
 		return
 	}

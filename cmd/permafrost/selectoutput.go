@@ -16,7 +16,7 @@ import (
 // else nil (select jobs are refused).
 func (m *Main) openSelectOutput(ctx context.Context) (glacier.SelectOutput, error) {
 	var c selectout.Config
-	switch blobs, onS3 := m.stores.blobs.(*s3.Store); {
+	switch blobs, onS3 := m.stores.baseBlobs().(*s3.Store); {
 	case m.Config.SelectOutput != "":
 		var err error
 		if c, err = selectout.ParseURL(m.Config.SelectOutput); err != nil {
