@@ -388,13 +388,17 @@ func (r *verifiedReader) writeAhead(w io.Writer) (int64, error) {
 				return
 			}
 			c := &aheadChunk{buf: buf, n: min(int64(treehash.ChunkSize), r.b-pos), pos: pos, done: make(chan struct{})}
-			if c.err = r.readChunk((*buf)[:c.n], pos); c.err != nil {
+			// c belongs to the hashers once sent to work: err is the
+			// producer's own copy of the read's verdict.
+			err := r.readChunk((*buf)[:c.n], pos)
+			if err != nil {
+				c.err = err
 				close(c.done)
 			} else {
 				work <- c // never blocks: at most depth chunks exist
 			}
 			order <- c // never blocks either
-			if c.err != nil {
+			if err != nil {
 				return
 			}
 			pos += c.n
