@@ -325,43 +325,79 @@ func (r *verifiedReader) WriteTo(w io.Writer) (int64, error) {
 	}
 }
 
+// aheadDepth is how many MiBs one download holds in flight in writeAhead
+// (read, being hashed, or waiting for their turn to be written): its
+// whole buffer memory, whatever the archive's size. Enough that the disk
+// keeps reading while the socket and the hashers are busy.
+const aheadDepth = 8
+
+// errAheadStopped marks the MiBs writeAhead no longer checks after it stopped.
+var errAheadStopped = errors.New("glacier: read-ahead stopped")
+
 // aheadChunk is one MiB in flight in writeAhead.
 type aheadChunk struct {
 	buf  *[]byte
 	n    int64
 	pos  int64
-	done chan error // the read-or-hash verdict, exactly once
+	err  error         // the read-or-hash verdict, set before done closes
+	done chan struct{} // closed once err is final
 }
 
 // writeAhead serves the rest of the span with read-ahead: one goroutine
-// reads MiBs in order, each is hashed on its own goroutine, and the
-// caller's goroutine writes them in order as their verdicts arrive. At
-// most depth MiBs are in flight.
+// reads MiBs in order into at most aheadDepth buffers, hashers (one per
+// core, at most 4) check them against their leaves in parallel, and the
+// caller's goroutine writes them strictly in order, each only once its
+// verdict says it matched. The first failure (damage, a read error, a
+// failed write) stops the reader and the hashers; everything started
+// returns before writeAhead does.
 func (r *verifiedReader) writeAhead(w io.Writer) (int64, error) {
-	depth := min(runtime.GOMAXPROCS(0)+1, 8)
-	queue := make(chan *aheadChunk, depth)
+	depth := aheadDepth
+	hashers := min(runtime.GOMAXPROCS(0), 4)
+	free := make(chan *[]byte, depth)
+	for range depth {
+		free <- chunkPool.Get().(*[]byte)
+	}
+	order := make(chan *aheadChunk, depth) // to the writer, in archive order
+	work := make(chan *aheadChunk, depth)  // to the hashers
 	stop := make(chan struct{})
-	var producer sync.WaitGroup
-	producer.Add(1)
-	go func() {
-		defer producer.Done()
-		defer close(queue)
-		for pos := r.pos; pos < r.b; {
-			c := &aheadChunk{buf: chunkPool.Get().(*[]byte), n: min(int64(treehash.ChunkSize), r.b-pos), pos: pos, done: make(chan error, 1)}
-			chunk := (*c.buf)[:c.n]
-			err := r.readChunk(chunk, pos)
-			if err != nil {
-				c.done <- err
-			} else {
-				go func() { c.done <- r.checkChunk(chunk, c.pos) }()
+	var wg sync.WaitGroup
+	wg.Add(1 + hashers)
+	for range hashers {
+		go func() {
+			defer wg.Done()
+			for c := range work {
+				select {
+				case <-stop: // nothing more is written: skip the hash
+					c.err = errAheadStopped
+				default:
+					c.err = r.checkChunk((*c.buf)[:c.n], c.pos)
+				}
+				close(c.done)
 			}
+		}()
+	}
+	go func() {
+		defer wg.Done()
+		defer close(order)
+		defer close(work)
+		for pos := r.pos; pos < r.b; {
+			var buf *[]byte
 			select {
-			case queue <- c:
+			case buf = <-free:
 			case <-stop:
-				<-c.done
-				chunkPool.Put(c.buf)
 				return
 			}
+			c := &aheadChunk{buf: buf, n: min(int64(treehash.ChunkSize), r.b-pos), pos: pos, done: make(chan struct{})}
+			// c belongs to the hashers once sent to work: err is the
+			// producer's own copy of the read's verdict.
+			err := r.readChunk((*buf)[:c.n], pos)
+			if err != nil {
+				c.err = err
+				close(c.done)
+			} else {
+				work <- c // never blocks: at most depth chunks exist
+			}
+			order <- c // never blocks either
 			if err != nil {
 				return
 			}
@@ -370,9 +406,10 @@ func (r *verifiedReader) writeAhead(w io.Writer) (int64, error) {
 	}()
 	var total int64
 	var werr error
-	for c := range queue {
+	for c := range order {
+		<-c.done
 		if werr == nil {
-			if werr = <-c.done; werr == nil {
+			if werr = c.err; werr == nil {
 				lo, hi := max(r.start, c.pos), min(r.end, c.pos+c.n)
 				var n int
 				n, werr = w.Write((*c.buf)[lo-c.pos : hi-c.pos])
@@ -381,13 +418,14 @@ func (r *verifiedReader) writeAhead(w io.Writer) (int64, error) {
 			if werr != nil {
 				close(stop)
 			}
-		} else {
-			<-c.done
+			r.pos = c.pos + c.n
 		}
-		chunkPool.Put(c.buf)
-		r.pos = c.pos + c.n
+		free <- c.buf
 	}
-	producer.Wait()
+	wg.Wait()
+	for range depth {
+		chunkPool.Put(<-free)
+	}
 	if werr != nil {
 		r.err = werr
 	}

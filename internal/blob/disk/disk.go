@@ -457,12 +457,19 @@ func (s *Store) Open(ctx context.Context, key string, offset, length int64) (io.
 			return nil, fmt.Errorf("disk: open %s: %w", key, err)
 		}
 	}
+	if length < 0 || length >= adviseMin {
+		adviseSequential(f, offset, length)
+	}
 	rc := &reader{f: f, r: f}
 	if length >= 0 {
 		rc.r = &io.LimitedReader{R: f, N: length}
 	}
 	return rc, nil
 }
+
+// adviseMin is the smallest read for which Open tells the kernel that the
+// file will be read sequentially (a syscall not worth it for small blobs).
+const adviseMin = 4 << 20
 
 // reader reads a blob file. WriteTo leaves the file (or an
 // *io.LimitedReader of it) visible to io.Copy, so that copying to a socket
