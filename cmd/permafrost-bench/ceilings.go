@@ -159,6 +159,18 @@ func (b *bench) ceilings(ctx context.Context) error {
 	if err := writeSynced(b.readFile, b.data); err != nil {
 		return err
 	}
+	// Read it once, untimed: on this machine's virtual disk the first read
+	// of freshly written blocks runs at a third of the speed of every later
+	// cold read, and the archive GetJobOutput reads has been read once
+	// already (the retrieval job checks it), so without this the reference
+	// would be measured in a state the workload never is.
+	if f, err := os.Open(b.readFile); err == nil {
+		_, err = drain(f, make([]byte, mib))
+		f.Close()
+		if err != nil {
+			return err
+		}
+	}
 	if !b.want("retrieval") {
 		b.ceiling(ctx, b.readCeilingRow(), b.seqRead)
 		b.ceiling(ctx, b.randReadCeilingRow(), b.randRead)
