@@ -161,60 +161,85 @@ func (db *DB) commitGroup(batch []*groupWrite) {
 		ids := map[[2]string]int64{}
 		var totals []*vaultTotal
 		byID := map[int64]*vaultTotal{}
+		// The vault rows, in the batch's (sorted) order, one each.
+		vaultIDs := make([]int64, len(batch))
 		for i, w := range batch {
 			if err := w.ctx.Err(); err != nil {
 				errs[i] = classifyCtx(w.ctx, w.op, err)
 				continue
 			}
-			var vaultID int64
-			if w.vault != "" {
-				key := [2]string{w.account, w.vault}
-				id, seen := ids[key]
-				if !seen {
-					var err error
-					id, err = findVaultID(ctx, tx, w.account, w.vault, ownVault)
-					if err != nil && !glacier.IsNotFound(err) {
-						return err
-					}
-					ids[key] = id // 0: not found
-				}
-				if id == 0 {
-					errs[i] = glacier.Errorf(glacier.KindNotFound, "vault %s not found in account %s", w.vault, w.account)
-					continue
-				}
-				vaultID = id
-			}
-			// One savepoint name, reused: the savepoints follow each
-			// other and never nest. The write is one round trip.
-			b := &pgx.Batch{}
-			b.Queue(`SAVEPOINT g`)
-			w.queue(b, vaultID)
-			b.Queue(`RELEASE SAVEPOINT g`)
-			if err := sendBatch(ctx, tx, b); err != nil {
-				if !ownFailure(err) {
-					return err
-				}
-				errs[i] = classify(w.op, err)
-				if _, err := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT g`); err != nil {
-					return err
-				}
-				if _, err := tx.Exec(ctx, `RELEASE SAVEPOINT g`); err != nil {
-					return err
-				}
+			if w.vault == "" {
 				continue
 			}
-			if vaultID != 0 {
-				t := byID[vaultID]
-				if t == nil {
-					t = &vaultTotal{id: vaultID}
-					byID[vaultID] = t
-					totals = append(totals, t) // in the batch's (sorted) order
+			key := [2]string{w.account, w.vault}
+			id, seen := ids[key]
+			if !seen {
+				var err error
+				id, err = findVaultID(ctx, tx, w.account, w.vault, ownVault)
+				if err != nil && !glacier.IsNotFound(err) {
+					return err
 				}
-				t.n += w.n
-				t.size += w.size
-				if w.at.After(t.at) {
-					t.at = w.at
+				ids[key] = id // 0: not found
+			}
+			if id == 0 {
+				errs[i] = glacier.Errorf(glacier.KindNotFound, "vault %s not found in account %s", w.vault, w.account)
+			}
+			vaultIDs[i] = id
+		}
+		// The writes, each in its own savepoint, all in one pipeline (one
+		// round trip). A statement that fails makes the server skip the
+		// rest of the pipeline: that write is rolled back to its savepoint
+		// and the writes after it go in a new pipeline.
+		for next := 0; next < len(batch); {
+			b := &pgx.Batch{}
+			var who []int // per queued statement, the write it belongs to
+			for i := next; i < len(batch); i++ {
+				if errs[i] != nil {
+					continue
 				}
+				b.Queue(`SAVEPOINT g`)
+				batch[i].queue(b, vaultIDs[i])
+				b.Queue(`RELEASE SAVEPOINT g`)
+				for len(who) < b.Len() {
+					who = append(who, i)
+				}
+			}
+			if b.Len() == 0 {
+				break
+			}
+			failed, err := sendPipeline(ctx, tx, b)
+			if err == nil {
+				break
+			}
+			if failed < 0 || !ownFailure(err) {
+				return err
+			}
+			i := who[failed]
+			errs[i] = classify(batch[i].op, err)
+			// One savepoint name, reused: the savepoints follow each
+			// other and never nest, so "g" is the failed write's.
+			if _, err := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT g`); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `RELEASE SAVEPOINT g`); err != nil {
+				return err
+			}
+			next = i + 1
+		}
+		for i, w := range batch {
+			if errs[i] != nil || vaultIDs[i] == 0 {
+				continue
+			}
+			t := byID[vaultIDs[i]]
+			if t == nil {
+				t = &vaultTotal{id: vaultIDs[i]}
+				byID[vaultIDs[i]] = t
+				totals = append(totals, t) // in the batch's (sorted) order
+			}
+			t.n += w.n
+			t.size += w.size
+			if w.at.After(t.at) {
+				t.at = w.at
 			}
 		}
 		if len(totals) > 0 {
@@ -239,10 +264,10 @@ func (db *DB) commitGroup(batch []*groupWrite) {
 			}
 			if rec := audit.FromContext(w.ctx); rec.Claim() {
 				claimed = append(claimed, rec)
-				if err := appendAudit(ctx, tx, rec); err != nil {
-					return err
-				}
 			}
+		}
+		if err := appendAudits(ctx, tx, claimed); err != nil {
+			return err
 		}
 		if hook != nil {
 			hook("commit", len(batch))
@@ -282,6 +307,23 @@ func sendBatch(ctx context.Context, tx pgx.Tx, b *pgx.Batch) error {
 		first = err
 	}
 	return first
+}
+
+// sendPipeline runs b's statements in tx in one round trip. On failure it
+// returns the index of the statement that failed (-1 if none did itself,
+// e.g. the connection broke) with its error.
+func sendPipeline(ctx context.Context, tx pgx.Tx, b *pgx.Batch) (int, error) {
+	br := tx.SendBatch(ctx, b)
+	failed, first := -1, error(nil)
+	for i := range b.Len() {
+		if _, err := br.Exec(); err != nil && first == nil {
+			failed, first = i, err
+		}
+	}
+	if err := br.Close(); err != nil && first == nil {
+		first = err
+	}
+	return failed, first
 }
 
 // ownFailure reports whether err, from a write's statements, is that

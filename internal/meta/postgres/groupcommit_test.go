@@ -151,7 +151,16 @@ func TestGroupCommit(t *testing.T) {
 		}
 	}
 	var seen int
-	if err := db.ScanAudit(ctx, 0, func(audit.Stored) error { seen++; return nil }); err != nil {
+	var prev string
+	var last int64
+	if err := db.ScanAudit(ctx, 0, func(s audit.Stored) error {
+		seen++
+		if (last != 0 && s.Seq != last+1) || (last != 0 && s.PrevHash != prev) || audit.Hash(s.PrevHash, s.Body) != s.Hash {
+			t.Errorf("audit record %d breaks the chain (after %d)", s.Seq, last)
+		}
+		last, prev = s.Seq, s.Hash
+		return nil
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if seen != appended {
