@@ -31,10 +31,12 @@ func (db *DB) CreateArchive(ctx context.Context, a glacier.Archive) error {
 		ctx: ctx, op: "create archive",
 		account: a.AccountID, vault: a.VaultName,
 		n: 1, size: a.Size, at: a.CreatedAt,
-		queue: func(b *pgx.Batch, vaultID int64) {
+		queue: func(b *pgx.Batch) {
+			// The vault row is locked (groupcommit.go): the subquery finds
+			// it, or NULL (refused) when the vault is missing.
 			b.Queue(`INSERT INTO archives (id, vault_id, created_at, size, tree_hash, description)
-				VALUES ($1, $2, $3, $4, $5, $6)`,
-				a.ID, vaultID, millis(a.CreatedAt), a.Size, a.TreeHash[:], a.Description)
+				VALUES ($1, (SELECT id FROM vaults WHERE account_id = $2 AND name = $3), $4, $5, $6, $7)`,
+				a.ID, a.AccountID, a.VaultName, millis(a.CreatedAt), a.Size, a.TreeHash[:], a.Description)
 			if n > 0 {
 				b.Queue(`INSERT INTO archive_segments (archive_id, seq, blob_key, size, tree_hash, leaves)
 					SELECT $1, s.ord - 1, s.blob_key, s.size, s.tree_hash, s.leaves

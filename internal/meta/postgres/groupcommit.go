@@ -3,12 +3,14 @@ package postgres
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/permafrost/permafrost/internal/audit"
 	"github.com/permafrost/permafrost/internal/glacier"
@@ -68,9 +70,9 @@ type groupWrite struct {
 	// account and vault name the vault whose row the write needs locked
 	// (and whose counters it changes); "" for none.
 	account, vault string
-	// queue appends the write's statements to b, for the vault's row id
-	// (0 when the write names no vault).
-	queue func(b *pgx.Batch, vaultID int64)
+	// queue appends the write's statements to b. The vault's row is
+	// locked by then; its statements find it by account and name.
+	queue func(b *pgx.Batch)
 	// n, size and at are added to the vault's counters and last write.
 	n, size int64
 	at      time.Time
@@ -128,14 +130,33 @@ func (db *DB) lead() {
 	go db.lead()
 }
 
+// vaultRef names a vault of a batch.
+type vaultRef struct{ account, vault string }
+
 // vaultTotal sums a batch's changes to one vault's counters.
 type vaultTotal struct {
-	id      int64
 	n, size int64
 	at      time.Time
 }
 
+// Statements of the group's pipelines.
+const (
+	qGroupBegin   = `BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE`
+	qGroupLock    = `SELECT id FROM vaults WHERE account_id = $1 AND name = $2` + ownVault
+	qGroupCount   = `UPDATE vaults SET number_of_archives = number_of_archives + $1, size_in_bytes = size_in_bytes + $2, last_write_at = $3 WHERE account_id = $4 AND name = $5`
+	qGroupHead    = `SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE`
+	qGroupAudit   = `INSERT INTO audit_log (seq, event_time, account_id, vault, body, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7)`
+	qGroupSetHead = `UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1`
+)
+
 // commitGroup runs batch in one transaction and answers every write.
+//
+// The transaction is two round trips when no write fails: one pipeline
+// holds BEGIN, the vault rows' locks, every write in its savepoint, the
+// counters' updates and the audit head's lock; the second the audit
+// records, the head's update and COMMIT. A write that fails makes the
+// server skip the rest of the first pipeline: the write is rolled back to
+// its savepoint and what followed it is sent again.
 func (db *DB) commitGroup(batch []*groupWrite) {
 	// Sorted by vault: the vault rows are locked in one order (see above).
 	slices.SortStableFunc(batch, func(a, b *groupWrite) int {
@@ -155,128 +176,182 @@ func (db *DB) commitGroup(batch []*groupWrite) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
 	defer cancel()
-	fn := func(tx pgx.Tx) error {
+	fn := func(conn *pgx.Conn) error {
 		clear(errs)
 		settle(false) // a previous attempt's
-		ids := map[[2]string]int64{}
-		var totals []*vaultTotal
-		byID := map[int64]*vaultTotal{}
-		// The vault rows, in the batch's (sorted) order, one each.
-		vaultIDs := make([]int64, len(batch))
+		var vaults []vaultRef
+		missing := map[vaultRef]bool{}
+		audited := false
 		for i, w := range batch {
 			if err := w.ctx.Err(); err != nil {
 				errs[i] = classifyCtx(w.ctx, w.op, err)
 				continue
 			}
-			if w.vault == "" {
-				continue
+			if r := (vaultRef{w.account, w.vault}); w.vault != "" && (len(vaults) == 0 || vaults[len(vaults)-1] != r) {
+				vaults = append(vaults, r) // sorted: equal refs are adjacent
 			}
-			key := [2]string{w.account, w.vault}
-			id, seen := ids[key]
-			if !seen {
-				var err error
-				id, err = findVaultID(ctx, tx, w.account, w.vault, ownVault)
-				if err != nil && !glacier.IsNotFound(err) {
-					return err
-				}
-				ids[key] = id // 0: not found
+			if rec := audit.FromContext(w.ctx); rec != nil && !rec.Appended() {
+				audited = true
 			}
-			if id == 0 {
-				errs[i] = glacier.Errorf(glacier.KindNotFound, "vault %s not found in account %s", w.vault, w.account)
-			}
-			vaultIDs[i] = id
 		}
-		// The writes, each in its own savepoint, all in one pipeline (one
-		// round trip). A statement that fails makes the server skip the
-		// rest of the pipeline: that write is rolled back to its savepoint
-		// and the writes after it go in a new pipeline.
-		for next := 0; next < len(batch); {
+		var seq int64
+		var prev string
+		begun := false
+		for next := 0; ; {
 			b := &pgx.Batch{}
-			var who []int // per queued statement, the write it belongs to
-			for i := next; i < len(batch); i++ {
+			const (
+				stBegin = -1 - iota
+				stLock
+				stCount
+				stHead
+			)
+			var who []int // per statement: the write's index, or one of st*
+			add := func(w int) {
+				for len(who) < b.Len() {
+					who = append(who, w)
+				}
+			}
+			if !begun {
+				b.Queue(qGroupBegin)
+				add(stBegin)
+				for _, r := range vaults {
+					b.Queue(qGroupLock, r.account, r.vault)
+				}
+				add(stLock)
+			}
+			totals := map[vaultRef]*vaultTotal{}
+			for i, w := range batch {
 				if errs[i] != nil {
 					continue
 				}
+				r := vaultRef{w.account, w.vault}
+				if w.vault != "" {
+					t := totals[r]
+					if t == nil {
+						t = &vaultTotal{}
+						totals[r] = t
+					}
+					t.n += w.n
+					t.size += w.size
+					if w.at.After(t.at) {
+						t.at = w.at
+					}
+				}
+				if i < next {
+					continue // done in an earlier pipeline
+				}
 				b.Queue(`SAVEPOINT g`)
-				batch[i].queue(b, vaultIDs[i])
+				w.queue(b)
 				b.Queue(`RELEASE SAVEPOINT g`)
-				for len(who) < b.Len() {
-					who = append(who, i)
+				add(i)
+			}
+			for _, r := range vaults {
+				if t := totals[r]; t != nil {
+					b.Queue(qGroupCount, t.n, t.size, millis(t.at), r.account, r.vault)
 				}
 			}
-			if b.Len() == 0 {
+			add(stCount)
+			if audited {
+				b.Queue(qGroupHead)
+			}
+			add(stHead)
+			failed, err := func() (int, error) {
+				br := conn.SendBatch(ctx, b)
+				defer br.Close()
+				for st := range b.Len() {
+					var err error
+					switch who[st] {
+					case stLock:
+						var id int64
+						err = br.QueryRow().Scan(&id)
+						if errNotFound(err) {
+							err = nil
+							r := vaults[st-1] // after BEGIN
+							missing[r] = true
+						}
+					case stHead:
+						err = br.QueryRow().Scan(&seq, &prev)
+					default:
+						_, err = br.Exec()
+					}
+					if err != nil {
+						return st, err
+					}
+				}
+				return -1, br.Close()
+			}()
+			if err == nil && failed < 0 {
 				break
 			}
-			failed, err := sendPipeline(ctx, tx, b)
-			if err == nil {
-				break
-			}
-			if failed < 0 || !ownFailure(err) {
+			if failed < 0 || who[failed] < 0 || !ownFailure(err) {
 				return err
 			}
+			begun = true // BEGIN and the locks came before the failed write
 			i := who[failed]
+			if missing[vaultRef{batch[i].account, batch[i].vault}] {
+				err = glacier.Errorf(glacier.KindNotFound, "vault %s not found in account %s", batch[i].vault, batch[i].account)
+			}
 			errs[i] = classify(batch[i].op, err)
+			for j, w := range batch {
+				if errs[j] == nil && missing[vaultRef{w.account, w.vault}] {
+					errs[j] = glacier.Errorf(glacier.KindNotFound, "vault %s not found in account %s", w.vault, w.account)
+				}
+			}
 			// One savepoint name, reused: the savepoints follow each
 			// other and never nest, so "g" is the failed write's.
-			if _, err := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT g`); err != nil {
+			// (Not a batch: the server refuses to describe anything but
+			// the ROLLBACK TO in an aborted transaction.)
+			if _, err := conn.Exec(ctx, `ROLLBACK TO SAVEPOINT g`); err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, `RELEASE SAVEPOINT g`); err != nil {
+			if _, err := conn.Exec(ctx, `RELEASE SAVEPOINT g`); err != nil {
 				return err
 			}
 			next = i + 1
 		}
-		for i, w := range batch {
-			if errs[i] != nil || vaultIDs[i] == 0 {
-				continue
-			}
-			t := byID[vaultIDs[i]]
-			if t == nil {
-				t = &vaultTotal{id: vaultIDs[i]}
-				byID[vaultIDs[i]] = t
-				totals = append(totals, t) // in the batch's (sorted) order
-			}
-			t.n += w.n
-			t.size += w.size
-			if w.at.After(t.at) {
-				t.at = w.at
-			}
-		}
-		if len(totals) > 0 {
-			b := &pgx.Batch{}
-			for _, t := range totals {
-				b.Queue(`UPDATE vaults SET
-					number_of_archives = number_of_archives + $1,
-					size_in_bytes = size_in_bytes + $2,
-					last_write_at = $3
-					WHERE id = $4`, t.n, t.size, millis(t.at), t.id)
-			}
-			if err := sendBatch(ctx, tx, b); err != nil {
-				return err
-			}
-		}
 		// The callers' audit records commit with their writes (in
 		// internal/audit's sense), appended last: the audit head's row is
 		// held only for the commit.
+		b := &pgx.Batch{}
 		for i, w := range batch {
 			if errs[i] != nil {
 				continue
 			}
 			if rec := audit.FromContext(w.ctx); rec.Claim() {
 				claimed = append(claimed, rec)
+				seq++
+				body := rec.Body(seq)
+				hash := audit.Hash(prev, body)
+				b.Queue(qGroupAudit, seq, rec.Event.EventTime.UnixMilli(), rec.Account(), rec.Vault(), string(body), prev, hash)
+				prev = hash
 			}
 		}
-		if err := appendAudits(ctx, tx, claimed); err != nil {
-			return err
+		if len(claimed) > 0 {
+			b.Queue(qGroupSetHead, seq, prev)
 		}
 		if hook != nil {
 			hook("commit", len(batch))
 		}
-		return nil
+		b.Queue(`COMMIT`)
+		br := conn.SendBatch(ctx, b)
+		var tag pgconn.CommandTag
+		var err error
+		for range b.Len() {
+			if tag, err = br.Exec(); err != nil {
+				break
+			}
+		}
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil && tag.String() != "COMMIT" {
+			err = fmt.Errorf("commit ended with %q", tag.String())
+		}
+		return err
 	}
 	var err error
 	for attempt := 1; ; attempt++ {
-		if err = db.try(ctx, writeTx, fn); err == nil || attempt >= maxAttempts || !retryable(err) || db.closed.Load() {
+		if err = db.tryGroup(ctx, fn); err == nil || attempt >= maxAttempts || !retryable(err) || db.closed.Load() {
 			break
 		}
 		d := time.Duration(5<<(attempt-1)) * time.Millisecond
@@ -293,37 +368,25 @@ func (db *DB) commitGroup(batch []*groupWrite) {
 	}
 }
 
-// sendBatch runs b's statements in tx in one round trip and returns the
-// first error.
-func sendBatch(ctx context.Context, tx pgx.Tx, b *pgx.Batch) error {
-	br := tx.SendBatch(ctx, b)
-	var first error
-	for range b.Len() {
-		if _, err := br.Exec(); err != nil && first == nil {
-			first = err
+// tryGroup runs fn on a pooled connection; fn begins and commits the
+// transaction itself. A transaction fn left open is rolled back.
+func (db *DB) tryGroup(ctx context.Context, fn func(conn *pgx.Conn) error) error {
+	c, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return &beginError{err}
+	}
+	defer c.Release()
+	err = fn(c.Conn())
+	if err != nil && !c.Conn().IsClosed() && c.Conn().PgConn().TxStatus() != 'I' {
+		// Not cut short by the batch's context, so that a healthy
+		// connection goes back to the pool rather than being closed.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+		defer cancel()
+		if _, rerr := c.Conn().Exec(rctx, `ROLLBACK`); rerr != nil {
+			c.Conn().Close(rctx)
 		}
 	}
-	if err := br.Close(); err != nil && first == nil {
-		first = err
-	}
-	return first
-}
-
-// sendPipeline runs b's statements in tx in one round trip. On failure it
-// returns the index of the statement that failed (-1 if none did itself,
-// e.g. the connection broke) with its error.
-func sendPipeline(ctx context.Context, tx pgx.Tx, b *pgx.Batch) (int, error) {
-	br := tx.SendBatch(ctx, b)
-	failed, first := -1, error(nil)
-	for i := range b.Len() {
-		if _, err := br.Exec(); err != nil && first == nil {
-			failed, first = i, err
-		}
-	}
-	if err := br.Close(); err != nil && first == nil {
-		first = err
-	}
-	return failed, first
+	return err
 }
 
 // ownFailure reports whether err, from a write's statements, is that

@@ -13,7 +13,7 @@ import (
 // triggers clear it when metadata referencing the blob commits), in a
 // group commit (groupcommit.go).
 func (db *DB) AddBlobIntent(ctx context.Context, key string, at time.Time) error {
-	return db.group(&groupWrite{ctx: ctx, op: "add blob intent", queue: func(b *pgx.Batch, _ int64) {
+	return db.group(&groupWrite{ctx: ctx, op: "add blob intent", queue: func(b *pgx.Batch) {
 		b.Queue(`INSERT INTO blob_intents (blob_key, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING`, key, at.UnixMilli())
 	}})
 }
