@@ -36,19 +36,19 @@ import (
 //
 // Cancellation, as in the SQLite store: a caller whose context ended before
 // its turn in the batch is skipped and answered with its context's error;
-// once its write ran, it waits for the commit and gets its outcome. The
-// statements never see the callers' contexts (context.WithoutCancel):
-// interrupting one would end the transaction the others share. The batch
-// is bounded by groupTimeout instead.
+// once its write ran, it waits for the commit and gets its outcome. A
+// caller is always answered, never abandoned: CreateArchive's inline bytes
+// live in the caller's pooled buffer until then. The statements never see
+// the callers' contexts (their cancellation would end the transaction the
+// others share); the batch is bounded by groupTimeout instead.
 //
 // Lock order. A write to a vault's contents locks the vault row first (FOR
 // NO KEY UPDATE), then its counters' UPDATE moves the account's auth stamp
 // (migration 0010), then the audit head is locked for the append. A batch
-// keeps that order across all its writes: its writes run sorted by (account,
-// vault), each vault locked once, the first time it is needed; the counters
-// of each vault are summed and updated once, after every write and in the
-// same order; the audit records of the writes that succeeded are appended
-// last. So two nodes' batches, or a batch and a single transaction, take
+// keeps that order across all its writes: its vaults are locked first,
+// once each, sorted by (account, name) (byte order on both sides); then the
+// writes; then the counters of each vault, summed over the batch, in the
+// same order; the audit records of the writes that succeeded last. So two nodes' batches, or a batch and a single transaction, take
 // their locks in one global order and do not deadlock.
 //
 // Authorization stamp: unchanged semantics. The counters' UPDATE bumps the
