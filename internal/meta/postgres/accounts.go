@@ -76,19 +76,6 @@ func scanAccessKey(s scanner, k *glacier.AccessKey) error {
 	return s.Scan(&k.ID, &k.Secret, &k.AccountID, &k.UserName, timeCol{&k.CreatedAt})
 }
 
-// GetAccessKey returns a key; KindNotFound if it does not exist.
-func (db *DB) GetAccessKey(ctx context.Context, id string) (glacier.AccessKey, error) {
-	var k glacier.AccessKey
-	err := db.view(ctx, "get access key", func(tx pgx.Tx) error {
-		err := scanAccessKey(tx.QueryRow(ctx, `SELECT `+accessKeyColumns+` FROM access_keys WHERE id = $1`, id), &k)
-		if errNotFound(err) {
-			return glacier.Errorf(glacier.KindNotFound, "access key %s not found", id)
-		}
-		return err
-	})
-	return k, err
-}
-
 // ListAccessKeys returns the keys of one account, or of all accounts when
 // accountID is "", ordered by account then creation.
 func (db *DB) ListAccessKeys(ctx context.Context, accountID string) ([]glacier.AccessKey, error) {

@@ -12,39 +12,45 @@ import (
 
 // CreateArchive inserts a with its segments (leaves included) and counts it
 // in the vault's counters, with a.CreatedAt as the vault's last write.
-// KindNotFound if the vault does not exist.
+// KindNotFound if the vault does not exist. It goes through the group
+// commit (groupcommit.go): its transaction is shared with concurrent
+// archive creations of this node.
 func (db *DB) CreateArchive(ctx context.Context, a glacier.Archive) error {
 	n := len(a.Segments)
 	keys, sizes := make([]string, n), make([]int64, n)
 	hashes, leaves := make([][]byte, n), make([][]byte, n)
 	for i, s := range a.Segments {
 		keys[i], sizes[i], hashes[i], leaves[i] = s.BlobKey, s.Size, s.TreeHash[:], encodeLeaves(s.Leaves)
-	}
-	return db.update(ctx, "create archive", func(tx pgx.Tx) error {
-		vaultID, err := findVaultID(ctx, tx, a.AccountID, a.VaultName, ownVault)
-		if err != nil {
-			return err
-		}
-		if err := insertArchive(ctx, tx, vaultID, a); err != nil {
-			return err
-		}
-		if n > 0 {
-			if _, err := tx.Exec(ctx, `INSERT INTO archive_segments (archive_id, seq, blob_key, size, tree_hash, leaves)
-				SELECT $1, s.ord - 1, s.blob_key, s.size, s.tree_hash, s.leaves
-				FROM unnest($2::text[], $3::bigint[], $4::bytea[], $5::bytea[])
-					WITH ORDINALITY AS s (blob_key, size, tree_hash, leaves, ord)`,
-				a.ID, keys, sizes, hashes, leaves); err != nil {
+		if s.Inline != nil {
+			if err := checkInline(s.BlobKey, s.Inline); err != nil {
 				return err
 			}
 		}
-		for _, s := range a.Segments {
-			if s.Inline != nil {
-				if err := insertInline(ctx, tx, s.BlobKey, s.Inline, time.Now()); err != nil {
-					return err
+	}
+	return db.group(&groupWrite{
+		ctx: ctx, op: "create archive",
+		account: a.AccountID, vault: a.VaultName,
+		n: 1, size: a.Size, at: a.CreatedAt,
+		queue: func(b *pgx.Batch) {
+			// The vault row is locked (groupcommit.go): the subquery finds
+			// it, or NULL (refused) when the vault is missing.
+			b.Queue(`INSERT INTO archives (id, vault_id, created_at, size, tree_hash, description)
+				VALUES ($1, (SELECT id FROM vaults WHERE account_id = $2 AND name = $3), $4, $5, $6, $7)`,
+				a.ID, a.AccountID, a.VaultName, millis(a.CreatedAt), a.Size, a.TreeHash[:], a.Description)
+			if n > 0 {
+				b.Queue(`INSERT INTO archive_segments (archive_id, seq, blob_key, size, tree_hash, leaves)
+					SELECT $1, s.ord - 1, s.blob_key, s.size, s.tree_hash, s.leaves
+					FROM unnest($2::text[], $3::bigint[], $4::bytea[], $5::bytea[])
+						WITH ORDINALITY AS s (blob_key, size, tree_hash, leaves, ord)`,
+					a.ID, keys, sizes, hashes, leaves)
+			}
+			now := time.Now().UnixMilli()
+			for _, s := range a.Segments {
+				if s.Inline != nil {
+					b.Queue(`INSERT INTO inline_blobs (blob_key, created_at, data) VALUES ($1, $2, $3)`, s.BlobKey, now, s.Inline)
 				}
 			}
-		}
-		return countWrite(ctx, tx, vaultID, 1, a.Size, a.CreatedAt)
+		},
 	})
 }
 

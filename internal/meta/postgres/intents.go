@@ -10,12 +10,12 @@ import (
 )
 
 // AddBlobIntent records key before its blob is written (migration 0009's
-// triggers clear it when metadata referencing the blob commits).
+// triggers clear it when metadata referencing the blob commits), in a
+// group commit (groupcommit.go).
 func (db *DB) AddBlobIntent(ctx context.Context, key string, at time.Time) error {
-	return db.update(ctx, "add blob intent", func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO blob_intents (blob_key, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING`, key, at.UnixMilli())
-		return err
-	})
+	return db.group(&groupWrite{ctx: ctx, op: "add blob intent", queue: func(b *pgx.Batch) {
+		b.Queue(`INSERT INTO blob_intents (blob_key, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING`, key, at.UnixMilli())
+	}})
 }
 
 // BlobIntents returns up to limit keys recorded before the given time,

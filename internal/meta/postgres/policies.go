@@ -209,25 +209,3 @@ func lockEqual(a, b *glacier.Lock) bool {
 	return a.Policy == b.Policy && a.State == b.State && a.ID == b.ID &&
 		a.CreatedAt.UnixMilli() == b.CreatedAt.UnixMilli() && a.ExpiresAt.UnixMilli() == b.ExpiresAt.UnixMilli()
 }
-
-// VaultPolicies returns the vault's access policy, lock record and tags in
-// one snapshot.
-func (db *DB) VaultPolicies(ctx context.Context, accountID, vault string) (glacier.VaultPolicies, error) {
-	var vp glacier.VaultPolicies
-	err := db.view(ctx, "vault policies", func(tx pgx.Tx) error {
-		id, v, err := findVault(ctx, tx, accountID, vault, noLock)
-		if err != nil {
-			return err
-		}
-		vp.Vault = v
-		if vp.AccessPolicy, err = accessPolicy(ctx, tx, id); err != nil {
-			return err
-		}
-		if vp.Lock, err = lockRecord(ctx, tx, id); err != nil {
-			return err
-		}
-		vp.Tags, err = vaultTags(ctx, tx, id)
-		return err
-	})
-	return vp, err
-}

@@ -141,6 +141,7 @@ const maxAttempts = 4
 type DB struct {
 	pool   *pgxpool.Pool
 	closed atomic.Bool
+	gc     groupCommitter // groupcommit.go
 }
 
 // Open connects to the database named by dsn (a postgres:// URL or a
