@@ -24,6 +24,30 @@ type BlobReaderAt interface {
 	ReadBlobAt(p []byte, off int64) (int, error)
 }
 
+// BlobStoreReadsAt is implemented by blob stores whose readers may offer
+// BlobReaderAt (the disk store, while its file system takes O_DIRECT);
+// it is found through wrappers (BlobStoreWrapper). Only for them does
+// writeAhead open a segment to ask its reader, so a stream store (S3) is
+// not sent a request it would not use.
+type BlobStoreReadsAt interface {
+	ReadsAt() bool
+}
+
+// readsAt says whether s.Blobs, or a store it wraps, may read at offsets.
+func (s *Service) readsAt() bool {
+	b := s.Blobs
+	for {
+		if r, ok := b.(BlobStoreReadsAt); ok {
+			return r.ReadsAt()
+		}
+		w, ok := b.(BlobStoreWrapper)
+		if !ok {
+			return false
+		}
+		b = w.UnwrapBlobStore()
+	}
+}
+
 // chunkAlign is the alignment of chunkPool's buffers, so that a blob store
 // may read into them with direct I/O (4 KiB: the block size of the file
 // systems permafrost meets).

@@ -375,9 +375,12 @@ type aheadChunk struct {
 func (r *verifiedReader) writeAhead(w io.Writer) (int64, error) {
 	depth := aheadDepth
 	hashers := min(runtime.GOMAXPROCS(0), 4)
-	at, err := newSegmentsAt(r.ctx, r.s.Blobs, r.a.Segments, r.pos)
-	if err != nil {
-		at = nil // the sequential read meets the error again and reports it
+	var at *segmentsAt
+	if r.s.readsAt() {
+		var err error
+		if at, err = newSegmentsAt(r.ctx, r.s.Blobs, r.a.Segments, r.pos); err != nil {
+			at = nil // the sequential read meets the error again and reports it
+		}
 	}
 	if at != nil {
 		defer at.Close()

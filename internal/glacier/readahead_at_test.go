@@ -50,6 +50,8 @@ func (r atReader) ReadBlobAt(p []byte, off int64) (int, error) {
 	return k, nil
 }
 
+func (atBlobs) ReadsAt() bool { return true }
+
 func (r atReader) Close() error { r.b.opened.Add(-1); return nil }
 
 func (b atBlobs) Open(ctx context.Context, key string, off, n int64) (io.ReadCloser, error) {
@@ -188,5 +190,40 @@ func TestWriteAheadReadsAtStops(t *testing.T) {
 	}
 	if most > aheadDepth*mib || most < 2*mib {
 		t.Errorf("%d bytes read ahead of a slow destination, want 2 MiB to %d", most, aheadDepth*mib)
+	}
+}
+
+// hiddenBlobs hides a store's abilities (a wrapper without
+// UnwrapBlobStore).
+type hiddenBlobs struct{ BlobStore }
+
+// The read-ahead reads at offsets only for a store that says it may
+// (found through InlineBlobs, which keeps inline keys on the normal
+// path); behind a wrapper that hides it, or for a store that does not say
+// so, it reads the sequential way and opens nothing more.
+func TestWriteAheadReadsAtFoundThroughWrappers(t *testing.T) {
+	const mib = treehash.ChunkSize
+	data := randomData(9*mib + 5)
+	leaves := treehash.Leaves(data)
+	for _, c := range []struct {
+		name string
+		wrap func(BlobStore) BlobStore
+		at   bool
+	}{
+		{"bare", func(b BlobStore) BlobStore { return b }, true},
+		{"inline blobs", func(b BlobStore) BlobStore { return InlineBlobs(b, nil) }, true},
+		{"hidden", func(b BlobStore) BlobStore { return hiddenBlobs{b} }, false},
+	} {
+		_, a, b := segmentedAt(data, []int{0})
+		s := &Service{Blobs: c.wrap(b)}
+		r, _ := s.newVerifiedReader(context.Background(), a, leaves, 0, int64(len(data))-1, "")
+		var w recorder
+		if _, err := r.WriteTo(&w); err != nil || !bytes.Equal(w.got.Bytes(), data) {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		r.Close()
+		if got := b.most.Load() > 0; got != c.at {
+			t.Errorf("%s: read at offsets %v, want %v", c.name, got, c.at)
+		}
 	}
 }

@@ -26,6 +26,10 @@ import (
 // directReadMin is the smallest opened range offered direct reads.
 const directReadMin = 1 << 20
 
+// ReadsAt says that large readers read at offsets (glacier.BlobStoreReadsAt),
+// until the file system refused O_DIRECT.
+func (s *Store) ReadsAt() bool { return !s.noDirectRead.Load() }
+
 // directReader is a reader of a large range that also reads at offsets.
 type directReader struct {
 	*reader
