@@ -58,7 +58,9 @@ func (r *directReader) ReadBlobAt(p []byte, off int64) (int, error) {
 	}
 	abs := r.base + off
 	done := 0
-	if k := len(p) &^ (directAlign - 1); k > 0 && abs%directAlign == 0 && uintptr(unsafe.Pointer(&p[0]))%directAlign == 0 {
+	// What the page cache holds already (a blob read recently) is
+	// copied from there, as before.
+	if k := len(p) &^ (directAlign - 1); k > 0 && abs%directAlign == 0 && uintptr(unsafe.Pointer(&p[0]))%directAlign == 0 && !cached(r.f, abs, int64(k)) {
 		if df := r.direct(); df != nil && !r.s.noDirectRead.Load() {
 			m, err := df.ReadAt(p[:k], abs)
 			switch {

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/permafrost/permafrost/internal/glacier"
 )
 
@@ -97,6 +99,10 @@ func TestReadBlobAt(t *testing.T) {
 			if _, err := io.ReadFull(rc, head); err != nil || !bytes.Equal(head, want[:100]) {
 				t.Fatalf("%s: sequential head: %v", label, err)
 			}
+			// Drop the blob's cached pages (written, then read ahead by
+			// the head read) so that ReadBlobAt reads from the disk; on
+			// tmpfs they stay (they are the storage) and are copied.
+			uncache(t, s.path(key))
 			var wg sync.WaitGroup
 			errs := make(chan error, 64)
 			for g := range 4 {
@@ -135,12 +141,32 @@ func TestReadBlobAt(t *testing.T) {
 			for err := range errs {
 				t.Fatalf("%s: %v", label, err)
 			}
+			if directOK && !onTmpfs(dir) && o.off%directAlign == 0 {
+				// Now cached (the sequential reads around): copied from
+				// the page cache, not read directly again.
+				f, _ := os.Open(s.path(key))
+				io.Copy(io.Discard, f)
+				f.Close()
+				used := 0
+				drc, _ := s.Open(context.Background(), key, o.off, o.n)
+				buf := alignedBuffer(mib)
+				if n, _ := drc.(glacier.BlobReaderAt).ReadBlobAt(buf, 0); !bytes.Equal(buf[:n], want[:min(len(want), mib)]) {
+					t.Fatalf("%s: cached ReadBlobAt differs", label)
+				}
+				if drc.(*directReader).df != nil {
+					used++
+				}
+				drc.Close()
+				if used > 0 && !noCachestat.Load() {
+					t.Errorf("%s: a cached MiB was read with O_DIRECT", label)
+				}
+			}
 			var rest bytes.Buffer
 			if _, err := io.Copy(&rest, rc); err != nil || !bytes.Equal(rest.Bytes(), want[100:]) {
 				t.Fatalf("%s: sequential rest after ReadBlobAt: %d bytes, %v", label, rest.Len(), err)
 			}
 			dr := rc.(*directReader)
-			if directOK && o.off%directAlign == 0 && dr.df == nil {
+			if directOK && !onTmpfs(dir) && o.off%directAlign == 0 && dr.df == nil {
 				t.Errorf("%s: aligned MiB reads did not use O_DIRECT", label)
 			}
 			rc.Close()
@@ -205,4 +231,21 @@ func TestReadBlobAtFreshWrite(t *testing.T) {
 		}
 		rc.Close()
 	}
+}
+
+func uncache(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func onTmpfs(dir string) bool {
+	var st unix.Statfs_t
+	return unix.Statfs(dir, &st) == nil && st.Type == unix.TMPFS_MAGIC
 }
