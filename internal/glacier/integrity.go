@@ -209,8 +209,6 @@ type verifiedReader struct {
 	reported atomic.Bool
 }
 
-var chunkPool = sync.Pool{New: func() any { b := make([]byte, treehash.ChunkSize); return &b }}
-
 func (s *Service) newVerifiedReader(ctx context.Context, a Archive, leaves []treehash.Hash, first, last int64, foundBy string) (*verifiedReader, error) {
 	if int64(len(leaves)) != treehash.LeafCount(a.Size) {
 		return nil, Errorf(KindInternal, "archive %s has %d stored leaf hashes for %d bytes", a.ID, len(leaves), a.Size)
@@ -255,6 +253,19 @@ func (r *verifiedReader) next() error {
 // turning a missing or short blob into damage.
 func (r *verifiedReader) readChunk(chunk []byte, pos int64) error {
 	got, err := io.ReadFull(r.src, chunk)
+	return r.readVerdict(chunk, pos, got, err)
+}
+
+// readChunkAt is readChunk reading at pos through at (writeAhead's
+// parallel reads).
+func (r *verifiedReader) readChunkAt(at *segmentsAt, chunk []byte, pos int64) error {
+	got, err := at.ReadFullAt(chunk, pos)
+	return r.readVerdict(chunk, pos, got, err)
+}
+
+// readVerdict turns the outcome of reading got bytes of chunk at pos into
+// nil, damage (a missing or short blob) or the read's error.
+func (r *verifiedReader) readVerdict(chunk []byte, pos int64, got int, err error) error {
 	switch {
 	case err == nil:
 		return nil
@@ -331,6 +342,10 @@ func (r *verifiedReader) WriteTo(w io.Writer) (int64, error) {
 // keeps reading while the socket and the hashers are busy.
 const aheadDepth = 8
 
+// aheadReadsAt is the number of writeAhead's workers, so of MiB reads in
+// flight at most, when the blob reader reads at offsets.
+const aheadReadsAt = 4
+
 // errAheadStopped marks the MiBs writeAhead no longer checks after it stopped.
 var errAheadStopped = errors.New("glacier: read-ahead stopped")
 
@@ -350,9 +365,27 @@ type aheadChunk struct {
 // verdict says it matched. The first failure (damage, a read error, a
 // failed write) stops the reader and the hashers; everything started
 // returns before writeAhead does.
+//
+// When the blob store's reader reads at offsets (BlobReaderAt: the disk
+// store with O_DIRECT), the reader goroutine only hands out positions and
+// buffers, and the workers (aheadReadsAt of them) each read their MiB at
+// its offset, then hash it: several reads are in flight at once, which
+// direct reads (no kernel read-ahead) need to keep the disk busy. The
+// order of writes, the verdicts and the bound on memory are the same.
 func (r *verifiedReader) writeAhead(w io.Writer) (int64, error) {
 	depth := aheadDepth
 	hashers := min(runtime.GOMAXPROCS(0), 4)
+	var at *segmentsAt
+	if r.s.readsAt() {
+		var err error
+		if at, err = newSegmentsAt(r.ctx, r.s.Blobs, r.a.Segments, r.pos); err != nil {
+			at = nil // the sequential read meets the error again and reports it
+		}
+	}
+	if at != nil {
+		defer at.Close()
+		hashers = max(hashers, aheadReadsAt)
+	}
 	free := make(chan *[]byte, depth)
 	for range depth {
 		free <- chunkPool.Get().(*[]byte)
@@ -370,7 +403,12 @@ func (r *verifiedReader) writeAhead(w io.Writer) (int64, error) {
 				case <-stop: // nothing more is written: skip the hash
 					c.err = errAheadStopped
 				default:
-					c.err = r.checkChunk((*c.buf)[:c.n], c.pos)
+					if at != nil {
+						c.err = r.readChunkAt(at, (*c.buf)[:c.n], c.pos)
+					}
+					if c.err == nil {
+						c.err = r.checkChunk((*c.buf)[:c.n], c.pos)
+					}
 				}
 				close(c.done)
 			}
@@ -388,6 +426,12 @@ func (r *verifiedReader) writeAhead(w io.Writer) (int64, error) {
 				return
 			}
 			c := &aheadChunk{buf: buf, n: min(int64(treehash.ChunkSize), r.b-pos), pos: pos, done: make(chan struct{})}
+			if at != nil { // the workers read it
+				work <- c
+				order <- c
+				pos += c.n
+				continue
+			}
 			// c belongs to the hashers once sent to work: err is the
 			// producer's own copy of the read's verdict.
 			err := r.readChunk((*buf)[:c.n], pos)
@@ -414,6 +458,9 @@ func (r *verifiedReader) writeAhead(w io.Writer) (int64, error) {
 				var n int
 				n, werr = w.Write((*c.buf)[lo-c.pos : hi-c.pos])
 				total += int64(n)
+				if at != nil {
+					at.release(c.pos + c.n)
+				}
 			}
 			if werr != nil {
 				close(stop)

@@ -118,6 +118,8 @@ type Store struct {
 	dirs dirSyncer
 	// noUnnamed: the file system offers no unnamed files (unnamed.go).
 	noUnnamed atomic.Bool
+	// noDirectRead: the file system refused an O_DIRECT read (directread.go).
+	noDirectRead atomic.Bool
 
 	// resMu guards the reserve (reserve.go): its size and whether it is
 	// released.
@@ -463,6 +465,9 @@ func (s *Store) Open(ctx context.Context, key string, offset, length int64) (io.
 	rc := &reader{f: f, r: f}
 	if length >= 0 {
 		rc.r = &io.LimitedReader{R: f, N: length}
+	}
+	if (length < 0 || length >= directReadMin) && !s.noDirectRead.Load() {
+		return &directReader{reader: rc, s: s, base: offset, n: length}, nil
 	}
 	return rc, nil
 }
