@@ -118,6 +118,23 @@ type permafrostOpts struct {
 // jobs completing at once and inventories always current, and waits until
 // a signed ListVaults answers.
 func startPermafrost(ctx context.Context, o permafrostOpts) (*proc, error) {
+	// freeAddr's ports are free when it returns, not when the server binds
+	// them: another process's connection can take one in between. A start
+	// that lost its port that way is tried again on new ports.
+	for attempt := 1; ; attempt++ {
+		p, err := startPermafrostOnce(ctx, o)
+		if err == nil || attempt == 3 {
+			return p, err
+		}
+		log, _ := os.ReadFile(o.logPath)
+		if !strings.Contains(string(log), "address already in use") {
+			return p, err
+		}
+	}
+}
+
+// startPermafrostOnce is one attempt of startPermafrost.
+func startPermafrostOnce(ctx context.Context, o permafrostOpts) (*proc, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
