@@ -67,6 +67,19 @@ func ValidInlineKey(key string) bool {
 	return true
 }
 
+// CheckInlineBlob refuses what no InlineStore takes: a key of another
+// syntax than ValidInlineKey's, or more than MaxInlineArchiveMax bytes
+// (KindInvalidParameter). Both engines check with it before they write.
+func CheckInlineBlob(key string, data []byte) error {
+	if !ValidInlineKey(key) {
+		return Errorf(KindInvalidParameter, "invalid inline blob key %q", key)
+	}
+	if len(data) > MaxInlineArchiveMax {
+		return Errorf(KindInvalidParameter, "inline blob %s is %d bytes, more than %d", key, len(data), MaxInlineArchiveMax)
+	}
+	return nil
+}
+
 // InlineBlob is an inline blob as InlineStore lists it: its key and the
 // wall-clock time it was stored (what a file's modification time is to
 // the sweep's grace).

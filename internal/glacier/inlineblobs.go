@@ -34,15 +34,15 @@ func (b *inlineBlobs) Put(ctx context.Context, key string, r io.Reader) (int64, 
 	if !IsInlineKey(key) {
 		return b.blobs.Put(ctx, key, r)
 	}
-	if !ValidInlineKey(key) {
-		return 0, Errorf(KindInvalidParameter, "invalid inline blob key %q", key)
+	if err := CheckInlineBlob(key, nil); err != nil {
+		return 0, err // before reading a body no store would take
 	}
 	data, err := io.ReadAll(io.LimitReader(r, MaxInlineArchiveMax+1))
 	if err != nil {
 		return int64(len(data)), err
 	}
-	if len(data) > MaxInlineArchiveMax {
-		return 0, Errorf(KindInvalidParameter, "inline blob %s is longer than %d bytes", key, MaxInlineArchiveMax)
+	if err := CheckInlineBlob(key, data); err != nil {
+		return 0, err
 	}
 	if err := ctx.Err(); err != nil {
 		return 0, err

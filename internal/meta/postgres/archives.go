@@ -22,7 +22,7 @@ func (db *DB) CreateArchive(ctx context.Context, a glacier.Archive) error {
 	for i, s := range a.Segments {
 		keys[i], sizes[i], hashes[i], leaves[i] = s.BlobKey, s.Size, s.TreeHash[:], encodeLeaves(s.Leaves)
 		if s.Inline != nil {
-			if err := checkInline(s.BlobKey, s.Inline); err != nil {
+			if err := glacier.CheckInlineBlob(s.BlobKey, s.Inline); err != nil {
 				return err
 			}
 		}

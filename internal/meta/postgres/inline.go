@@ -15,7 +15,7 @@ var _ glacier.InlineStore = (*DB)(nil)
 // insertInline stores an inline blob in tx (CreateArchive's transaction,
 // or PutInlineBlob's own).
 func insertInline(ctx context.Context, tx pgx.Tx, key string, data []byte, at time.Time) error {
-	if err := checkInline(key, data); err != nil {
+	if err := glacier.CheckInlineBlob(key, data); err != nil {
 		return err
 	}
 	if data == nil {
@@ -25,21 +25,10 @@ func insertInline(ctx context.Context, tx pgx.Tx, key string, data []byte, at ti
 	return err
 }
 
-// checkInline refuses a key of another syntax and an oversized blob.
-func checkInline(key string, data []byte) error {
-	if !glacier.ValidInlineKey(key) {
-		return glacier.Errorf(glacier.KindInvalidParameter, "invalid inline blob key %q", key)
-	}
-	if len(data) > glacier.MaxInlineArchiveMax {
-		return glacier.Errorf(glacier.KindInvalidParameter, "inline blob %s is %d bytes, more than %d", key, len(data), glacier.MaxInlineArchiveMax)
-	}
-	return nil
-}
-
 // PutInlineBlob stores data under key as its own durable write.
 // KindConflict if the key exists.
 func (db *DB) PutInlineBlob(ctx context.Context, key string, data []byte, at time.Time) error {
-	if err := checkInline(key, data); err != nil {
+	if err := glacier.CheckInlineBlob(key, data); err != nil {
 		return err
 	}
 	return db.update(ctx, "put inline blob", func(tx pgx.Tx) error {

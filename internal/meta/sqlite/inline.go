@@ -29,7 +29,7 @@ func init() {
 // insertInline stores an inline blob in tx (CreateArchive's transaction,
 // or PutInlineBlob's own).
 func insertInline(ctx context.Context, tx *txn, key string, data []byte, at time.Time) error {
-	if err := checkInline(key, data); err != nil {
+	if err := glacier.CheckInlineBlob(key, data); err != nil {
 		return err
 	}
 	if data == nil {
@@ -39,22 +39,11 @@ func insertInline(ctx context.Context, tx *txn, key string, data []byte, at time
 	return err
 }
 
-// checkInline refuses a key of another syntax and an oversized blob.
-func checkInline(key string, data []byte) error {
-	if !glacier.ValidInlineKey(key) {
-		return glacier.Errorf(glacier.KindInvalidParameter, "invalid inline blob key %q", key)
-	}
-	if len(data) > glacier.MaxInlineArchiveMax {
-		return glacier.Errorf(glacier.KindInvalidParameter, "inline blob %s is %d bytes, more than %d", key, len(data), glacier.MaxInlineArchiveMax)
-	}
-	return nil
-}
-
 // PutInlineBlob stores data under key as its own durable write (a group
 // commit: it changes nothing authorization reads). KindConflict if the
 // key exists.
 func (db *DB) PutInlineBlob(ctx context.Context, key string, data []byte, at time.Time) error {
-	if err := checkInline(key, data); err != nil {
+	if err := glacier.CheckInlineBlob(key, data); err != nil {
 		return err
 	}
 	// A blob write, not the request's change: the request's audit record
