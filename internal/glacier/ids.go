@@ -13,11 +13,17 @@ const (
 	uploadIDLen  = 92
 )
 
-// randomURLSafe returns n characters of URL-safe base64 from a CSPRNG.
+// randomURLSafe returns n characters of URL-safe base64 from a CSPRNG,
+// the first of them a letter or digit: an id that starts with '-' is read
+// as an option by argument parsers (the aws CLI's argparse refuses
+// "--upload-id -abc..."), so a user could not pass it on a command line.
 func randomURLSafe(n int) string {
-	b := make([]byte, (n*6+7)/8)
+	b := make([]byte, (n*6+7)/8+1)
 	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)[:n]
+	const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	// 62 does not divide 256; the bias of one modulo draw is harmless for an id.
+	first := alnum[int(b[0])%len(alnum)]
+	return string(first) + base64.RawURLEncoding.EncodeToString(b[1:])[:n-1]
 }
 
 func newArchiveID() string { return randomURLSafe(archiveIDLen) }
