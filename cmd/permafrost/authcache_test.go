@@ -118,7 +118,7 @@ func authCacheExact(t *testing.T, a, b *testServer) {
 	if out := mustDescribe("after delete", cb); out.NumberOfArchives != 0 {
 		t.Errorf("after a delete through A, B describes %d archives, want 0", out.NumberOfArchives)
 	}
-	// Vault lists show the counters too (uploads do not move the embedded
+	// Vault lists show the counters too (uploads do not move either
 	// store's authorization stamp, only its data stamp).
 	listed := func(what string) int64 {
 		t.Helper()

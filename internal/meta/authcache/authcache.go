@@ -6,10 +6,11 @@
 // other roles are not wrapped.
 //
 // Exactness comes from the store, not from this process: the store keeps
-// one counter per account (its "authorization stamp", migration 0009 of
-// both engines) that triggers move in the same transaction as any change
-// to the account, its keys, users, vaults (counters included), policies,
-// locks and tags — whichever connection, process or node commits it. Each
+// counters per account (its "authorization stamp" and "data stamp",
+// migration 0010 of both engines, 0012 on PostgreSQL) that move in the
+// same transaction as any change to the account, its keys, users, vaults,
+// policies, locks and tags — whichever connection, process or node commits
+// it; the data stamp moves with the vaults' counters too. Each
 // cached value is tagged with the account's stamp read *before* the value
 // was read from the store, and is used only while a fresh read of the stamp
 // (one indexed single-row statement per use, outside any transaction)
@@ -31,10 +32,14 @@
 // vault's record (its counters) and vault lists against the second: when
 // only the data stamp moved, the vault's record alone is read again (one
 // statement) and joined to its policies, still current. On PostgreSQL the
-// stamp is the per-account row, one round trip per use, and moves with
-// everything (counters included); concurrent requests of one account share
-// those round trips, each getting a read that started after it asked
-// (stampflight.go).
+// stamps are the two counters of the account's row in auth_stamps, split
+// the same way: a (authorization) moves with every change but a vault's
+// counters and last write (archive creations and deletions, whose group
+// commit updates each vault's counters once per batch), v (data) with
+// everything. One statement reads both (PairStamper), one round trip per
+// use; concurrent requests of one account share those round trips, each
+// getting a read that started after it asked (stampflight.go), which
+// carries both stamps.
 //
 // Not found is never cached. Cached values are shared between requests:
 // callers must not modify the maps, slices or pointers they get.
@@ -61,6 +66,13 @@ type DataStamper interface {
 	DataStamp(ctx context.Context, accountID string) (int64, error)
 }
 
+// PairStamper is a DataStamper that reads both stamps at once (one
+// statement): the shared reads of stampflight.go then carry both, so a
+// request that needs both costs one read.
+type PairStamper interface {
+	Stamps(ctx context.Context, accountID string) (auth, data int64, err error)
+}
+
 // maxEntries bounds each map; a full map is cleared (cheap and rare).
 const maxEntries = 8192
 
@@ -72,6 +84,7 @@ const maxListLimit = 1001
 type Cache struct {
 	stamps Stamper
 	data   DataStamper // nil: AuthStamp covers the counters too
+	pair   bool        // data is a PairStamper: the shared reads carry both stamps
 	shared bool        // stamps read from the store: concurrent reads shared (stampflight.go)
 
 	flights stampFlights
@@ -98,10 +111,12 @@ type listKey struct {
 // stamp and in-memory reads when the stamp source offers them.
 func newCache(stamps Stamper) *Cache {
 	ds, _ := stamps.(DataStamper)
+	_, pair := stamps.(PairStamper)
 	ms, _ := stamps.(memoryStamper)
 	return &Cache{
 		stamps: stamps,
 		data:   ds,
+		pair:   ds != nil && pair,
 		shared: ms == nil || !ms.StampsInMemory(),
 		keys:   make(map[string]entry[glacier.AccessKey]),
 		users:  make(map[[2]string]entry[glacier.User]),
@@ -173,8 +188,13 @@ func (s *Cache) authStamp(ctx context.Context, accountID string) (int64, error) 
 }
 
 // stampsOf returns the account's authorization and data stamps, read in
-// that order (one read when the store has one stamp for both).
+// that order (one read when the store has one stamp for both, or reads
+// both at once).
 func (s *Cache) stampsOf(ctx context.Context, accountID string) (auth, data int64, err error) {
+	if s.shared && s.pair {
+		res := s.flights.readBoth(ctx, s.stamps, accountID)
+		return res.auth, res.data, res.err
+	}
 	auth, err = s.authStamp(ctx, accountID)
 	if err != nil || s.data == nil {
 		return auth, auth, err

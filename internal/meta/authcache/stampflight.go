@@ -55,14 +55,25 @@ type stampRound struct {
 	done    bool // answered (or timed out); guarded by stampFlights.mu
 }
 
+// stampResult is one read's answer: the authorization stamp and, when
+// the store is a PairStamper, the data stamp read by the same statement
+// (else data is auth).
 type stampResult struct {
-	v   int64
-	err error
+	auth, data int64
+	err        error
 }
 
-// read returns the account's stamp from a read that started after the
-// call, or ctx's error when ctx ends first.
+// read returns the account's authorization stamp from a read that started
+// after the call, or ctx's error when ctx ends first.
 func (f *stampFlights) read(ctx context.Context, st Stamper, accountID string) (int64, error) {
+	res := f.readBoth(ctx, st, accountID)
+	return res.auth, res.err
+}
+
+// readBoth is read with the data stamp of the same read (a PairStamper's
+// single statement): a request that needs both stamps costs one shared
+// read.
+func (f *stampFlights) readBoth(ctx context.Context, st Stamper, accountID string) stampResult {
 	done := make(chan stampResult, 1)
 	f.mu.Lock()
 	if r, ok := f.m[accountID]; ok {
@@ -73,10 +84,21 @@ func (f *stampFlights) read(ctx context.Context, st Stamper, accountID string) (
 	f.mu.Unlock()
 	select {
 	case res := <-done:
-		return res.v, res.err
+		return res
 	case <-ctx.Done():
-		return 0, ctx.Err()
+		return stampResult{err: ctx.Err()}
 	}
+}
+
+// readStamps is one read of the store: both stamps in one statement when
+// it offers that, else the authorization stamp standing for both.
+func readStamps(ctx context.Context, st Stamper, accountID string) stampResult {
+	if p, ok := st.(PairStamper); ok {
+		a, d, err := p.Stamps(ctx, accountID)
+		return stampResult{a, d, err}
+	}
+	v, err := st.AuthStamp(ctx, accountID)
+	return stampResult{v, v, err}
 }
 
 // startLocked starts a read for waiters; f.mu is held. base, never
@@ -101,9 +123,9 @@ func (f *stampFlights) startLocked(base context.Context, st Stamper, accountID s
 	})
 	go func() {
 		defer cancel()
-		v, err := st.AuthStamp(rctx, accountID)
+		res := readStamps(rctx, st, accountID)
 		timer.Stop()
-		f.finish(r, stampResult{v, err})
+		f.finish(r, res)
 	}()
 }
 

@@ -43,18 +43,19 @@ import (
 // others share); the batch is bounded by groupTimeout instead.
 //
 // Lock order. A write to a vault's contents locks the vault row first (FOR
-// NO KEY UPDATE), then its counters' UPDATE moves the account's auth stamp
-// (migration 0010), then the audit head is locked for the append. A batch
+// NO KEY UPDATE), then its counters' UPDATE moves the account's data stamp
+// (migrations 0010, 0012), then the audit head is locked for the append. A batch
 // keeps that order across all its writes: its vaults are locked first,
 // once each, sorted by (account, name) (byte order on both sides); then the
 // writes; then the counters of each vault, summed over the batch, in the
 // same order; the audit records of the writes that succeeded last. So two nodes' batches, or a batch and a single transaction, take
 // their locks in one global order and do not deadlock.
 //
-// Authorization stamp: unchanged semantics. The counters' UPDATE bumps the
-// account's stamp inside the batch's transaction, as each CreateArchive's
-// own UPDATE did (now once per vault and batch rather than once per
-// archive).
+// Stamps: the counters' UPDATE moves the account's data stamp (v) inside
+// the batch's transaction, as each CreateArchive's own UPDATE did (now
+// once per vault and batch rather than once per archive), and leaves its
+// authorization stamp (a) alone (migration 0012): nodes keep the account's
+// keys and policies cached across uploads. Blob intents move neither.
 
 // maxGroup bounds the writes of one transaction.
 const maxGroup = 64
