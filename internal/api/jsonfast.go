@@ -167,6 +167,12 @@ func (s *Server) appendVaultList(b []byte, vs []glacier.Vault, account, next str
 		}
 		b = s.appendVault(b, &vs[i])
 	}
+	return s.appendListMarker(b, account, next)
+}
+
+// appendListMarker closes a ListVaults answer: the list, then its Marker,
+// the ARN of account's vault next ("" at the end: null).
+func (s *Server) appendListMarker(b []byte, account, next string) []byte {
 	b = append(b, `],"Marker":`...)
 	if next == "" {
 		b = append(b, "null"...)
@@ -175,12 +181,4 @@ func (s *Server) appendVaultList(b []byte, vs []glacier.Vault, account, next str
 		b = appendJSONBytes(b, glacier.AppendVaultARN(scratch[:0], s.Service.Region, account, next))
 	}
 	return append(b, '}')
-}
-
-// writeVaultList writes a ListVaults answer.
-func (s *Server) writeVaultList(w http.ResponseWriter, vs []glacier.Vault, account, next string) {
-	bp := jsonBufs.Get().(*[]byte)
-	b := s.appendVaultList((*bp)[:0], vs, account, next)
-	writeJSONBytes(w, http.StatusOK, b)
-	putJSONBuf(bp, b)
 }

@@ -68,6 +68,8 @@ type Server struct {
 
 	faults faultSet // fault rules (faults.go), served with the test clock
 
+	lists renderedLists // ListVaults answers of cached pages (vaultlistcache.go)
+
 	// Audit, if set, is the audit log: state-changing requests and
 	// requests refused by authentication or authorization are recorded
 	// (audit.go).

@@ -44,11 +44,11 @@ func (s *Server) handleListVaults(w http.ResponseWriter, r *http.Request, c *cal
 		}
 		from = name
 	}
-	vs, next, err := s.Service.ListVaults(r.Context(), c.caller, c.account, from, limit)
+	p, err := s.Service.ListVaultPage(r.Context(), c.caller, c.account, from, limit)
 	if err != nil {
 		return err
 	}
-	s.writeVaultList(w, vs, c.account, next)
+	s.writeVaultPage(w, &p, c.account, from, limit)
 	return nil
 }
 

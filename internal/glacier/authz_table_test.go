@@ -106,6 +106,10 @@ var authTable = []authCase{
 		_, _, err := s.ListVaults(ctx, c, ownerAccount, "", 10)
 		return err
 	}}}},
+	{method: "ListVaultPage", action: "glacier:ListVaults", calls: []authCall{{call: func(ctx context.Context, s *glacier.Service, c *glacier.Caller, f authFixture) error {
+		_, err := s.ListVaultPage(ctx, c, ownerAccount, "", 10)
+		return err
+	}}}},
 	{method: "DeleteVault", vaultScoped: true, calls: []authCall{{mutates: true, call: func(ctx context.Context, s *glacier.Service, c *glacier.Caller, f authFixture) error {
 		return s.DeleteVault(ctx, c, ownerAccount, f.empty)
 	}}}},

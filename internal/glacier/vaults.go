@@ -46,22 +46,15 @@ func (s *Service) reported(v Vault) Vault {
 // ListVaults returns up to limit vaults whose names are >= from, and the
 // name of the vault that starts the next page ("" at the end).
 func (s *Service) ListVaults(ctx context.Context, c *Caller, accountID, from string, limit int) ([]Vault, string, error) {
-	err := s.authorize(ctx, Access{Caller: c, Action: "glacier:ListVaults", AccountID: accountID, Resource: "*", Now: s.Clock.Now()})
+	p, err := s.ListVaultPage(ctx, c, accountID, from, limit)
 	if err != nil {
 		return nil, "", err
 	}
-	vs, err := s.Vaults.ListVaults(ctx, accountID, from, limit+1)
-	if err != nil {
-		return nil, "", err
-	}
-	next := ""
-	if len(vs) > limit {
-		vs, next = vs[:limit], vs[limit].Name
-	}
+	vs := make([]Vault, len(p.Stored)) // p.Stored may be shared with the store's cache
 	for i := range vs {
-		vs[i] = s.reported(vs[i])
+		vs[i] = p.Vault(i)
 	}
-	return vs, next, nil
+	return vs, p.Next, nil
 }
 
 // DeleteVault deletes a vault that held no archives as of its last

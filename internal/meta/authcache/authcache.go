@@ -300,7 +300,10 @@ func (w *Policies) VaultPolicies(ctx context.Context, accountID, vault string) (
 }
 
 // ListVaults is the store's ListVaults, from memory while the account's
-// stamps hold (the data stamp: lists show counters).
+// stamps hold (the data stamp: lists show counters). The slice returned is
+// the one kept, shared by every request until the stamps move: it is never
+// modified, and a new read is kept in a new slice, so callers may tell two
+// answers apart by the slice alone (glacier.VaultPage).
 func (w *Vaults) ListVaults(ctx context.Context, accountID, from string, limit int) ([]glacier.Vault, error) {
 	s := w.c
 	if limit > maxListLimit {
@@ -315,12 +318,12 @@ func (w *Vaults) ListVaults(ctx context.Context, accountID, from string, limit i
 	e, ok := s.lists[k]
 	s.mu.RUnlock()
 	if ok && stamp >= 0 && data >= 0 && e.stamp == stamp && e.data == data {
-		return append([]glacier.Vault(nil), e.val...), nil
+		return e.val, nil
 	}
 	vs, err := w.VaultStore.ListVaults(ctx, accountID, from, limit)
 	if err != nil {
 		return vs, err
 	}
-	put(s, s.lists, k, stamp, data, append([]glacier.Vault(nil), vs...))
+	put(s, s.lists, k, stamp, data, vs)
 	return vs, nil
 }

@@ -99,3 +99,41 @@ func TestCacheIsExact(t *testing.T) {
 		t.Errorf("ListVaults after a second vault = %v, %v", vs, err)
 	}
 }
+
+// TestListVaultsSharesOneSlicePerRead: while the stamps hold, every
+// ListVaults gets the one slice kept (not a copy); after a change the
+// next read is a new slice, and the old one is left as it was (callers
+// such as the API's rendered answers tell pages apart by their slice).
+func TestListVaultsSharesOneSlicePerRead(t *testing.T) {
+	ctx := t.Context()
+	db := open(t)
+	raw := db.Roles()
+	w := authcache.Wrap(raw, db)
+	now := time.Now().UTC()
+	if err := raw.Identity.CreateAccount(ctx, glacier.Account{ID: acct, CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"a", "b"} {
+		if _, _, err := raw.Vaults.CreateVault(ctx, glacier.Vault{AccountID: acct, Name: name, CreatedAt: now}, 10); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, err := w.Vaults.ListVaults(ctx, acct, "", 10)
+	if err != nil || len(first) != 2 {
+		t.Fatalf("ListVaults = %v, %v", first, err)
+	}
+	again, err := w.Vaults.ListVaults(ctx, acct, "", 10)
+	if err != nil || len(again) != 2 || &again[0] != &first[0] {
+		t.Fatalf("a second read while nothing changed is not the kept slice: %v, %v", again, err)
+	}
+	if _, _, err := raw.Vaults.CreateVault(ctx, glacier.Vault{AccountID: acct, Name: "c", CreatedAt: now}, 10); err != nil {
+		t.Fatal(err)
+	}
+	after, err := w.Vaults.ListVaults(ctx, acct, "", 10)
+	if err != nil || len(after) != 3 || &after[0] == &first[0] {
+		t.Fatalf("after a change: %v, %v (want three vaults in a new slice)", after, err)
+	}
+	if len(first) != 2 || first[0].Name != "a" || first[1].Name != "b" {
+		t.Errorf("the old slice changed: %v", first)
+	}
+}
