@@ -154,6 +154,7 @@ func (b *bench) pgS3(ctx context.Context, name string) (err error) {
 	defer gw.stop()
 	if b.wantServerWorkloads() {
 		b.s3Ceilings(ctx, gw)
+		b.pgCeilings(ctx, dsn)
 	}
 
 	opts := func(node string, profiled bool) permafrostOpts {

@@ -63,7 +63,7 @@ func (b *bench) s3Ceilings(ctx context.Context, gw *gateway) {
 	}
 	if b.want("replay") {
 		b.ceiling(ctx, Row{ID: "s3-put/small16", Name: fmt.Sprintf("versitygw alone: PutObject %s, %d concurrent aws-sdk-go-v2 clients", sizeLabel(replaySmall), replayConns),
-			Unit: "ops/s", Higher: true, Note: "the object store of pg-s3-*; the client signs each request, so this bounds it from below"},
+			Unit: "ops/s", Higher: true, Note: "the object store of pg-s3-*; the client signs each request, so this bounds it from below; archives of this size are kept in PostgreSQL (inline) unless --inline-archive-max is lower"},
 			func(ctx context.Context) (float64, error) {
 				data := b.data[:replaySmall]
 				var done atomic.Int64
