@@ -19,16 +19,26 @@ import (
 // request log — without a client or a socket: the request is signed once
 // and handed to the server's handler again and again (as the replay
 // benchmark's wrk does over the network).
-func BenchmarkDescribeVaultHandler(b *testing.B) { benchHandler(b, "/-/vaults/bench") }
+func BenchmarkDescribeVaultHandler(b *testing.B) { benchHandler(b, "/-/vaults/bench", "bench") }
 
 // BenchmarkListVaultsHandler is the same for ListVaults.
-func BenchmarkListVaultsHandler(b *testing.B) { benchHandler(b, "/-/vaults") }
+func BenchmarkListVaultsHandler(b *testing.B) { benchHandler(b, "/-/vaults", "bench") }
 
-func benchHandler(b *testing.B, path string) {
+// BenchmarkListVaultsSixHandler is BenchmarkListVaultsHandler on the page
+// the replay benchmark lists: six vaults.
+func BenchmarkListVaultsSixHandler(b *testing.B) {
+	benchHandler(b, "/-/vaults", "bench", "mixed", "meta-1", "meta-2", "meta-3", "meta-4")
+}
+
+// benchHandler creates vaults, then serves one signed GET of path b.N
+// times.
+func benchHandler(b *testing.B, path string, vaults ...string) {
 	ts := mustServe(b)
 	ctx := context.Background()
-	if _, err := ts.client().CreateVault(ctx, &glacier.CreateVaultInput{VaultName: aws.String("bench")}); err != nil {
-		b.Fatal(err)
+	for _, name := range vaults {
+		if _, err := ts.client().CreateVault(ctx, &glacier.CreateVaultInput{VaultName: aws.String(name)}); err != nil {
+			b.Fatal(err)
+		}
 	}
 	req, err := http.NewRequest("GET", ts.URL()+path, nil)
 	if err != nil {
