@@ -3,9 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"sync"
-	"sync/atomic"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -51,32 +48,9 @@ func (b *bench) pgCeilings(ctx context.Context, dsn string) {
 			}
 			defer pool.Exec(context.Background(), `DROP TABLE IF EXISTS bench_ceiling`)
 			data := b.data[:replaySmall]
-			var done atomic.Int64
-			var first atomic.Value
-			var wg sync.WaitGroup
-			start := time.Now()
-			end := start.Add(b.cfg.duration)
-			for range replayConns {
-				wg.Go(func() {
-					conn, err := pool.Acquire(ctx)
-					if err != nil {
-						first.CompareAndSwap(nil, err)
-						return
-					}
-					defer conn.Release()
-					for time.Now().Before(end) && ctx.Err() == nil {
-						if _, err := conn.Exec(ctx, `INSERT INTO bench_ceiling (b) VALUES ($1)`, data); err != nil {
-							first.CompareAndSwap(nil, err)
-							return
-						}
-						done.Add(1)
-					}
-				})
-			}
-			wg.Wait()
-			if err, _ := first.Load().(error); err != nil {
-				return 0, err
-			}
-			return float64(done.Load()) / time.Since(start).Seconds(), nil
+			return rate(ctx, replayConns, b.cfg.duration, func(ctx context.Context) error {
+				_, err := pool.Exec(ctx, `INSERT INTO bench_ceiling (b) VALUES ($1)`, data)
+				return err
+			})
 		})
 }

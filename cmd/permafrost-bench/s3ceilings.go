@@ -5,9 +5,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
@@ -66,27 +64,7 @@ func (b *bench) s3Ceilings(ctx context.Context, gw *gateway) {
 			Unit: "ops/s", Higher: true, Note: "the object store of pg-s3-*; the client signs each request, so this bounds it from below; archives of this size are kept in PostgreSQL (inline) unless --inline-archive-max is lower"},
 			func(ctx context.Context) (float64, error) {
 				data := b.data[:replaySmall]
-				var done atomic.Int64
-				var first atomic.Value
-				var wg sync.WaitGroup
-				start := time.Now()
-				end := start.Add(b.cfg.duration)
-				for range replayConns {
-					wg.Go(func() {
-						for time.Now().Before(end) && ctx.Err() == nil {
-							if err := put(ctx, data); err != nil {
-								first.CompareAndSwap(nil, err)
-								return
-							}
-							done.Add(1)
-						}
-					})
-				}
-				wg.Wait()
-				if err, _ := first.Load().(error); err != nil {
-					return 0, err
-				}
-				return float64(done.Load()) / time.Since(start).Seconds(), nil
+				return rate(ctx, replayConns, b.cfg.duration, func(ctx context.Context) error { return put(ctx, data) })
 			})
 	}
 	if !b.want("upload") {
