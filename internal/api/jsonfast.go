@@ -5,9 +5,9 @@ import (
 	"strconv"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/permafrost/permafrost/internal/glacier"
+	"github.com/permafrost/permafrost/internal/inventory"
 )
 
 // The answers of the two hottest metadata reads, DescribeVault and
@@ -39,70 +39,14 @@ func putJSONBuf(bp *[]byte, b []byte) {
 	}
 }
 
-// appendJSONString appends s as encoding/json writes a string (with its
-// default HTML escaping): '"' and '\\' escaped, \b \f \n \r \t by name,
-// other control characters and < > & as \u00XX, invalid UTF-8 as \ufffd,
-// U+2028 and U+2029 as \u2028 and \u2029.
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '\\', '"':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
-
 // appendVault appends json.Marshal(s.vaultOutput(*v)) straight from the
 // vault: the ARN and dates formatted into a scratch buffer, not strings.
 func (s *Server) appendVault(b []byte, v *glacier.Vault) []byte {
 	var scratch [128]byte
 	b = append(b, `{"VaultARN":`...)
-	b = appendJSONBytes(b, glacier.AppendVaultARN(scratch[:0], s.Service.Region, v.AccountID, v.Name))
+	b = inventory.AppendJSONString(b, glacier.AppendVaultARN(scratch[:0], s.Service.Region, v.AccountID, v.Name), true)
 	b = append(b, `,"VaultName":`...)
-	b = appendJSONString(b, v.Name)
+	b = inventory.AppendJSONString(b, v.Name, true)
 	b = append(b, `,"CreationDate":`...)
 	b = appendJSONTime(b, v.CreatedAt)
 	b = append(b, `,"LastInventoryDate":`...)
@@ -118,27 +62,13 @@ func (s *Server) appendVault(b []byte, v *glacier.Vault) []byte {
 	return append(b, '}')
 }
 
-// appendJSONBytes is appendJSONString for bytes: appended as they are
-// when nothing in them needs escaping (the usual case), else through
-// appendJSONString.
-func appendJSONBytes(b, s []byte) []byte {
-	for _, c := range s {
-		if c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			return appendJSONString(b, string(s))
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
-}
-
 // appendJSONTime appends the JSON string of formatTime(t).
 func appendJSONTime(b []byte, t time.Time) []byte {
 	t = t.UTC()
 	year, month, day := t.Date()
 	if year < 0 || year > 9999 {
 		var scratch [40]byte
-		return appendJSONBytes(b, t.AppendFormat(scratch[:0], timeFormat))
+		return inventory.AppendJSONString(b, t.AppendFormat(scratch[:0], timeFormat), true)
 	}
 	hour, minute, sec := t.Clock()
 	ms := t.Nanosecond() / 1e6
@@ -178,7 +108,7 @@ func (s *Server) appendListMarker(b []byte, account, next string) []byte {
 		b = append(b, "null"...)
 	} else {
 		var scratch [128]byte
-		b = appendJSONBytes(b, glacier.AppendVaultARN(scratch[:0], s.Service.Region, account, next))
+		b = inventory.AppendJSONString(b, glacier.AppendVaultARN(scratch[:0], s.Service.Region, account, next), true)
 	}
 	return append(b, '}')
 }

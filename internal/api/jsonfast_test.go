@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/permafrost/permafrost/internal/glacier"
+	"github.com/permafrost/permafrost/internal/inventory"
 )
 
 // jsonSamples are strings encoding/json treats specially.
@@ -70,10 +71,10 @@ func randVault(rng *rand.Rand) glacier.Vault {
 func TestVaultJSONFromDomain(t *testing.T) {
 	for _, s := range jsonSamples {
 		want, _ := json.Marshal(s)
-		if got := appendJSONString(nil, s); string(got) != string(want) {
+		if got := inventory.AppendJSONString(nil, s, true); string(got) != string(want) {
 			t.Errorf("string %q: %s, want %s", s, got, want)
 		}
-		if got := appendJSONBytes(nil, []byte(s)); string(got) != string(want) {
+		if got := inventory.AppendJSONString(nil, []byte(s), true); string(got) != string(want) {
 			t.Errorf("bytes %q: %s, want %s", s, got, want)
 		}
 	}

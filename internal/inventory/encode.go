@@ -3,7 +3,6 @@ package inventory
 import (
 	"bytes"
 	"strconv"
-	"unicode/utf8"
 )
 
 // Date layouts of the output (§6.2): creation dates carry milliseconds, the
@@ -68,77 +67,12 @@ func append4(dst []byte, v int64) []byte {
 	return append(dst, byte('0'+v/1000), byte('0'+v/100%10), byte('0'+v/10%10), byte('0'+v%10))
 }
 
-// jsonSafe[b] reports whether ASCII byte b is written unescaped in a JSON
-// string: everything from 0x20 up except '"' and '\\'.
-var jsonSafe = func() (t [utf8.RuneSelf]bool) {
-	for b := 0x20; b < utf8.RuneSelf; b++ {
-		t[b] = b != '"' && b != '\\'
-	}
-	return t
-}()
-
-// appendJSONString appends s as a quoted JSON string, byte for byte as
-// encoding/json writes it with HTML escaping off: short escapes for
-// \b \f \n \r \t " \\, \u00XX for other control bytes, \u2028 and \u2029
-// escaped, and each invalid UTF-8 byte replaced by \ufffd.
-func appendJSONString(dst, s []byte) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		b := s[i]
-		if b < utf8.RuneSelf {
-			if jsonSafe[b] {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch b {
-			case '"', '\\':
-				dst = append(dst, '\\', b)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		c, size := utf8.DecodeRune(s[i:])
-		if c == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		if c == '\u2028' || c == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[c&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
-
 // appendJSONItem appends rec as one ArchiveList element (§6.2).
 func appendJSONItem(dst []byte, rec *record) []byte {
 	dst = append(dst, `{"ArchiveId":`...)
-	dst = appendJSONString(dst, rec.id)
+	dst = AppendJSONString(dst, rec.id, false)
 	dst = append(dst, `,"ArchiveDescription":`...)
-	dst = appendJSONString(dst, rec.desc)
+	dst = AppendJSONString(dst, rec.desc, false)
 	dst = append(dst, `,"CreationDate":"`...)
 	dst = appendCreationDate(dst, rec.ms)
 	dst = append(dst, `","Size":`...)

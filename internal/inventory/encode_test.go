@@ -30,9 +30,9 @@ func TestJSONStringMatchesEncodingJSON(t *testing.T) {
 		"trailing \xe2\x82",
 	}, nastyDescriptions...)
 	for _, s := range cases {
-		got := string(appendJSONString(nil, []byte(s)))
+		got := string(AppendJSONString(nil, []byte(s), false))
 		if want := stdJSON(t, s); got != want {
-			t.Errorf("appendJSONString(%q) = %s; encoding/json writes %s", s, got, want)
+			t.Errorf("AppendJSONString(%q) = %s; encoding/json writes %s", s, got, want)
 		}
 	}
 }
@@ -44,9 +44,9 @@ func FuzzJSONString(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		got := string(appendJSONString(nil, []byte(s)))
+		got := string(AppendJSONString(nil, []byte(s), false))
 		if want := stdJSON(t, s); got != want {
-			t.Errorf("appendJSONString(%q) = %s; encoding/json writes %s", s, got, want)
+			t.Errorf("AppendJSONString(%q) = %s; encoding/json writes %s", s, got, want)
 		}
 	})
 }

@@ -71,7 +71,7 @@ func Generate(snapshot io.Reader, out io.Writer, format Format, vaultARN string,
 	switch format {
 	case JSON:
 		line = append(line, `{"VaultARN":`...)
-		line = appendJSONString(line, []byte(vaultARN))
+		line = AppendJSONString(line, vaultARN, false)
 		line = append(line, `,"InventoryDate":"`...)
 		line = inventoryDate.UTC().AppendFormat(line, inventoryDateLayout)
 		line = append(line, `","ArchiveList":[`...)
