@@ -206,11 +206,10 @@ func checkEnvelope(t *testing.T, w *httptest.ResponseRecorder, status int, code,
 	}
 }
 
-// TestHandlersRoundTrip: the handlers decode what a client sends, call the
-// service and encode its answer in Glacier's shapes.
-func TestHandlersRoundTrip(t *testing.T) {
-	h, _ := newServer(t)
-	do := func(method, path, body string, hdr map[string]string) *httptest.ResponseRecorder {
+// signedDo returns a function that sends one request, signed with the
+// test key, to h and returns its answer.
+func signedDo(t *testing.T, h http.Handler) func(method, path, body string, hdr map[string]string) *httptest.ResponseRecorder {
+	return func(method, path, body string, hdr map[string]string) *httptest.ResponseRecorder {
 		t.Helper()
 		r := request(method, path, body)
 		for k, v := range hdr {
@@ -221,6 +220,13 @@ func TestHandlersRoundTrip(t *testing.T) {
 		h.ServeHTTP(w, r)
 		return w
 	}
+}
+
+// TestHandlersRoundTrip: the handlers decode what a client sends, call the
+// service and encode its answer in Glacier's shapes.
+func TestHandlersRoundTrip(t *testing.T) {
+	h, _ := newServer(t)
+	do := signedDo(t, h)
 	if w := do("PUT", "/-/vaults/photos", "", nil); w.Code != 201 {
 		t.Fatalf("CreateVault: %d %s", w.Code, w.Body)
 	}

@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"strconv"
@@ -59,16 +58,7 @@ func listVaultsRenderedOnce(t *testing.T, interval time.Duration) {
 	svc := &glacier.Service{Stores: authcache.Wrap(raw, db), Blobs: blobs, Clock: clock.NewTest(0), Region: region,
 		Logger: quiet, MaxVaults: 100, InventoryInterval: interval}
 	h := (&api.Server{Service: svc, Keys: staticKeys{}, Region: region, Logger: quiet}).Handler()
-	do := func(method, path, body string, hdr map[string]string) *httptest.ResponseRecorder {
-		r := request(method, path, body)
-		for k, v := range hdr {
-			r.Header.Set(k, v)
-		}
-		sign(t, r, body, keyID, secret)
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, r)
-		return w
-	}
+	do := signedDo(t, h)
 
 	// want is the answer built from the store's rows, read without the cache.
 	want := func(t *testing.T, from string, limit int) (body []byte, next string) {
